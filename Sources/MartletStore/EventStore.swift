@@ -1,0 +1,111 @@
+public import NostrCore
+
+/// Where events live: the contract every storage adapter (SQLite, PostgreSQL) fulfils.
+///
+/// One shared contract test suite runs against every adapter. Replacement, deletion and
+/// expiration rules are applied inside `save` atomically, so concurrent writers cannot
+/// leave two versions of a replaceable event behind.
+///
+/// ```swift
+/// let store = try SQLiteEventStore(path: "./data/martlet.sqlite")
+/// let results = try await store.save([event])
+/// let newest = try await store.query([filter], maxLimit: 500, now: now)
+/// ```
+public protocol EventStore: Sendable {
+    /// Saves a batch in one transaction and reports one result per event, in order.
+    /// Returns only after the transaction is durable (committed).
+    ///
+    /// - Replaceable (NIP-01): only the newest per (pubkey, kind) is kept; on equal
+    ///   `created_at` the lowest id wins. An older one is answered `.superseded`.
+    /// - Addressable: the same per (pubkey, kind, d tag).
+    /// - Kind 5 (NIP-09): the author's events named by `e` tags are removed, and the
+    ///   author's replaceable/addressable versions named by `a` tags up to the deletion's
+    ///   `created_at`. The deletion is remembered: a removed event sent again is answered
+    ///   `.deleted`. A deletion of a deletion has no effect.
+    /// - Ephemeral events are never passed here.
+    func save(_ events: [Event]) async throws -> [SaveResult]
+
+    /// Whether an event with this id is stored (the duplicate check before any crypto).
+    func contains(_ id: EventID) async throws -> Bool
+
+    /// Events matching any of `filters`: each filter contributes at most
+    /// `min(filter.limit ?? maxLimit, maxLimit)` of its newest events; the union is
+    /// de-duplicated and ordered newest first (`created_at` descending, then id ascending).
+    /// Events whose NIP-40 expiration is at or before `now` are never returned.
+    func query(_ filters: [Filter], maxLimit: Int, now: Int64) async throws -> [Event]
+
+    /// The exact number of distinct stored, unexpired events matching any of `filters`
+    /// (NIP-45); `limit` is ignored.
+    func count(_ filters: [Filter], now: Int64) async throws -> Int
+
+    /// NIP-62: removes every event by `pubkey` with `created_at <= until`, and gift wraps
+    /// (kind 1059) whose `p` tag names it; remembers the request so such events are
+    /// refused later (`.vanished`). Returns how many events were removed.
+    func vanish(pubkey: PublicKey, until: Int64) async throws -> Int
+
+    /// Removes events whose expiration is at or before `now`; returns how many.
+    func purgeExpired(now: Int64) async throws -> Int
+
+    /// `(created_at, id)` of every stored, unexpired event matching `filter` (ignoring its
+    /// limit), sorted ascending by `created_at` then id: the item set of NIP-77.
+    func negentropyItems(_ filter: Filter, now: Int64) async throws -> [NegentropyItem]
+
+    /// Figures for NIP-11, the status page and /metrics.
+    func stats() async throws -> StoreStats
+
+    /// Flushes and closes; later calls fail.
+    func close() async throws
+}
+
+/// The outcome of saving one event.
+public enum SaveResult: Sendable, Equatable {
+    /// Stored now.
+    case saved
+    /// An event with the same id is already stored.
+    case duplicate
+    /// A newer version of this replaceable or addressable event is stored; not kept.
+    case superseded
+    /// Its author deleted it (NIP-09) before; not kept.
+    case deleted
+    /// Its author asked the relay to vanish (NIP-62); not kept.
+    case vanished
+}
+
+/// One element of a negentropy item set.
+public struct NegentropyItem: Sendable, Hashable {
+    public var createdAt: Int64
+    public var id: EventID
+
+    public init(createdAt: Int64, id: EventID) {
+        self.createdAt = createdAt
+        self.id = id
+    }
+}
+
+/// Size figures of a store.
+public struct StoreStats: Sendable, Equatable {
+    public var eventCount: Int
+    /// Bytes on disk (database and its write-ahead log).
+    public var bytesOnDisk: Int64
+    /// The most common kinds, most frequent first.
+    public var topKinds: [(kind: Kind, count: Int)]
+
+    public init(eventCount: Int, bytesOnDisk: Int64, topKinds: [(kind: Kind, count: Int)]) {
+        self.eventCount = eventCount
+        self.bytesOnDisk = bytesOnDisk
+        self.topKinds = topKinds
+    }
+
+    public static func == (lhs: StoreStats, rhs: StoreStats) -> Bool {
+        lhs.eventCount == rhs.eventCount && lhs.bytesOnDisk == rhs.bytesOnDisk
+            && lhs.topKinds.map(\.kind) == rhs.topKinds.map(\.kind)
+            && lhs.topKinds.map(\.count) == rhs.topKinds.map(\.count)
+    }
+}
+
+/// A store failure that a relay reports to the client as `error:`.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

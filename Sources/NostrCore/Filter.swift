@@ -1,0 +1,82 @@
+/// A NIP-01 subscription filter: every condition present must hold.
+///
+/// List conditions are sets so that matching one event costs a hash lookup per condition,
+/// whatever the size of the lists.
+///
+/// ```swift
+/// var filter = Filter()
+/// filter.kinds = [1]
+/// filter.tags[UInt8(ascii: "t")] = ["nostr"]
+/// filter.matches(event)
+/// ```
+public struct Filter: Hashable, Sendable {
+    public var ids: Set<EventID>?
+    public var authors: Set<PublicKey>?
+    public var kinds: Set<Kind>?
+    /// `#x` conditions keyed by the tag letter (a-z, A-Z).
+    public var tags: [UInt8: Set<String>]
+    public var since: Int64?
+    public var until: Int64?
+    /// Applies to the initial query only (NIP-01); ignored for live events.
+    public var limit: Int?
+    /// NIP-50 full-text query.
+    public var search: String?
+
+    public init(
+        ids: Set<EventID>? = nil, authors: Set<PublicKey>? = nil, kinds: Set<Kind>? = nil,
+        tags: [UInt8: Set<String>] = [:], since: Int64? = nil, until: Int64? = nil, limit: Int? = nil,
+        search: String? = nil
+    ) {
+        self.ids = ids
+        self.authors = authors
+        self.kinds = kinds
+        self.tags = tags
+        self.since = since
+        self.until = until
+        self.limit = limit
+        self.search = search
+    }
+
+    /// Whether `event` passes every condition. `limit` plays no part; `search` is matched
+    /// as NIP-50 asks of live events: every word of the query appears in the content,
+    /// case-insensitively.
+    public func matches(_ event: Event) -> Bool {
+        if let since, event.createdAt < since { return false }
+        if let until, event.createdAt > until { return false }
+        if let kinds, !kinds.contains(event.kind) { return false }
+        if let authors, !authors.contains(event.pubkey) { return false }
+        if let ids, !ids.contains(event.id) { return false }
+        for (letter, values) in tags {
+            let hit = event.tags.contains { tag in
+                tag.indexLetter == letter && tag.fields.count > 1 && values.contains(tag.fields[1])
+            }
+            if !hit { return false }
+        }
+        if let search, !SearchQuery(search).matches(event.content) { return false }
+        return true
+    }
+
+    /// True when some list condition is empty, so that no event can match.
+    public var isImpossible: Bool {
+        ids?.isEmpty == true || authors?.isEmpty == true || kinds?.isEmpty == true
+            || tags.values.contains { $0.isEmpty } || (since != nil && until != nil && since! > until!)
+    }
+}
+
+/// The words of a NIP-50 query, for matching live events the way the store's index does.
+public struct SearchQuery: Sendable {
+    public let words: [String]
+
+    /// Splits on whitespace and drops NIP-50 `key:value` extensions, which are not words.
+    public init(_ query: String) {
+        words = query.lowercased().split(whereSeparator: \.isWhitespace)
+            .filter { !$0.contains(":") }
+            .map(String.init)
+    }
+
+    public func matches(_ content: String) -> Bool {
+        guard !words.isEmpty else { return true }
+        let haystack = content.lowercased()
+        return words.allSatisfy { haystack.contains($0) }
+    }
+}
