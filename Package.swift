@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: ["JSON", "YAML"]),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -60,7 +61,7 @@ let package = Package(
             name: "MartletRelay",
             dependencies: [
                 "NostrCore", "Negentropy", "MartletStore",
-                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -69,7 +70,9 @@ let package = Package(
         .target(
             name: "MartletServer",
             dependencies: [
-                "MartletRelay",
+                "MartletRelay", "NostrCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
@@ -88,9 +91,21 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
-            name: "NostrCoreTests",
-            dependencies: ["NostrCore"],
-            resources: [.copy("Fixtures")],
+            name: "NegentropyTests",
+            dependencies: ["Negentropy"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MartletServerTests",
+            dependencies: [
+                "MartletServer", "MartletRelay", "MartletStore", "NostrCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
     ],

@@ -48,7 +48,7 @@ public struct Filter: Hashable, Sendable {
         if let ids, !ids.contains(event.id) { return false }
         for (letter, values) in tags {
             let hit = event.tags.contains { tag in
-                tag.indexLetter == letter && tag.fields.count > 1 && values.contains(tag.fields[1])
+                tag.indexLetter == letter && tag.fields.count > 1 && values.containsExactly(tag.fields[1])
             }
             if !hit { return false }
         }
@@ -60,6 +60,16 @@ public struct Filter: Hashable, Sendable {
     public var isImpossible: Bool {
         ids?.isEmpty == true || authors?.isEmpty == true || kinds?.isEmpty == true
             || tags.values.contains { $0.isEmpty } || (since != nil && until != nil && since! > until!)
+    }
+}
+
+extension Set<String> {
+    /// Membership by code units. `contains` alone uses `String ==`, which holds canonically
+    /// equivalent spellings equal ("é" and "e\u{301}"); NIP-01 tag values are compared as
+    /// sent, as every store compares them, so a live match must not be looser than a query.
+    func containsExactly(_ value: String) -> Bool {
+        guard let index = firstIndex(of: value) else { return false }
+        return self[index].utf8.elementsEqual(value.utf8)
     }
 }
 

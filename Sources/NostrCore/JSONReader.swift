@@ -168,6 +168,10 @@ public struct JSONReader {
                 throw WireError(.loneSurrogate, "invalid: \\u escape is a lone low surrogate", at: position - 6)
             }
             if (0xd800...0xdbff).contains(scalar) {
+                // Input that stops before the pair's `\u` could be read is cut short, not unpaired.
+                if position == bytes.count || (position + 1 == bytes.count && bytes[position] == UInt8(ascii: "\\")) {
+                    throw unterminatedString()
+                }
                 guard position + 1 < bytes.count, bytes[position] == UInt8(ascii: "\\"),
                     bytes[position + 1] == UInt8(ascii: "u")
                 else {
@@ -236,9 +240,13 @@ public struct JSONReader {
         let start = position + 1
         let end = start + 64
         guard end < bytes.count, bytes[end] == UInt8(ascii: "\"") else {
-            // Tell a wrong length from a string that runs off the end of the input.
-            _ = try readString(what)
-            throw WireError(.badHex, "invalid: \"\(what)\" must be 64 lowercase hex characters", at: start)
+            // The slow path: a string of another length, one that runs off the end of the input,
+            // or one spelled with escapes (to JSON, "\u0061" is the digit "a").
+            let text = try readString(what)
+            if let value = Bytes32(hex: text) { return value }
+            let hasUpper = text.utf8.count == 64 && text.utf8.contains { (0x41...0x46).contains($0) }
+            let why = hasUpper ? "must be lowercase hex" : "must be 64 lowercase hex characters"
+            throw WireError(.badHex, "invalid: \"\(what)\" \(why)", at: start)
         }
         guard let value = Bytes32(hexBytes: UnsafeRawBufferPointer(rebasing: bytes[start..<end])) else {
             let hasUpper = bytes[start..<end].contains { (0x41...0x46).contains($0) }

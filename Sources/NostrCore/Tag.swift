@@ -91,7 +91,9 @@ public struct EventAddress: Hashable, Sendable, CustomStringConvertible {
     /// Parses `"<kind>:<64 hex pubkey>:<d tag>"`; the identifier may contain colons.
     public init?(_ text: String) {
         let parts = text.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count == 3, let kind = UInt16(parts[0]), let pubkey = PublicKey(hex: String(parts[1]))
+        // Digits only: `UInt16("+1")` would take a sign, which no NIP-01 address carries.
+        guard parts.count == 3, parts[0].utf8.allSatisfy({ (0x30...0x39).contains($0) }),
+            let kind = UInt16(parts[0]), let pubkey = PublicKey(hex: String(parts[1]))
         else { return nil }
         self.init(kind: Kind(kind), pubkey: pubkey, identifier: String(parts[2]))
     }

@@ -1,0 +1,43 @@
+# Martlet: `make run` starts the relay on the embedded SQLite store, `make test` runs every test.
+
+SWIFT ?= swift
+PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 7777
+DATA ?= ./data
+
+.PHONY: run test deps build release python-deps interop clean
+
+## The relay, optimised build, on $(HOST):$(PORT) with its store in $(DATA).
+run: deps
+	$(SWIFT) build -c release --product martlet
+	$$($(SWIFT) build -c release --show-bin-path)/martlet serve --host $(HOST) --port $(PORT) --data $(DATA)
+
+## Unit, store and end-to-end tests, then the independent-client check (nostr-sdk).
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --parallel --num-workers 2
+	$(MAKE) interop
+
+## The relay checked by an independent client implementation (rust-nostr's nostr-sdk).
+interop: python-deps
+	$(PYTHON) scripts/interop_nostr_sdk.py --martlet "$$($(SWIFT) build --show-bin-path)/martlet"
+
+build: deps
+	$(SWIFT) build
+
+## libsecp256k1 comes from Debian; install it when we can, say how when we cannot.
+deps:
+	@if pkg-config --exists libsecp256k1 2>/dev/null; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		echo "installing libsecp256k1-dev"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libsecp256k1-dev pkg-config; \
+	else \
+		echo "error: libsecp256k1 is missing. Install it with: sudo apt-get install libsecp256k1-dev" >&2; exit 1; \
+	fi
+
+python-deps:
+	@$(PYTHON) -c "import nostr_sdk" 2>/dev/null || $(PYTHON) -m pip install -q nostr-sdk
+
+clean:
+	rm -rf .build

@@ -1,0 +1,48 @@
+public import NostrCore
+
+/// Reads just enough of a message that failed to decode to answer it precisely: the event
+/// id of a broken EVENT, or the subscription id of a broken REQ or COUNT.
+public enum MessageSalvage {
+    public enum Finding: Equatable, Sendable {
+        case event(EventID?)
+        case subscription(SubscriptionID?)
+        case other
+    }
+
+    public static func inspect(_ bytes: [UInt8]) -> Finding {
+        let prefix = Array(bytes.prefix(64 * 1024))
+        return prefix.withUnsafeBytes { raw in
+            var reader = JSONReader(raw)
+            do throws(WireError) {
+                try reader.beginArray("message")
+                var index = 0
+                guard try reader.nextElement(&index) else { return .other }
+                let type = try reader.readString("type")
+                switch type {
+                case "EVENT":
+                    return .event(try? eventID(&reader, &index))
+                case "REQ", "COUNT":
+                    guard try reader.nextElement(&index) else { return .subscription(nil) }
+                    let id = try reader.readString("subscription id")
+                    let valid = !id.isEmpty && id.unicodeScalars.count <= ClientMessage.maxSubscriptionIDLength
+                    return .subscription(valid ? SubscriptionID(id) : nil)
+                default:
+                    return .other
+                }
+            } catch {
+                return .other
+            }
+        }
+    }
+
+    private static func eventID(_ reader: inout JSONReader, _ index: inout Int) throws(WireError) -> EventID? {
+        guard try reader.nextElement(&index) else { return nil }
+        try reader.beginObject("event")
+        var member = 0
+        while let key = try reader.nextKey(&member) {
+            if key == "id" { return EventID(try reader.readHex32("id")) }
+            try reader.skipValue()
+        }
+        return nil
+    }
+}

@@ -1,0 +1,53 @@
+/// Everything an operator can set about the relay's protocol behaviour.
+///
+/// Built by the CLI from `martlet.yaml` and the environment; every limit here is
+/// advertised in NIP-11 and enforced with the answer NIP-01 prescribes.
+///
+/// ```swift
+/// var configuration = RelayConfiguration()
+/// configuration.limits.maxSubscriptions = 20
+/// ```
+public struct RelayConfiguration: Sendable {
+    public var info = RelayInfo()
+    public var limits = Limits()
+    /// How often expired events (NIP-40) are purged from the store.
+    public var purgeInterval: Duration = .seconds(60)
+    /// How many events the writer commits in one transaction at most.
+    public var writerBatchSize = 512
+    /// Bytes queued for one connection before it counts as a slow consumer and is cut off.
+    public var outboxByteLimit = 8 * 1024 * 1024
+
+    public init() {}
+
+    /// The limits of NIP-11's `limitation` object.
+    public struct Limits: Sendable {
+        public var maxMessageLength = 512 * 1024
+        public var maxSubscriptions = 50
+        public var maxFilters = 10
+        public var maxLimit = 500
+        public var defaultLimit = 500
+        public var maxSubscriptionIDLength = 64
+        public var maxEventTags = 2000
+        /// In unicode characters, as NIP-11 counts.
+        public var maxContentLength = 64 * 1024
+        /// How far in the past `created_at` may be, in seconds (NIP-11 `created_at_lower_limit`).
+        public var createdAtLowerLimit: Int64 = 94_608_000
+        /// How far in the future `created_at` may be, in seconds (NIP-11 `created_at_upper_limit`).
+        public var createdAtUpperLimit: Int64 = 900
+
+        public init() {}
+    }
+}
+
+/// The descriptive fields of the NIP-11 document.
+public struct RelayInfo: Sendable {
+    public var name = "Martlet"
+    public var description = "A Nostr relay written in Swift."
+    public var pubkey: String?
+    public var contact: String?
+    public var icon: String?
+    /// The public `wss://` URL of this relay (NIP-42 checks the `relay` tag against it).
+    public var url: String?
+
+    public init() {}
+}

@@ -1,0 +1,227 @@
+public import NostrCore
+import Synchronization
+
+/// One client connection's view of the relay: it reads client messages, answers them and
+/// holds the connection's subscriptions.
+///
+/// The server feeds it each text message with `receive` and writes out whatever appears in
+/// `outbox`. EVENTs are processed concurrently (up to `maxEventsInFlight` per connection),
+/// so a client that pipelines events is not held to one commit at a time; REQ, COUNT and
+/// CLOSE are handled in the order they arrive.
+///
+/// ```swift
+/// let session = relay.makeSession(remoteAddress: "127.0.0.1")
+/// await session.receive(Array(#"["REQ","s",{"kinds":[1]}]"#.utf8))
+/// let frames = await session.outbox.nextBatch()
+/// session.close()
+/// ```
+public final class RelaySession: Sendable {
+    public let id: UInt64
+    public let remoteAddress: String?
+    public let outbox: Outbox
+    let relay: Relay
+    private let state = Mutex(State())
+    private let eventsInFlight = Atomic<Int>(0)
+
+    /// Events from one connection being verified or written at once, at most.
+    static let maxEventsInFlight = 256
+    /// Live events held back per subscription while its stored events are being sent.
+    static let maxHeldBackEvents = 10_000
+
+    private struct State {
+        var subscriptions: [SubscriptionID: SubscriptionPhase] = [:]
+        var closed = false
+    }
+
+    /// A subscription sends its stored events before live ones; live events that arrive
+    /// meanwhile wait in `loading` so that none is lost or sent before EOSE twice.
+    private enum SubscriptionPhase {
+        case loading(heldBack: [Event])
+        case live
+    }
+
+    init(id: UInt64, relay: Relay, remoteAddress: String?) {
+        self.id = id
+        self.relay = relay
+        self.remoteAddress = remoteAddress
+        self.outbox = Outbox(byteLimit: relay.configuration.outboxByteLimit)
+    }
+
+    /// Handles one text message from the client.
+    public func receive(_ bytes: [UInt8]) async {
+        let message: ClientMessage
+        do {
+            message = try ClientMessage.decode(bytes, maxLength: relay.configuration.limits.maxMessageLength)
+        } catch {
+            refuseUndecodable(bytes, error)
+            return
+        }
+        switch message {
+        case .event(let event):
+            await receiveEvent(event)
+        case .req(let subscription, let filters):
+            await subscribe(subscription, filters)
+        case .count(let subscription, let filters):
+            await count(subscription, filters)
+        case .close(let subscription):
+            unsubscribe(subscription)
+        case .auth(let event):
+            outbox.send(.ok(event.id, accepted: false, message: "restricted: this relay does not use NIP-42 yet"))
+        case .negOpen(let subscription, _, _), .negMsg(let subscription, _):
+            outbox.send(.negErr(subscription, reason: "error: negentropy is not enabled on this relay"))
+        case .negClose:
+            break
+        }
+    }
+
+    /// Ends the session: its subscriptions stop and its outbox closes.
+    public func close() {
+        let wasOpen = state.withLock { state in
+            defer { state.closed = true }
+            state.subscriptions.removeAll()
+            return !state.closed
+        }
+        guard wasOpen else { return }
+        relay.sessionClosed(self)
+        outbox.close()
+    }
+
+    // MARK: EVENT
+
+    private func receiveEvent(_ event: Event) async {
+        let inFlight = eventsInFlight.wrappingAdd(1, ordering: .relaxed).newValue
+        if inFlight > RelaySession.maxEventsInFlight {
+            // Back-pressure: past the bound, this connection's reader waits for its event.
+            await finishEvent(event)
+        } else {
+            Task { await self.finishEvent(event) }
+        }
+    }
+
+    private func finishEvent(_ event: Event) async {
+        let reply = await relay.ingest(event, from: self)
+        eventsInFlight.wrappingSubtract(1, ordering: .relaxed)
+        outbox.send(reply)
+    }
+
+    // MARK: REQ, CLOSE, COUNT
+
+    private func subscribe(_ subscription: SubscriptionID, _ filters: [Filter]) async {
+        let limits = relay.configuration.limits
+        if let refusal = checkRequest(subscription, filters, isSubscription: true) {
+            outbox.send(.closed(subscription, message: refusal.message))
+            return
+        }
+        state.withLock { $0.subscriptions[subscription] = .loading(heldBack: []) }
+        relay.subscriptions.insert(LiveSubscription(session: self, id: subscription, filters: filters))
+
+        let bounded = filters.map { filter in
+            var filter = filter
+            filter.limit = min(filter.limit ?? limits.defaultLimit, limits.maxLimit)
+            return filter
+        }
+        let stored: [Event]
+        do {
+            stored = try await relay.store.query(bounded, maxLimit: limits.maxLimit, now: relay.clock())
+        } catch {
+            relay.logger.warning("query failed: \(error)")
+            unsubscribe(subscription)
+            outbox.send(.closed(subscription, message: RejectReason.error("could not query the store").message))
+            return
+        }
+        // A newer REQ with the same id may have replaced this one while the query ran.
+        guard isLoading(subscription) else { return }
+        for event in stored {
+            outbox.send(frame: RelayMessage.event(subscription, eventJSON: event.json).encoded())
+        }
+        outbox.send(.eose(subscription))
+        let heldBack: [Event] = state.withLock { state in
+            guard case .loading(let held) = state.subscriptions[subscription] else { return [] }
+            state.subscriptions[subscription] = .live
+            return held
+        }
+        let sent = Set(stored.map(\.id))
+        for event in heldBack where !sent.contains(event.id) {
+            outbox.send(frame: RelayMessage.event(subscription, eventJSON: event.json).encoded())
+        }
+    }
+
+    private func isLoading(_ subscription: SubscriptionID) -> Bool {
+        state.withLock { state in
+            if case .loading = state.subscriptions[subscription] { return true }
+            return false
+        }
+    }
+
+    private func unsubscribe(_ subscription: SubscriptionID) {
+        state.withLock { _ = $0.subscriptions.removeValue(forKey: subscription) }
+        relay.subscriptions.remove(session: id, id: subscription)
+    }
+
+    private func count(_ subscription: SubscriptionID, _ filters: [Filter]) async {
+        if let refusal = checkRequest(subscription, filters, isSubscription: false) {
+            outbox.send(.closed(subscription, message: refusal.message))
+            return
+        }
+        do {
+            let total = try await relay.store.count(filters, now: relay.clock())
+            outbox.send(.count(subscription, count: total))
+        } catch {
+            outbox.send(.closed(subscription, message: RejectReason.error("could not count events").message))
+        }
+    }
+
+    private func checkRequest(_ subscription: SubscriptionID, _ filters: [Filter], isSubscription: Bool) -> RejectReason? {
+        let limits = relay.configuration.limits
+        if subscription.value.unicodeScalars.count > limits.maxSubscriptionIDLength {
+            return .invalid("subscription id is longer than \(limits.maxSubscriptionIDLength) characters")
+        }
+        if filters.count > limits.maxFilters {
+            return .invalid("too many filters (max \(limits.maxFilters))")
+        }
+        if isSubscription {
+            let active = state.withLock { state in
+                state.subscriptions.count - (state.subscriptions[subscription] == nil ? 0 : 1)
+            }
+            if active >= limits.maxSubscriptions {
+                return .blocked("too many open subscriptions (max \(limits.maxSubscriptions))")
+            }
+        }
+        return nil
+    }
+
+    // MARK: Live delivery
+
+    /// Sends a live event to one of this session's subscriptions (called by fan-out).
+    public func deliver(_ event: Event, to subscription: SubscriptionID) {
+        let sendNow = state.withLock { state -> Bool in
+            switch state.subscriptions[subscription] {
+            case .live: return true
+            case .loading(var held):
+                if held.count < RelaySession.maxHeldBackEvents { held.append(event) }
+                state.subscriptions[subscription] = .loading(heldBack: held)
+                return false
+            case nil: return false
+            }
+        }
+        if sendNow {
+            outbox.send(frame: RelayMessage.event(subscription, eventJSON: event.json).encoded())
+        }
+    }
+
+    // MARK: Refusals
+
+    /// Answers a message that could not be decoded in the most specific way NIP-01 allows:
+    /// `OK false` when it was an EVENT whose id can be read, `CLOSED` when it was a REQ or
+    /// COUNT whose subscription id can be read, otherwise `NOTICE`.
+    private func refuseUndecodable(_ bytes: [UInt8], _ error: WireError) {
+        switch MessageSalvage.inspect(bytes) {
+        case .event(let eventID?):
+            outbox.send(.ok(eventID, accepted: false, message: error.reason))
+        case .subscription(let subscription?) where error.code != .tooLarge:
+            outbox.send(.closed(subscription, message: error.reason))
+        default:
+            outbox.send(.notice(error.reason))
+        }
+    }
+}

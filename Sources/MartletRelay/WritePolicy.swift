@@ -1,0 +1,62 @@
+public import NostrCore
+
+/// One rule that decides whether an event may be written. The ingest pipeline asks every
+/// configured policy in order, after the id and signature checks; the first refusal wins.
+///
+/// An operator or a test adds a rule without touching the pipeline:
+///
+/// ```swift
+/// struct NoKindFour: WritePolicy {
+///     func check(_ event: Event, context: WriteContext) -> RejectReason? {
+///         event.kind == 4 ? .blocked("kind 4 is not accepted here") : nil
+///     }
+/// }
+/// ```
+public protocol WritePolicy: Sendable {
+    func check(_ event: Event, context: WriteContext) async -> RejectReason?
+}
+
+/// What a write policy may know about the write.
+public struct WriteContext: Sendable {
+    /// The current time in seconds.
+    public var now: Int64
+    /// The client's IP address, if known.
+    public var remoteAddress: String?
+
+    public init(now: Int64, remoteAddress: String?) {
+        self.now = now
+        self.remoteAddress = remoteAddress
+    }
+}
+
+/// NIP-11's advertised event limits: tag count, content length and the `created_at` window,
+/// plus NIP-40's rule that an event already expired is not accepted.
+public struct EventLimitsPolicy: WritePolicy {
+    public var limits: RelayConfiguration.Limits
+
+    public init(limits: RelayConfiguration.Limits) {
+        self.limits = limits
+    }
+
+    public func check(_ event: Event, context: WriteContext) -> RejectReason? {
+        if event.tags.count > limits.maxEventTags {
+            return .invalid("too many tags (max \(limits.maxEventTags))")
+        }
+        // Counting characters walks the string; the byte count bounds it from above for free.
+        if event.content.utf8.count > limits.maxContentLength,
+            event.content.unicodeScalars.count > limits.maxContentLength
+        {
+            return .invalid("content is longer than \(limits.maxContentLength) characters")
+        }
+        if event.createdAt < context.now - limits.createdAtLowerLimit {
+            return .invalid("event creation date is too far in the past")
+        }
+        if event.createdAt > context.now + limits.createdAtUpperLimit {
+            return .invalid("event creation date is too far in the future")
+        }
+        if let expiration = event.expiration, expiration <= context.now {
+            return .invalid("event has expired")
+        }
+        return nil
+    }
+}

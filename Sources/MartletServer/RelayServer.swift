@@ -1,0 +1,76 @@
+public import Hummingbird
+import HummingbirdWebSocket
+public import Logging
+public import MartletRelay
+import NIOCore
+
+/// The HTTP face of the relay: one URL that upgrades to the Nostr WebSocket, answers NIP-11
+/// for `Accept: application/nostr+json`, and shows a page to browsers.
+///
+/// ```swift
+/// let app = RelayServer.application(relay: relay, host: "127.0.0.1", port: 7777)
+/// try await app.runService()
+/// ```
+public enum RelayServer {
+    /// An application that serves `relay` and runs it as one of its services, so that on
+    /// shutdown the listener closes first and the relay then commits what is queued.
+    public static func application(
+        relay: Relay, host: String, port: Int, pingInterval: Duration = .seconds(30),
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
+        logger: Logger = Logger(label: "martlet.server")
+    ) -> some ApplicationProtocol {
+        let router = Router()
+        router.add(middleware: CORSMiddleware())
+        let information = RelayInformationDocument(configuration: relay.configuration)
+        router.get("/") { request, _ -> Response in
+            if request.headers[.accept]?.contains("application/nostr+json") == true {
+                return Response(
+                    status: .ok, headers: [.contentType: "application/nostr+json"],
+                    body: ResponseBody(byteBuffer: ByteBuffer(bytes: information.json())))
+            }
+            return Response(
+                status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: LandingPage.html(for: relay))))
+        }
+        let limits = relay.configuration.limits
+        // Frames up to twice the message limit reach the relay, which answers an oversized
+        // message with a reason; only beyond that does the WebSocket layer drop the connection.
+        let webSocket = WebSocketServerConfiguration(
+            maxFrameSize: limits.maxMessageLength * 2, autoPing: .enabled(timePeriod: pingInterval))
+        return Application(
+            router: router,
+            server: .http1WebSocketUpgrade(configuration: .init(ws: webSocket)) { request, channel, logger in
+                guard request.path == "/" || request.path?.hasPrefix("/?") == true else { return .dontUpgrade }
+                let remote = channel.remoteAddress?.ipAddress
+                return .upgrade([:]) { inbound, outbound, _ in
+                    let session = relay.makeSession(remoteAddress: remote)
+                    let connection = WebSocketConnection(
+                        session: session, maxMessageLength: limits.maxMessageLength * 2, logger: logger)
+                    await connection.run(inbound: inbound, outbound: outbound)
+                }
+            },
+            configuration: .init(address: .hostname(host, port: port), serverName: "martlet"),
+            services: [relay],
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
+            logger: logger
+        )
+    }
+}
+
+/// NIP-11 asks relays to allow cross-origin reads of the information document.
+struct CORSMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if request.method == .options {
+            return Response(status: .noContent, headers: corsHeaders)
+        }
+        var response = try await next(request, context)
+        for field in corsHeaders { response.headers.append(field) }
+        return response
+    }
+}
+
+private let corsHeaders: HTTPFields = [
+    .accessControlAllowOrigin: "*",
+    .accessControlAllowHeaders: "*",
+    .accessControlAllowMethods: "GET, POST, OPTIONS",
+]

@@ -1,0 +1,268 @@
+import GRDB
+import NostrCore
+
+/// One NIP-01 filter turned into SQL: the index that drives the search, the streams it
+/// reads in `created_at` order, and the conditions left to check on each row.
+///
+/// The driving index is chosen here, by rule, rather than left to SQLite's planner: without
+/// statistics the planner cannot tell that `#e` values are rare and kind 1 is not, and a
+/// wrong guess turns a lookup into a scan of a million rows.
+///
+/// ```swift
+/// let plan = FilterPlan(filter, now: now)
+/// let sql = plan.newestSQL(limit: 100) // SELECT events.json FROM ... LIMIT ?
+/// ```
+struct FilterPlan {
+    /// The index a filter is read through, most selective first.
+    enum Driver: Equatable {
+        /// `events_id`: a handful of exact lookups.
+        case ids
+        /// `events_pubkey_kind_created` with kinds, `events_pubkey_created` without.
+        case authors
+        /// The FTS5 index, for NIP-50 `search`.
+        case search
+        /// `tags_name_value_created` for one `#x` condition.
+        case tag(String)
+        /// `events_kind_created`.
+        case kinds
+        /// `events_created`: newest events of any kind.
+        case time
+    }
+
+    let filter: Filter
+    let driver: Driver
+    let now: Int64
+    /// The FTS5 query of `filter.search`, or nil when the filter has no search words.
+    let ftsQuery: String?
+    /// One entry per stream of the driving index that is already in `created_at` order:
+    /// the values bound to the index's leading columns. Empty for ids, search and time,
+    /// which read a single stream.
+    let keys: [[DatabaseValue]]
+
+    private let authors: [DatabaseValue]
+    private let kinds: [DatabaseValue]
+    /// `#x` conditions sorted by letter, so that the SQL text (the statement cache key) does
+    /// not depend on dictionary order.
+    private let tags: [(name: String, values: [DatabaseValue])]
+
+    init(_ filter: Filter, now: Int64) {
+        self.filter = filter
+        self.now = now
+        let authors = (filter.authors ?? []).sorted().map(\.databaseValue)
+        let kinds = (filter.kinds ?? []).sorted().map(\.databaseValue)
+        let tags = filter.tags.sorted { $0.key < $1.key }.map { letter, values in
+            (name: String(UnicodeScalar(letter)), values: values.sorted().map(TagValue.databaseValue))
+        }
+        self.authors = authors
+        self.kinds = kinds
+        self.tags = tags
+        ftsQuery = filter.search.flatMap(FilterPlan.ftsQuery)
+
+        if filter.ids != nil {
+            driver = .ids
+        } else if filter.authors != nil {
+            driver = .authors
+        } else if ftsQuery != nil {
+            driver = .search
+        } else if let tag = FilterPlan.drivingTag(of: tags.map(\.name)) {
+            driver = .tag(tag)
+        } else if filter.kinds != nil {
+            driver = .kinds
+        } else {
+            driver = .time
+        }
+
+        switch driver {
+        case .authors where filter.kinds != nil:
+            keys = authors.flatMap { author in kinds.map { [author, $0] } }
+        case .authors:
+            keys = authors.map { [$0] }
+        case .tag(let name):
+            keys = tags.first { $0.name == name }!.values.map { [DatabaseValue(value: name), $0] }
+        case .kinds:
+            keys = kinds.map { [$0] }
+        case .ids, .search, .time:
+            keys = []
+        }
+    }
+
+    /// True when no event can match: an empty list, an empty range, a search with no word
+    /// the index can hold.
+    static func isImpossible(_ filter: Filter) -> Bool {
+        if filter.isImpossible { return true }
+        if let search = filter.search, !SearchQuery(search).words.isEmpty, ftsQuery(search) == nil {
+            return true
+        }
+        return false
+    }
+
+    /// Tags naming events and keys are rare per value; `t`, `d`, `k` values are shared by
+    /// many events, so they drive only when nothing better is there.
+    private static func drivingTag(of names: [String]) -> String? {
+        for preferred in ["e", "a", "E", "A", "q", "p", "P", "i"] where names.contains(preferred) {
+            return preferred
+        }
+        return names.first
+    }
+
+    /// NIP-50 words as an FTS5 query: every word must appear, as a word or a word prefix
+    /// (the nearest the index comes to the substring match applied to live events).
+    static func ftsQuery(_ search: String) -> String? {
+        let words = SearchQuery(search).words.filter { word in
+            word.unicodeScalars.contains { $0.properties.isAlphabetic || $0.properties.numericType != nil }
+        }
+        guard !words.isEmpty else { return nil }
+        return words.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"*" }
+            .joined(separator: " AND ")
+    }
+
+    /// The column streams are ordered by, and the row id next to it in the same index.
+    private var timeColumn: String {
+        if case .tag = driver { "tags.created_at" } else { "events.created_at" }
+    }
+    private var rowidColumn: String {
+        if case .tag = driver { "tags.event_rowid" } else { "events.rowid" }
+    }
+
+    /// The newest `limit` events of the whole filter in one statement (`keys.count <= 1`).
+    func newestSQL(limit: Int) -> (sql: String, arguments: [DatabaseValue]) {
+        precondition(keys.count <= 1, "several streams are merged, see pageSQL")
+        var conditions = Conditions()
+        let from = source(key: keys.first, into: &conditions)
+        addResiduals(to: &conditions)
+        conditions.arguments.append(.init(value: limit))
+        return (
+            "SELECT events.json FROM \(from) WHERE \(conditions.sql) ORDER BY \(timeColumn) DESC, events.id LIMIT ?",
+            conditions.arguments
+        )
+    }
+
+    /// One page of one stream, newest first: `(created_at, rowid)` strictly after the bound
+    /// `(created_at, rowid)` in stream order. The caller appends four arguments: the bound's
+    /// `created_at` twice, its rowid, and the page size.
+    func pageSQL(key: [DatabaseValue]) -> (sql: String, arguments: [DatabaseValue]) {
+        var conditions = Conditions()
+        let from = source(key: key, into: &conditions)
+        addResiduals(to: &conditions)
+        let sql = """
+            SELECT \(timeColumn), \(rowidColumn) FROM \(from) WHERE \(conditions.sql) \
+            AND \(timeColumn) <= ? AND (\(timeColumn) < ? OR \(rowidColumn) < ?) \
+            ORDER BY \(timeColumn) DESC, \(rowidColumn) DESC LIMIT ?
+            """
+        return (sql, conditions.arguments)
+    }
+
+    /// Every matching event once, unordered: `SELECT <columns> FROM events ...`, for COUNT
+    /// and negentropy. Columns must be qualified with `events.`.
+    func rowSetSQL(columns: String) -> (sql: String, arguments: [DatabaseValue]) {
+        var conditions = Conditions()
+        let from: String
+        if case .tag(let name) = driver {
+            // Through a subquery: an event tagged with two of the values is one event.
+            let values = tags.first { $0.name == name }!.values
+            var inner = Conditions()
+            inner.add("name = ?", [.init(value: name)])
+            inner.add("value IN \(SQLList.placeholders(values.count))", list: values)
+            addTimeRange(column: "created_at", to: &inner)
+            from = "events NOT INDEXED"
+            conditions.add(
+                "events.rowid IN (SELECT event_rowid FROM tags INDEXED BY tags_name_value_created WHERE \(inner.sql))",
+                inner.arguments)
+            addResiduals(to: &conditions, includingTime: false)
+        } else {
+            from = source(key: nil, into: &conditions)
+            addResiduals(to: &conditions)
+        }
+        return ("SELECT \(columns) FROM \(from) WHERE \(conditions.sql)", conditions.arguments)
+    }
+
+    /// The FROM clause of the driving index and its conditions: equality on `key` when
+    /// given, else the filter's whole lists.
+    private func source(key: [DatabaseValue]?, into conditions: inout Conditions) -> String {
+        func list(_ column: String, _ values: [DatabaseValue], keyIndex: Int) {
+            if let key {
+                conditions.add("\(column) = ?", [key[keyIndex]])
+            } else {
+                conditions.add("\(column) IN \(SQLList.placeholders(values.count))", list: values)
+            }
+        }
+        switch driver {
+        case .ids:
+            let ids = (filter.ids ?? []).sorted().map(\.databaseValue)
+            conditions.add("events.id IN \(SQLList.placeholders(ids.count))", list: ids)
+            return "events INDEXED BY events_id"
+        case .authors:
+            list("events.pubkey", authors, keyIndex: 0)
+            guard filter.kinds != nil else { return "events INDEXED BY events_pubkey_created" }
+            list("events.kind", kinds, keyIndex: 1)
+            return "events INDEXED BY events_pubkey_kind_created"
+        case .search:
+            conditions.add(
+                "events.rowid IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)", [.init(value: ftsQuery!)])
+            return "events NOT INDEXED"
+        case .tag(let name):
+            conditions.add("tags.name = ?", [.init(value: name)])
+            list("tags.value", tags.first { $0.name == name }!.values, keyIndex: 1)
+            return "tags INDEXED BY tags_name_value_created CROSS JOIN events ON events.rowid = tags.event_rowid"
+        case .kinds:
+            list("events.kind", kinds, keyIndex: 0)
+            return "events INDEXED BY events_kind_created"
+        case .time:
+            return "events INDEXED BY events_created"
+        }
+    }
+
+    /// Every condition the driving index does not already apply.
+    private func addResiduals(to conditions: inout Conditions, includingTime: Bool = true) {
+        if driver == .ids, !authors.isEmpty {
+            conditions.add("events.pubkey IN \(SQLList.placeholders(authors.count))", list: authors)
+        }
+        let kindsDrive = driver == .kinds || (driver == .authors && filter.kinds != nil)
+        if !kindsDrive, !kinds.isEmpty {
+            conditions.add("events.kind IN \(SQLList.placeholders(kinds.count))", list: kinds)
+        }
+        for tag in tags where driver != .tag(tag.name) {
+            var inner = Conditions()
+            inner.add("tags.event_rowid = events.rowid AND tags.name = ?", [.init(value: tag.name)])
+            inner.add("tags.value IN \(SQLList.placeholders(tag.values.count))", list: tag.values)
+            conditions.add("EXISTS (SELECT 1 FROM tags WHERE \(inner.sql))", inner.arguments)
+        }
+        if includingTime {
+            addTimeRange(column: timeColumn, to: &conditions)
+        }
+        if driver != .search, let ftsQuery {
+            conditions.add(
+                "EXISTS (SELECT 1 FROM events_fts WHERE events_fts MATCH ? AND events_fts.rowid = events.rowid)",
+                [.init(value: ftsQuery)])
+        }
+        // NIP-40: stored but expired events are never served, whether or not purged yet.
+        conditions.add("(events.expires_at IS NULL OR events.expires_at > ?)", [.init(value: now)])
+    }
+
+    private func addTimeRange(column: String, to conditions: inout Conditions) {
+        if let since = filter.since { conditions.add("\(column) >= ?", [.init(value: since)]) }
+        if let until = filter.until { conditions.add("\(column) <= ?", [.init(value: until)]) }
+    }
+}
+
+/// A conjunction of SQL conditions with their bound arguments, in order.
+struct Conditions {
+    private var parts: [String] = []
+    var arguments: [DatabaseValue] = []
+
+    var sql: String { parts.isEmpty ? "1" : parts.joined(separator: " AND ") }
+
+    mutating func add(_ sql: String, _ arguments: [DatabaseValue] = []) {
+        parts.append(sql)
+        self.arguments.append(contentsOf: arguments)
+    }
+
+    mutating func add(_ sql: String, list: [DatabaseValue]) {
+        parts.append(sql)
+        SQLList.append(list, to: &arguments)
+    }
+}
+
+extension DatabaseValue {
+    init(value: some DatabaseValueConvertible) { self = value.databaseValue }
+}

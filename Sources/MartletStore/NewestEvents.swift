@@ -1,0 +1,176 @@
+import Foundation
+import GRDB
+import NostrCore
+
+/// Reads the newest events of one filter, reading no more rows than the limit needs.
+///
+/// A filter whose driving index holds one stream in `created_at` order (one author and
+/// kind, one tag value, no list at all) is one statement that SQLite stops after `limit`
+/// rows. A filter with several streams (500 followed authors, three kinds) would make
+/// SQLite collect and sort every row of every stream, so the streams are merged here
+/// instead, each read a page at a time from the index: the cost is about one page per
+/// stream plus the limit, whatever the streams hold.
+///
+/// ```swift
+/// let events = try NewestEvents.read(FilterPlan(filter, now: now), limit: 500, db)
+/// ```
+enum NewestEvents {
+    static func read(_ plan: FilterPlan, limit: Int, _ db: Database) throws -> [Event] {
+        guard limit > 0 else { return [] }
+        if plan.keys.count <= 1 {
+            let (sql, arguments) = plan.newestSQL(limit: limit)
+            let statement = try db.cachedStatement(sql: sql)
+            statement.setUncheckedArguments(StatementArguments(arguments))
+            return try decodeJSON(statement)
+        }
+        return try merge(plan, limit: limit, db)
+    }
+
+    /// Decodes column 0 of every row as a stored event.
+    static func decodeJSON(_ statement: Statement) throws -> [Event] {
+        var events: [Event] = []
+        let rows = try Row.fetchCursor(statement)
+        while let row = try rows.next() {
+            let json = try row.withUnsafeData(atIndex: 0) { data in data.map { [UInt8]($0) } }
+            guard let json else { throw StoreError("stored event has no JSON") }
+            do {
+                events.append(try EventDecoder.decode(json: json))
+            } catch {
+                throw StoreError("stored event does not decode: \(error)")
+            }
+        }
+        return events
+    }
+
+    private struct Stream {
+        var arguments: [DatabaseValue]
+        var page: [(createdAt: Int64, rowid: Int64)] = []
+        var position = 0
+        var exhausted = false
+        var pageSize: Int
+    }
+
+    private static func merge(_ plan: FilterPlan, limit: Int, _ db: Database) throws -> [Event] {
+        let (sql, firstArguments) = plan.pageSQL(key: plan.keys[0])
+        let shared = firstArguments.dropFirst(plan.keys[0].count)
+        let statement = try db.cachedStatement(sql: sql)
+        // Enough for an even spread to fill the limit in one round; uneven streams refill.
+        let firstPage = max(4, limit / plan.keys.count + 1)
+
+        func fill(_ stream: inout Stream) throws {
+            let bound = stream.page.last ?? (createdAt: Int64.max, rowid: Int64.max)
+            var arguments = stream.arguments
+            arguments += [
+                .init(value: bound.createdAt), .init(value: bound.createdAt), .init(value: bound.rowid),
+                .init(value: stream.pageSize),
+            ]
+            statement.setUncheckedArguments(StatementArguments(arguments))
+            var page: [(createdAt: Int64, rowid: Int64)] = []
+            page.reserveCapacity(stream.pageSize)
+            let rows = try Row.fetchCursor(statement)
+            while let row = try rows.next() {
+                page.append((row[0], row[1]))
+            }
+            stream.exhausted = page.count < stream.pageSize
+            stream.page = page
+            stream.position = 0
+            stream.pageSize = min(stream.pageSize * 2, limit + 1)
+        }
+
+        var streams: [Stream] = plan.keys.map { key in
+            Stream(arguments: key + shared, pageSize: firstPage)
+        }
+        var heads = HeadHeap()
+        for index in streams.indices {
+            try fill(&streams[index])
+            if let first = streams[index].page.first {
+                heads.push(.init(createdAt: first.createdAt, rowid: first.rowid, stream: index))
+            }
+        }
+
+        var picked: [Int64] = []
+        var seen = Set<Int64>()
+        var boundary: Int64?
+        while let head = heads.pop() {
+            // Past the limit, only ties of the last created_at are still candidates: the
+            // final order breaks them by id, which the index does not hold.
+            if let boundary, head.createdAt < boundary { break }
+            if seen.insert(head.rowid).inserted {
+                picked.append(head.rowid)
+                if picked.count == limit { boundary = head.createdAt }
+            }
+            var stream = streams[head.stream]
+            stream.position += 1
+            if stream.position == stream.page.count, !stream.exhausted {
+                try fill(&stream)
+            }
+            if stream.position < stream.page.count {
+                let next = stream.page[stream.position]
+                heads.push(.init(createdAt: next.createdAt, rowid: next.rowid, stream: head.stream))
+            }
+            streams[head.stream] = stream
+        }
+
+        let events = try eventsByRowid(picked, db)
+        return Array(events.sorted(by: newestFirst).prefix(limit))
+    }
+
+    /// The events of `rowids`, in no particular order.
+    static func eventsByRowid(_ rowids: [Int64], _ db: Database) throws -> [Event] {
+        guard !rowids.isEmpty else { return [] }
+        let list = "[" + rowids.map(String.init).joined(separator: ",") + "]"
+        let statement = try db.cachedStatement(
+            sql: "SELECT json FROM events WHERE rowid IN (SELECT value FROM json_each(?))")
+        statement.setUncheckedArguments([list])
+        return try decodeJSON(statement)
+    }
+}
+
+/// NIP-01 order of results: newest first, ties broken by the lowest id.
+func newestFirst(_ lhs: Event, _ rhs: Event) -> Bool {
+    lhs.createdAt != rhs.createdAt ? lhs.createdAt > rhs.createdAt : lhs.id < rhs.id
+}
+
+/// A max-heap of stream heads ordered as the index is read: `created_at`, then rowid.
+private struct HeadHeap {
+    struct Head {
+        var createdAt: Int64
+        var rowid: Int64
+        var stream: Int
+
+        func precedes(_ other: Head) -> Bool {
+            createdAt != other.createdAt ? createdAt > other.createdAt : rowid > other.rowid
+        }
+    }
+
+    private var items: [Head] = []
+
+    mutating func push(_ head: Head) {
+        items.append(head)
+        var child = items.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard items[child].precedes(items[parent]) else { break }
+            items.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    mutating func pop() -> Head? {
+        guard !items.isEmpty else { return nil }
+        items.swapAt(0, items.count - 1)
+        let top = items.removeLast()
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1
+            let right = left + 1
+            var first = parent
+            if left < items.count, items[left].precedes(items[first]) { first = left }
+            if right < items.count, items[right].precedes(items[first]) { first = right }
+            if first == parent { break }
+            items.swapAt(parent, first)
+            parent = first
+        }
+        return top
+    }
+}

@@ -1,0 +1,256 @@
+import Foundation
+import GRDB
+import Logging
+public import NostrCore
+
+/// The embedded event store: one SQLite file in WAL mode, one writer and a pool of readers.
+///
+/// Each `save` batch is one write transaction (group commit); queries run on the reader
+/// pool against a consistent snapshot and never wait for the writer. The schema and the
+/// reasons behind it are in `SQLiteSchema`; how a filter becomes SQL is in `FilterPlan`.
+///
+/// ```swift
+/// let store = try SQLiteEventStore(path: "./data/martlet.sqlite")
+/// _ = try await store.save([event])
+/// let notes = try await store.query([Filter(kinds: [1], limit: 20)], maxLimit: 500, now: now)
+/// ```
+public final class SQLiteEventStore: EventStore {
+    /// Tuning of the SQLite connections.
+    ///
+    /// ```swift
+    /// var options = SQLiteEventStore.Options()
+    /// options.readerCount = 8
+    /// let store = try SQLiteEventStore(path: path, options: options)
+    /// ```
+    public struct Options: Sendable {
+        /// Connections that serve queries at once; the writer is one more.
+        public var readerCount: Int
+        /// Page cache of each connection, in MiB.
+        public var cacheSizeMiB: Int
+        /// How much of the file is memory-mapped, in MiB: mapped pages are read without
+        /// copying them into the page cache.
+        public var mmapSizeMiB: Int
+
+        public init(readerCount: Int = 4, cacheSizeMiB: Int = 64, mmapSizeMiB: Int = 16_384) {
+            self.readerCount = readerCount
+            self.cacheSizeMiB = cacheSizeMiB
+            self.mmapSizeMiB = mmapSizeMiB
+        }
+    }
+
+    /// Which statement of a filter `explainQueryPlans` describes.
+    public enum QueryUse: Sendable {
+        /// REQ: the newest events, limited.
+        case newest
+        /// COUNT (NIP-45).
+        case count
+        /// The NIP-77 item set.
+        case negentropy
+    }
+
+    /// The database file.
+    public let path: String
+    private let pool: DatabasePool
+    private static let logger = Logger(label: "martlet.store.sqlite")
+
+    /// Opens the database at `path`, creating its directory and the file on first start and
+    /// bringing an older file's schema up to date.
+    public init(path: String, options: Options = Options()) throws {
+        self.path = path
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        var configuration = Configuration()
+        configuration.label = "martlet.store"
+        configuration.maximumReaderCount = max(1, options.readerCount)
+        configuration.busyMode = .timeout(10)
+        let cacheKiB = options.cacheSizeMiB * 1024
+        let mmapBytes = Int64(options.mmapSizeMiB) * 1_048_576
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA cache_size = -\(cacheKiB)")
+            try db.execute(sql: "PRAGMA mmap_size = \(mmapBytes)")
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
+            if !db.configuration.readonly {
+                // Checkpoints would otherwise leave the WAL at its largest size forever.
+                try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
+            }
+        }
+        do {
+            // GRDB's pool turns on WAL and synchronous=NORMAL: a commit is durable against a
+            // crash of the process, and group commit pays one fsync per checkpoint, not per batch.
+            pool = try DatabasePool(path: path, configuration: configuration)
+            let migrator = SQLiteSchema.migrator
+            let pending = try pool.read { try migrator.hasCompletedMigrations($0) } == false
+            try migrator.migrate(pool)
+            if pending { Self.logger.debug("SQLite schema up to date", metadata: ["path": "\(path)"]) }
+        } catch {
+            throw StoreError("cannot open SQLite store at \(path): \(error)")
+        }
+    }
+
+    /// Opens the database at `path` with the default options.
+    public convenience init(path: String) throws {
+        try self.init(path: path, options: Options())
+    }
+
+    public func save(_ events: [Event]) async throws -> [SaveResult] {
+        guard !events.isEmpty else { return [] }
+        return try await write { db in try EventWriter(db).save(events) }
+    }
+
+    public func contains(_ id: EventID) async throws -> Bool {
+        try await read { db in
+            try Bool.fetchOne(
+                db.cachedStatement(sql: "SELECT 1 FROM events WHERE id = ?"), arguments: [id.databaseValue]) != nil
+        }
+    }
+
+    public func query(_ filters: [Filter], maxLimit: Int, now: Int64) async throws -> [Event] {
+        let plans = Self.plans(filters, now: now)
+        guard !plans.isEmpty else { return [] }
+        return try await read { db in
+            var seen = Set<EventID>()
+            var events: [Event] = []
+            for plan in plans {
+                let limit = max(0, min(plan.filter.limit ?? maxLimit, maxLimit))
+                for event in try NewestEvents.read(plan, limit: limit, db) where seen.insert(event.id).inserted {
+                    events.append(event)
+                }
+            }
+            if plans.count > 1 { events.sort(by: newestFirst) }
+            return events
+        }
+    }
+
+    public func count(_ filters: [Filter], now: Int64) async throws -> Int {
+        let plans = Self.plans(filters, now: now)
+        guard !plans.isEmpty else { return 0 }
+        return try await read { db in
+            let (sql, arguments) = Self.countSQL(plans)
+            let statement = try Self.statement(sql, db, cached: plans.count == 1)
+            return try Int.fetchOne(statement, arguments: StatementArguments(arguments)) ?? 0
+        }
+    }
+
+    public func vanish(pubkey: PublicKey, until: Int64) async throws -> Int {
+        try await write { db in try EventWriter(db).vanish(pubkey: pubkey, until: until) }
+    }
+
+    public func purgeExpired(now: Int64) async throws -> Int {
+        try await write { db in try EventWriter(db).purgeExpired(now: now) }
+    }
+
+    public func negentropyItems(_ filter: Filter, now: Int64) async throws -> [NegentropyItem] {
+        guard !FilterPlan.isImpossible(filter) else { return [] }
+        let plan = FilterPlan(filter, now: now)
+        return try await read { db in
+            let (sql, arguments) = Self.negentropySQL(plan)
+            let statement = try db.cachedStatement(sql: sql)
+            statement.setUncheckedArguments(StatementArguments(arguments))
+            var items: [NegentropyItem] = []
+            let rows = try Row.fetchCursor(statement)
+            while let row = try rows.next() {
+                items.append(NegentropyItem(createdAt: row[0], id: EventID(try Bytes32(row: row, index: 1))))
+            }
+            return items
+        }
+    }
+
+    public func stats() async throws -> StoreStats {
+        let kinds = try await read { db in
+            try Row.fetchAll(db, sql: "SELECT kind, count FROM kind_counts WHERE count > 0 ORDER BY count DESC, kind")
+                .map { row -> (kind: Kind, count: Int) in (Kind(UInt16(truncatingIfNeeded: row[0] as Int64)), row[1]) }
+        }
+        let files = [path, path + "-wal"]
+        let bytes = files.reduce(Int64(0)) { total, file in
+            let size = (try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? NSNumber
+            return total + (size?.int64Value ?? 0)
+        }
+        return StoreStats(
+            eventCount: kinds.reduce(0) { $0 + $1.count }, bytesOnDisk: bytes, topKinds: Array(kinds.prefix(20)))
+    }
+
+    public func close() async throws {
+        try pool.close()
+    }
+
+    /// SQLite's EXPLAIN QUERY PLAN of the statements `query`, `count` or `negentropyItems`
+    /// would run for each filter, one string per filter with one line per plan step, so that
+    /// a test can fail on a full scan of `events`.
+    ///
+    /// ```swift
+    /// let plans = try store.explainQueryPlans([Filter(kinds: [1])])
+    /// // ["SEARCH events USING INDEX events_kind_created (kind=?)\n..."]
+    /// ```
+    public func explainQueryPlans(_ filters: [Filter], for use: QueryUse = .newest, now: Int64 = 0) throws
+        -> [String]
+    {
+        try pool.read { db in
+            try filters.map { filter in
+                guard !FilterPlan.isImpossible(filter) else { return "NO QUERY (the filter matches nothing)" }
+                let plan = FilterPlan(filter, now: now)
+                var statements: [(sql: String, arguments: [DatabaseValue])] = []
+                switch use {
+                case .newest where plan.keys.count > 1:
+                    let page = plan.pageSQL(key: plan.keys[0])
+                    statements = [(page.sql, page.arguments + [0, 0, 0, 1].map { DatabaseValue(value: $0) })]
+                    statements.append(("SELECT json FROM events WHERE rowid IN (SELECT value FROM json_each(?))", [DatabaseValue(value: "[1]")]))
+                case .newest: statements = [plan.newestSQL(limit: 1)]
+                case .count: statements = [Self.countSQL([plan])]
+                case .negentropy: statements = [Self.negentropySQL(plan)]
+                }
+                return try statements.flatMap { statement in
+                    try Row.fetchAll(
+                        db, sql: "EXPLAIN QUERY PLAN " + statement.sql,
+                        arguments: StatementArguments(statement.arguments)
+                    ).map { $0["detail"] as String }
+                }.joined(separator: "\n")
+            }
+        }
+    }
+
+    private static func plans(_ filters: [Filter], now: Int64) -> [FilterPlan] {
+        filters.filter { !FilterPlan.isImpossible($0) }.map { FilterPlan($0, now: now) }
+    }
+
+    /// Distinct events over all filters: a UNION of their row sets.
+    private static func countSQL(_ plans: [FilterPlan]) -> (sql: String, arguments: [DatabaseValue]) {
+        let parts = plans.map { $0.rowSetSQL(columns: "events.rowid") }
+        return (
+            "SELECT COUNT(*) FROM (" + parts.map(\.sql).joined(separator: " UNION ") + ")",
+            parts.flatMap(\.arguments)
+        )
+    }
+
+    private static func negentropySQL(_ plan: FilterPlan) -> (sql: String, arguments: [DatabaseValue]) {
+        let part = plan.rowSetSQL(columns: "events.created_at, events.id")
+        return (part.sql + " ORDER BY events.created_at, events.id", part.arguments)
+    }
+
+    /// Statements whose text depends on how many filters a request has are prepared afresh
+    /// rather than cached, so the per-connection cache cannot grow without bound.
+    private static func statement(_ sql: String, _ db: Database, cached: Bool) throws -> Statement {
+        cached ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
+    }
+
+    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.read(body)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError("SQLite read failed: \(error)")
+        }
+    }
+
+    private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.write(body)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError("SQLite write failed: \(error)")
+        }
+    }
+}

@@ -1,0 +1,140 @@
+import GRDB
+
+/// The SQLite schema as an ordered list of named migration steps.
+///
+/// Steps are appended, never edited: a database that ran a step keeps it, and
+/// `DatabaseMigrator` runs only the steps a file has not seen yet.
+///
+/// ```swift
+/// try SQLiteSchema.migrator.migrate(pool)
+/// ```
+enum SQLiteSchema {
+    /// Kinds whose content is ciphertext (NIP-04 DMs, NIP-59 seals and gift wraps): kept out
+    /// of the full-text index, where their base64 would only bloat it. The two triggers that
+    /// maintain the index must agree on this list, or a deletion would corrupt it.
+    static let unsearchableKinds = "(4, 13, 1059)"
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("events", migrate: createEvents)
+        migrator.registerMigration("tags", migrate: createTags)
+        migrator.registerMigration("search", migrate: createSearch)
+        migrator.registerMigration("deletions and vanish requests", migrate: createLifecycle)
+        migrator.registerMigration("kind counts", migrate: createKindCounts)
+        return migrator
+    }
+
+    /// One row per stored event. `json` holds the canonical bytes that are served verbatim;
+    /// the other columns exist only to be searched. `d_tag` is "" for replaceable kinds, the
+    /// `d` value for addressable ones and NULL otherwise, so that `events_address` is the
+    /// one-version-per-address rule as a constraint.
+    private static func createEvents(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE events (
+                    rowid INTEGER PRIMARY KEY,
+                    id BLOB NOT NULL,
+                    pubkey BLOB NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    kind INTEGER NOT NULL,
+                    d_tag TEXT,
+                    expires_at INTEGER,
+                    json BLOB NOT NULL
+                );
+                CREATE UNIQUE INDEX events_id ON events(id);
+                CREATE INDEX events_kind_created ON events(kind, created_at);
+                CREATE INDEX events_pubkey_created ON events(pubkey, created_at);
+                CREATE INDEX events_pubkey_kind_created ON events(pubkey, kind, created_at);
+                CREATE INDEX events_created ON events(created_at);
+                CREATE UNIQUE INDEX events_address ON events(pubkey, kind, d_tag) WHERE d_tag IS NOT NULL;
+                CREATE INDEX events_expires ON events(expires_at) WHERE expires_at IS NOT NULL;
+                """)
+    }
+
+    /// The first value of every single-letter tag (NIP-01 indexes only those). `created_at`
+    /// is copied from the event so that `#x` queries read newest first from the index alone.
+    /// The primary key both removes repeated tags and finds an event's tags on deletion.
+    private static func createTags(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE tags (
+                    event_rowid INTEGER NOT NULL,
+                    name TEXT NOT NULL,
+                    value BLOB NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    PRIMARY KEY (event_rowid, name, value)
+                ) WITHOUT ROWID;
+                CREATE INDEX tags_name_value_created ON tags(name, value, created_at);
+                CREATE TRIGGER events_delete_tags AFTER DELETE ON events BEGIN
+                    DELETE FROM tags WHERE event_rowid = old.rowid;
+                END;
+                """)
+    }
+
+    /// NIP-50: a contentless FTS5 index of `content`, keyed by the events rowid. Triggers keep
+    /// it in step with `events` whoever deletes a row; the content is read back out of the
+    /// stored JSON because a contentless table must be told what it is deleting.
+    private static func createSearch(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE VIRTUAL TABLE events_fts USING fts5(
+                    content, content='', tokenize='unicode61 remove_diacritics 2'
+                );
+                CREATE TRIGGER events_insert_fts AFTER INSERT ON events
+                WHEN new.kind NOT IN \(unsearchableKinds) BEGIN
+                    INSERT INTO events_fts(rowid, content)
+                    VALUES (new.rowid, json_extract(CAST(new.json AS TEXT), '$.content'));
+                END;
+                CREATE TRIGGER events_delete_fts AFTER DELETE ON events
+                WHEN old.kind NOT IN \(unsearchableKinds) BEGIN
+                    INSERT INTO events_fts(events_fts, rowid, content)
+                    VALUES ('delete', old.rowid, json_extract(CAST(old.json AS TEXT), '$.content'));
+                END;
+                """)
+    }
+
+    /// What must be refused later: NIP-09 deletions by id (with the deleting author, since
+    /// only the author's own events are deleted) and by address (up to a time), and NIP-62
+    /// requests to vanish (everything by a key up to a time).
+    private static func createLifecycle(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE deleted_ids (
+                    id BLOB NOT NULL,
+                    pubkey BLOB NOT NULL,
+                    PRIMARY KEY (id, pubkey)
+                ) WITHOUT ROWID;
+                CREATE TABLE deleted_addresses (
+                    pubkey BLOB NOT NULL,
+                    kind INTEGER NOT NULL,
+                    d_tag TEXT NOT NULL,
+                    deleted_until INTEGER NOT NULL,
+                    PRIMARY KEY (pubkey, kind, d_tag)
+                ) WITHOUT ROWID;
+                CREATE TABLE vanished (
+                    pubkey BLOB NOT NULL PRIMARY KEY,
+                    until INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                """)
+    }
+
+    /// Events per kind, kept by triggers so that `stats()` (status page, /metrics) costs a
+    /// few rows instead of a scan of a million.
+    private static func createKindCounts(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE kind_counts (
+                    kind INTEGER NOT NULL PRIMARY KEY,
+                    count INTEGER NOT NULL
+                );
+                INSERT INTO kind_counts(kind, count) SELECT kind, COUNT(*) FROM events GROUP BY kind;
+                CREATE TRIGGER events_insert_count AFTER INSERT ON events BEGIN
+                    INSERT INTO kind_counts(kind, count) VALUES (new.kind, 1)
+                    ON CONFLICT(kind) DO UPDATE SET count = count + 1;
+                END;
+                CREATE TRIGGER events_delete_count AFTER DELETE ON events BEGIN
+                    UPDATE kind_counts SET count = count - 1 WHERE kind = old.kind;
+                END;
+                """)
+    }
+}

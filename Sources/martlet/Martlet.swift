@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// `martlet`: the relay and its tools.
+@main
+struct Martlet: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "martlet",
+        abstract: "A Nostr relay.",
+        subcommands: [Serve.self],
+        defaultSubcommand: Serve.self
+    )
+}

@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MartletRelay
+import MartletServer
+import MartletStore
+
+/// `martlet serve`: the relay on the embedded SQLite store.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the relay.")
+
+    @Option(help: "Address to listen on.") var host: String?
+    @Option(help: "Port to listen on (0 picks a free one).") var port: Int?
+    @Option(help: "Folder of the SQLite store.") var data: String?
+    @Option(help: "YAML configuration file (default: ./martlet.yaml when present).") var config: String?
+
+    func run() async throws {
+        var settings = try await Settings.load(file: config)
+        if let host { settings.host = host }
+        if let port { settings.port = port }
+        if let data { settings.dataDirectory = data }
+        let resolved = settings
+
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = Logger.Level(rawValue: resolved.logLevel) ?? .info
+            return handler
+        }
+        let logger = Logger(label: "martlet")
+        let path = URL(fileURLWithPath: settings.dataDirectory).appendingPathComponent("martlet.sqlite").path
+        let store = try SQLiteEventStore(path: path)
+        let relay = Relay(configuration: settings.relay, store: store, logger: logger)
+        let app = RelayServer.application(
+            relay: relay, host: settings.host, port: settings.port,
+            pingInterval: .seconds(settings.pingInterval),
+            onServerRunning: { port in
+                logger.info("martlet listening", metadata: ["url": "ws://\(resolved.host):\(port)", "store": "\(path)"])
+                // A line on stdout that scripts and tests wait for.
+                FileHandle.standardOutput.write(Data("listening on ws://\(resolved.host):\(port)\n".utf8))
+            },
+            logger: logger)
+        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        try await store.close()
+    }
+}

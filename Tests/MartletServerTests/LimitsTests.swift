@@ -1,0 +1,91 @@
+import Foundation
+import NostrCore
+import Testing
+
+/// Every limit NIP-11 advertises is enforced with the answer NIP-01 prescribes, and the
+/// connection stays usable afterwards.
+@Suite("Advertised limits")
+struct LimitsTests {
+    @Test("content longer than max_content_length is answered OK false invalid:")
+    func contentLength() async throws {
+        try await TestRelay.with(configure: { $0.limits.maxContentLength = 10 }) { relay in
+            let client = try await relay.connect()
+            let author = Author()
+            let long = author.event(content: String(repeating: "é", count: 11))
+            let answer = try await client.publishAndWait(long)
+            #expect(!answer.accepted && answer.message.hasPrefix("invalid:"))
+            // Characters, not bytes: ten two-byte characters fit.
+            #expect(try await client.publishAndWait(author.event(content: String(repeating: "é", count: 10))).accepted)
+            await client.close()
+        }
+    }
+
+    @Test("an event with more tags than max_event_tags is answered OK false invalid:")
+    func tagCount() async throws {
+        try await TestRelay.with(configure: { $0.limits.maxEventTags = 3 }) { relay in
+            let client = try await relay.connect()
+            let event = Author().event(tags: (0..<4).map { ["t", "tag\($0)"] })
+            let answer = try await client.publishAndWait(event)
+            #expect(!answer.accepted && answer.message.hasPrefix("invalid:"))
+            await client.close()
+        }
+    }
+
+    @Test("created_at outside the accepted window is answered OK false invalid:")
+    func createdAtWindow() async throws {
+        try await TestRelay.with(configure: {
+            $0.limits.createdAtUpperLimit = 60
+            $0.limits.createdAtLowerLimit = 3600
+        }) { relay in
+            let client = try await relay.connect()
+            let author = Author()
+            let future = try await client.publishAndWait(author.event(createdAt: now() + 600))
+            #expect(!future.accepted && future.message.hasPrefix("invalid:"))
+            let past = try await client.publishAndWait(author.event(createdAt: now() - 7200))
+            #expect(!past.accepted && past.message.hasPrefix("invalid:"))
+            #expect(try await client.publishAndWait(author.event(createdAt: now() - 60)).accepted)
+            await client.close()
+        }
+    }
+
+    @Test("a message longer than max_message_length is refused and the connection keeps working")
+    func messageLength() async throws {
+        try await TestRelay.with(configure: { $0.limits.maxMessageLength = 2048 }) { relay in
+            let client = try await relay.connect()
+            let author = Author()
+            let big = author.event(content: String(repeating: "x", count: 3000))
+            let answer = try await client.publishAndWait(big)
+            #expect(!answer.accepted && answer.message.hasPrefix("invalid:"))
+            // Up to twice the limit the relay reads enough to answer with a NOTICE; beyond that
+            // the WebSocket layer closes with 1009 (message too big).
+            try await client.send(String(repeating: " ", count: 4000) + "[]")
+            let notice = try await client.next()
+            #expect(notice.type == "NOTICE")
+            #expect(try await client.publishAndWait(author.event()).accepted)
+            await client.close()
+        }
+    }
+
+    @Test("a filter's limit is clamped to max_limit")
+    func maxLimit() async throws {
+        try await TestRelay.with(configure: { $0.limits.maxLimit = 3 }) { relay in
+            let client = try await relay.connect()
+            let author = Author()
+            for offset in 0..<5 { _ = try await client.publishAndWait(author.event(createdAt: now() - Int64(offset))) }
+            let served = try await client.query("s", #"{"authors":["\#(author.pubkey.hex)"],"limit":100}"#)
+            #expect(served.count == 3)
+            await client.close()
+        }
+    }
+
+    @Test("a subscription id longer than max_subid_length is answered CLOSED invalid:")
+    func subscriptionIDLength() async throws {
+        try await TestRelay.with(configure: { $0.limits.maxSubscriptionIDLength = 8 }) { relay in
+            let client = try await relay.connect()
+            try await client.request("123456789", "{}")
+            let message = try await client.next()
+            #expect(message.type == "CLOSED" && message.string(2)?.hasPrefix("invalid:") == true)
+            await client.close()
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Hummingbird
+import Logging
+import MartletRelay
+import MartletServer
+import MartletStore
+import NostrCore
+import ServiceLifecycle
+
+/// A real relay on an ephemeral 127.0.0.1 port with its SQLite store in a temporary
+/// folder, for end-to-end tests.
+///
+/// ```swift
+/// try await TestRelay.with { relay in
+///     let client = try await relay.connect()
+/// }
+/// ```
+struct TestRelay: Sendable {
+    let port: Int
+    let relay: Relay
+    let directory: URL
+
+    var url: String { "ws://127.0.0.1:\(port)/" }
+
+    /// Starts a relay, runs `body`, then shuts the relay down gracefully and removes its files.
+    static func with<T: Sendable>(
+        configure: (inout RelayConfiguration) -> Void = { _ in },
+        clock: (@Sendable () -> Int64)? = nil,
+        policies: [any WritePolicy] = [],
+        pingInterval: Duration = .seconds(30),
+        _ body: (TestRelay) async throws -> T
+    ) async throws -> T {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("martlet-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+
+        var configuration = RelayConfiguration()
+        configuration.purgeInterval = .seconds(1)
+        configure(&configuration)
+        let store = try SQLiteEventStore(path: directory.appendingPathComponent("martlet.sqlite").path)
+        var logger = Logger(label: "martlet.test")
+        logger.logLevel = .warning
+        let relay = Relay(
+            configuration: configuration, store: store, policies: policies, logger: logger,
+            clock: clock ?? { Int64(Date().timeIntervalSince1970) })
+        let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let app = RelayServer.application(
+            relay: relay, host: "127.0.0.1", port: 0, pingInterval: pingInterval,
+            onServerRunning: { port in portContinuation.yield(port) }, logger: logger)
+        let serviceGroup = ServiceGroup(
+            configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
+        let running = Task { try await serviceGroup.run() }
+        var ports = portStream.makeAsyncIterator()
+        guard let port = await ports.next() else { throw TestFailure("the relay did not start") }
+        let testRelay = TestRelay(port: port, relay: relay, directory: directory)
+        do {
+            let result = try await body(testRelay)
+            await serviceGroup.triggerGracefulShutdown()
+            try await running.value
+            try await store.close()
+            return result
+        } catch {
+            await serviceGroup.triggerGracefulShutdown()
+            _ = try? await running.value
+            try? await store.close()
+            throw error
+        }
+    }
+
+    /// A new client connection to this relay.
+    func connect() async throws -> NostrTestClient {
+        try await NostrTestClient.connect(url: url)
+    }
+
+    /// An HTTP GET of the relay URL with the given headers (for NIP-11 and the HTML page).
+    func httpGet(headers: [String: String] = [:]) async throws -> (status: Int, headers: [String: String], body: Data) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/")!)
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        return try await HTTPGet.run(request)
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,680 @@
+#!/usr/bin/env python3
+"""Independent-client interop check for Martlet, driven by rust-nostr's `nostr-sdk`.
+
+Martlet's own tests are written by the same hands as the relay; this script checks
+the relay from the outside with a client library nobody here wrote (PyPI `nostr-sdk`,
+the uniffi bindings of rust-nostr, 0.45.x).
+
+Usage:
+    python3 scripts/interop_nostr_sdk.py --martlet .build/debug/martlet
+    python3 scripts/interop_nostr_sdk.py --url ws://127.0.0.1:7777
+
+With --martlet the script starts `martlet serve --host 127.0.0.1 --port 0 --data <tmp>`,
+waits for the stdout line `listening on ws://127.0.0.1:<port>`, runs the checks, then
+sends SIGTERM and requires exit status 0 within 15 s. With --url it tests a relay that
+is already running (127.0.0.1 only). Every check prints `interop: PASS <name>` or
+`interop: FAIL <name>: <why>`; the exit status is non-zero if any check fails.
+--verbose prints every frame the relay sends to the script's clients (on stderr).
+
+Wherever a check needs to see what the relay actually put on the wire (order, count,
+EOSE), it reads the relay's frames from nostr-sdk's notification stream rather than
+from `fetch_events`, which collects events into a de-duplicated set that it re-sorts
+newest first, and so would hide a relay's ordering mistakes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import http.client
+import json
+import os
+import re
+import signal
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from datetime import timedelta
+from typing import Awaitable, Callable
+
+from nostr_sdk import (
+    Client,
+    ClientBuilder,
+    ClientMessage,
+    Event,
+    EventBuilder,
+    EventId,
+    Filter,
+    Keys,
+    Kind,
+    ReqExitPolicy,
+    ReqTarget,
+    RelayUrl,
+    SubscribeAutoCloseOptions,
+    Tag,
+    Timestamp,
+)
+
+STARTUP_TIMEOUT = 60.0   # seconds to wait for "listening on ..."
+RUN_BUDGET = 60.0        # all checks together
+CHECK_TIMEOUT = 15.0     # any single check
+SHUTDOWN_TIMEOUT = 15.0  # SIGTERM -> exit 0
+LIVE_TIMEOUT = 5.0       # a published event must reach a live subscriber within this
+RELAY_REPLY = 5.0        # OK / EOSE / connection replies
+
+LISTENING = re.compile(r"listening on (ws://127\.0\.0\.1:(\d+))")
+VERBOSE = False
+
+
+class CheckFailed(Exception):
+    """A check's expectation did not hold; the message says what the relay did."""
+
+
+def require(condition: bool, why: str) -> None:
+    if not condition:
+        raise CheckFailed(why)
+
+
+def log(text: str) -> None:
+    if VERBOSE:
+        print(text, file=sys.stderr, flush=True)
+
+
+def short(event_id: str) -> str:
+    return event_id[:12]
+
+
+# --------------------------------------------------------------------------------------
+# The relay under test
+# --------------------------------------------------------------------------------------
+
+
+class MartletProcess:
+    """`martlet serve` on 127.0.0.1 with an ephemeral port and a throwaway data dir."""
+
+    def __init__(self, binary: str) -> None:
+        self.binary = binary
+        self.proc: asyncio.subprocess.Process | None = None
+        self.data_dir = tempfile.TemporaryDirectory(prefix="martlet-interop-")
+        self.stderr_file = tempfile.TemporaryFile()
+        self.stdout_lines: list[str] = []
+        self._drain: asyncio.Task | None = None
+
+    def stderr_tail(self, lines: int = 30) -> str:
+        self.stderr_file.flush()
+        self.stderr_file.seek(0)
+        text = self.stderr_file.read().decode("utf-8", "replace")
+        tail = "\n".join(text.rstrip("\n").splitlines()[-lines:])
+        return tail or "(stderr empty)"
+
+    async def start(self) -> str:
+        """Start the relay and return its ws:// URL once it says it is listening."""
+        self.proc = await asyncio.create_subprocess_exec(
+            self.binary, "serve", "--host", "127.0.0.1", "--port", "0",
+            "--data", self.data_dir.name,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=self.stderr_file,
+        )
+        assert self.proc.stdout is not None
+        try:
+            async with asyncio.timeout(STARTUP_TIMEOUT):
+                while True:
+                    raw = await self.proc.stdout.readline()
+                    if not raw:
+                        status = await self.proc.wait()
+                        raise RuntimeError(
+                            f"martlet exited with status {status} before printing "
+                            f"'listening on ws://127.0.0.1:<port>'; stdout: "
+                            f"{self.stdout_lines[-10:]!r}; stderr:\n{self.stderr_tail()}")
+                    line = raw.decode("utf-8", "replace").rstrip("\r\n")
+                    self.stdout_lines.append(line)
+                    log(f"[martlet stdout] {line}")
+                    match = LISTENING.search(line)
+                    if match:
+                        break
+        except TimeoutError:
+            await self.kill()
+            raise RuntimeError(
+                f"martlet did not print 'listening on ws://127.0.0.1:<port>' within "
+                f"{STARTUP_TIMEOUT:.0f} s; stdout: {self.stdout_lines[-10:]!r}; "
+                f"stderr:\n{self.stderr_tail()}") from None
+        # Keep reading stdout so a chatty relay never blocks on a full pipe.
+        self._drain = asyncio.create_task(self._drain_stdout())
+        return match.group(1)
+
+    async def _drain_stdout(self) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        while raw := await self.proc.stdout.readline():
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            self.stdout_lines.append(line)
+            log(f"[martlet stdout] {line}")
+
+    async def stop(self) -> None:
+        """SIGTERM, then require exit status 0 within SHUTDOWN_TIMEOUT."""
+        assert self.proc is not None
+        if self.proc.returncode is not None:
+            raise CheckFailed(f"martlet had already exited with status "
+                              f"{self.proc.returncode}; stderr:\n{self.stderr_tail()}")
+        self.proc.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(SHUTDOWN_TIMEOUT):
+                status = await self.proc.wait()
+            log(f"martlet exited with status {status} {time.monotonic() - started:.1f} s "
+                f"after SIGTERM")
+        except TimeoutError:
+            await self.kill()
+            raise CheckFailed(f"martlet still running {SHUTDOWN_TIMEOUT:.0f} s after "
+                              f"SIGTERM (killed); stderr:\n{self.stderr_tail()}") from None
+        finally:
+            if self._drain is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(self._drain, 2)
+        how = (f"died of signal {signal.Signals(-status).name}" if status < 0
+               else f"exited with status {status}")
+        require(status == 0, f"sent SIGTERM, martlet {how} (expected a graceful exit 0); "
+                             f"stderr:\n{self.stderr_tail()}")
+
+    async def kill(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.kill()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.proc.wait(), 5)
+
+    def cleanup(self) -> None:
+        self.stderr_file.close()
+        with contextlib.suppress(Exception):
+            self.data_dir.cleanup()
+
+
+# --------------------------------------------------------------------------------------
+# nostr-sdk helpers
+# --------------------------------------------------------------------------------------
+
+
+class Session:
+    """What every check needs: the relay URL, and state handed from check to check."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.relay_url = RelayUrl.parse(url)
+        self.first_note: tuple[Keys, Event] | None = None  # set by check_publish
+
+
+@contextlib.asynccontextmanager
+async def connected(session: Session, name: str):
+    """A fresh nostr-sdk Client connected to the relay under test, shut down afterwards.
+
+    Each use gets its own client, so nothing a client cached or de-duplicated earlier
+    can stand in for what the relay answers now.
+    """
+    client = ClientBuilder().build()
+    spy: asyncio.Task | None = None
+    try:
+        await client.add_relay(session.relay_url)
+        if VERBOSE:
+            spy = asyncio.create_task(_print_frames(client, name))
+        output = await client.try_connect(timedelta(seconds=RELAY_REPLY))
+        require(len(output.success) == 1 and not output.failed,
+                f"{name}: could not connect to {session.url}: {output.failed}")
+        yield client
+    finally:
+        if spy is not None:
+            await asyncio.sleep(0.1)  # let the spy print the last frames
+            spy.cancel()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(client.shutdown(), 5)
+
+
+async def _print_frames(client: Client, name: str) -> None:
+    """--verbose: print every frame the relay sends to this client."""
+    stream = client.notifications()
+    while (item := await stream.next()) is not None:
+        if item.is_message():
+            log(f"  [{name}] <- {item.message.as_json()}")
+
+
+def signed(keys: Keys, content: str, created_at: int | None = None,
+           kind: int = 1, tags: list[Tag] | None = None) -> Event:
+    """An event built and signed by nostr-sdk (kind 1 unless told otherwise)."""
+    builder = EventBuilder(Kind(kind), content).tags(tags or [])
+    if created_at is not None:
+        builder = builder.custom_created_at(Timestamp.from_secs(created_at))
+    return builder.finalize(keys)
+
+
+async def publish(client: Client, event: Event) -> tuple[bool, str]:
+    """Send an EVENT and return (accepted, reason) from the relay's OK."""
+    log(f"  -> EVENT {event.as_json()}")
+    output = await client.send_event(event, ok_timeout=timedelta(seconds=RELAY_REPLY))
+    if output.success:
+        return True, ""
+    return False, "; ".join(output.failed.values()) or "no OK received"
+
+
+async def publish_ok(client: Client, event: Event, what: str) -> None:
+    accepted, reason = await publish(client, event)
+    require(accepted, f"{what} {short(event.id().to_hex())} refused: {reason!r}")
+
+
+async def req_frames(session: Session, filters: list[Filter], label: str) -> list[Event]:
+    """Send one REQ on a fresh connection and return the EVENTs exactly as the relay
+    sent them before EOSE (wire order, no de-duplication, no client-side limit).
+
+    NIP-01: `["EOSE", <subscription_id>]`, used to indicate the _end of stored events_.
+    """
+    sub_id = f"{label}-{uuid.uuid4().hex[:8]}"
+    events: list[Event] = []
+    async with connected(session, f"req {label}") as client:
+        stream = client.notifications()  # subscribe to notifications before the REQ
+        close_on = SubscribeAutoCloseOptions().exit_policy(ReqExitPolicy.EXIT_ON_EOSE())
+        log(f"  -> REQ {sub_id} {', '.join(f.as_json() for f in filters)}")
+        await client.subscribe(ReqTarget.auto(filters), sub_id, close_on)
+        try:
+            async with asyncio.timeout(RELAY_REPLY):
+                while True:
+                    item = await stream.next()
+                    require(item is not None, "notification stream ended before EOSE")
+                    if not item.is_message():
+                        continue
+                    msg = item.message.as_enum()
+                    if msg.is_event_msg() and msg.subscription_id == sub_id:
+                        events.append(msg.event)
+                    elif msg.is_end_of_stored_events() and msg.subscription_id == sub_id:
+                        return events
+                    elif msg.is_closed() and msg.subscription_id == sub_id:
+                        raise CheckFailed(f"REQ {sub_id} answered with CLOSED: {msg.message!r}")
+        except TimeoutError:
+            raise CheckFailed(f"no EOSE for REQ {sub_id} within {RELAY_REPLY:.0f} s "
+                              f"({len(events)} EVENT frames received)") from None
+
+
+def ids(events: list[Event]) -> list[str]:
+    return [e.id().to_hex() for e in events]
+
+
+def describe(events: list[Event]) -> str:
+    return "[" + ", ".join(f"{short(e.id().to_hex())}@{e.created_at().as_secs()}"
+                           for e in events) + "]"
+
+
+# --------------------------------------------------------------------------------------
+# Checks
+# --------------------------------------------------------------------------------------
+
+
+async def check_publish(session: Session) -> None:
+    """A kind-1 note signed by nostr-sdk keys is accepted.
+
+    NIP-01: `OK` messages MUST be sent in response to `EVENT` messages received from
+    clients, they must have the 3rd parameter set to `true` when an event has been
+    accepted by the relay.
+    """
+    keys = Keys.generate()
+    event = signed(keys, "martlet interop: hello from rust-nostr",
+                 tags=[Tag.parse(["t", "martlet-interop"])])
+    async with connected(session, "publisher") as client:
+        await publish_ok(client, event, "kind-1 note")
+    session.first_note = (keys, event)
+
+
+async def check_query(session: Session) -> None:
+    """fetch_events by author and kind returns exactly the published event, and
+    nostr-sdk's own id + signature verification of what came back passes.
+
+    NIP-01: "authors": a list of lowercase pubkeys, the pubkey of an event must be one
+    of these; "kinds": a list of a kind numbers. All conditions of a filter that are
+    specified must match.
+    """
+    require(session.first_note is not None, "no event from the publish check to query")
+    keys, sent = session.first_note
+    flt = Filter().author(keys.public_key()).kind(Kind(1))
+    async with connected(session, "reader") as client:
+        log(f"  -> REQ (fetch_events) {flt.as_json()}")
+        got = await client.fetch_events(ReqTarget.auto([flt]),
+                                        timeout=timedelta(seconds=RELAY_REPLY))
+    require(len(got) == 1, f"expected exactly 1 event, got {len(got)}: {describe(got)}")
+    event = got[0]
+    require(event.id().to_hex() == sent.id().to_hex(),
+            f"returned id {event.id().to_hex()} != published {sent.id().to_hex()}")
+    require(event.verify(), "returned event fails nostr-sdk id/signature verification")
+    require(json.loads(event.as_json()) == json.loads(sent.as_json()),
+            f"returned event differs from the published one: {event.as_json()}")
+
+
+async def check_newest_first_limit(session: Session) -> None:
+    """Five notes with distinct created_at (sent out of order); limit 3 -> the 3 newest,
+    newest first, and no more than 3 EVENT frames before EOSE.
+
+    NIP-01: When `limit: n` is present it is assumed that the events returned in the
+    initial query will be the last `n` events ordered by the `created_at`. Newer events
+    should appear first.
+    """
+    keys = Keys.generate()
+    now = int(time.time())
+    notes = [signed(keys, f"martlet interop: note {i}", created_at=now - 3000 + 600 * i)
+             for i in range(5)]  # now-3000 ... now-600, all within the last hour
+    async with connected(session, "publisher") as client:
+        for i in (2, 0, 4, 1, 3):  # arrival order differs from created_at order
+            await publish_ok(client, notes[i], f"note {i}")
+    newest3 = ids(sorted(notes, key=lambda e: e.created_at().as_secs(), reverse=True)[:3])
+    flt = Filter().author(keys.public_key()).kind(Kind(1)).limit(3)
+
+    async with connected(session, "reader") as client:
+        log(f"  -> REQ (fetch_events) {flt.as_json()}")
+        fetched = await client.fetch_events(ReqTarget.auto([flt]),
+                                            timeout=timedelta(seconds=RELAY_REPLY))
+    require(sorted(ids(fetched)) == sorted(newest3),
+            f"fetch_events(limit 3) returned {describe(fetched)}, expected the 3 newest "
+            f"{[short(i) for i in newest3]}")
+
+    wire = await req_frames(session, [flt], "limit")
+    require(ids(wire) == newest3,
+            f"relay sent {describe(wire)} before EOSE, expected exactly the 3 newest "
+            f"newest first: {[short(i) for i in newest3]}")
+
+
+async def check_subscribe(session: Session) -> None:
+    """A second client's open subscription receives a matching event live.
+
+    NIP-01: Any new events it receives SHOULD be sent to that same websocket until the
+    connection is closed, a `CLOSE` event is received with the same <subscription_id>,
+    or a new `REQ` is sent using the same <subscription_id>.
+    """
+    keys = Keys.generate()
+    sub_id = f"live-{uuid.uuid4().hex[:8]}"
+    flt = Filter().author(keys.public_key()).kind(Kind(1))
+    async with connected(session, "subscriber") as sub, \
+            connected(session, "publisher") as pub:
+        stream = sub.notifications()
+        log(f"  -> REQ {sub_id} {flt.as_json()}")
+        await sub.subscribe(ReqTarget.auto([flt]), sub_id)
+
+        async def next_frame():
+            while True:
+                item = await stream.next()
+                require(item is not None, "subscriber's notification stream ended")
+                if item.is_message():
+                    msg = item.message.as_enum()
+                    if getattr(msg, "subscription_id", None) == sub_id:
+                        return msg
+
+        try:
+            async with asyncio.timeout(RELAY_REPLY):
+                msg = await next_frame()
+        except TimeoutError:
+            raise CheckFailed(f"no EOSE for REQ {sub_id} within {RELAY_REPLY:.0f} s") from None
+        require(msg.is_end_of_stored_events(),
+                f"expected EOSE for the empty subscription, got {type(msg).__name__}")
+
+        event = signed(keys, "martlet interop: live")
+        started = time.monotonic()
+        await publish_ok(pub, event, "live note")
+        try:
+            async with asyncio.timeout(max(0.0, started + LIVE_TIMEOUT - time.monotonic())):
+                msg = await next_frame()
+        except TimeoutError:
+            raise CheckFailed(f"subscriber got no EVENT on {sub_id} within "
+                              f"{LIVE_TIMEOUT:.0f} s of publishing") from None
+        require(msg.is_event_msg(), f"expected EVENT on {sub_id}, got {type(msg).__name__}: "
+                                    f"{getattr(msg, 'message', '')!r}")
+        require(msg.event.id().to_hex() == event.id().to_hex(),
+                f"live EVENT carried {msg.event.id().to_hex()}, published {event.id().to_hex()}")
+        require(msg.event.verify(), "live event fails nostr-sdk id/signature verification")
+        log(f"  live delivery after {1000 * (time.monotonic() - started):.0f} ms")
+
+
+async def check_replaceable(session: Session) -> None:
+    """Two kind-0 events from one key, the older sent second: only the newer is served.
+
+    NIP-01: for kind n such that 10000 <= n < 20000 || n == 0 || n == 3, events are
+    replaceable, which means that, for each combination of pubkey and kind, only the
+    latest event MUST be stored by relays ... When answering to REQ messages for
+    replaceable events such as {"kinds":[0],"authors":[<hex-key>]}, even if the relay
+    has more than one version stored, it SHOULD return just the latest one.
+    """
+    keys = Keys.generate()
+    now = int(time.time())
+    newer = signed(keys, json.dumps({"name": "interop-newer"}), created_at=now - 60, kind=0)
+    older = signed(keys, json.dumps({"name": "interop-older"}), created_at=now - 120, kind=0)
+    async with connected(session, "publisher") as client:
+        await publish_ok(client, newer, "newer kind-0")
+        # The relay may answer the stale one with OK true or false; either is lawful.
+        accepted, reason = await publish(client, older)
+        log(f"  older kind-0: OK {str(accepted).lower()} {reason!r}")
+    wire = await req_frames(session, [Filter().author(keys.public_key()).kind(Kind(0))],
+                            "replaceable")
+    require(ids(wire) == [newer.id().to_hex()],
+            f"relay sent {describe(wire)}, expected only the newer kind-0 "
+            f"{short(newer.id().to_hex())}@{now - 60} (older is "
+            f"{short(older.id().to_hex())}@{now - 120})")
+
+
+async def check_deletion(session: Session) -> None:
+    """A kind-5 deletion of an own note: the note is gone, the deletion is served.
+
+    NIP-09: Relays SHOULD delete or stop publishing any referenced events that have an
+    identical `pubkey` as the deletion request. Relays SHOULD continue to publish/share
+    the deletion request events indefinitely.
+    """
+    keys = Keys.generate()
+    now = int(time.time())
+    victim = signed(keys, "martlet interop: to be deleted", created_at=now - 30)
+    deletion = signed(keys, "martlet interop: deleting my note", created_at=now, kind=5,
+                    tags=[Tag.event(victim.id()), Tag.parse(["k", "1"])])
+    async with connected(session, "publisher") as client:
+        await publish_ok(client, victim, "note")
+        await publish_ok(client, deletion, "kind-5 deletion")
+    by_id = await req_frames(session, [Filter().id(victim.id())], "deleted-id")
+    require(not by_id, f"deleted note still served by id: {describe(by_id)}")
+    by_author = await req_frames(session, [Filter().author(keys.public_key())], "deleted-author")
+    require(ids(by_author) == [deletion.id().to_hex()],
+            f"author query returned {describe(by_author)}, expected only the deletion "
+            f"event {short(deletion.id().to_hex())}")
+
+
+async def check_nip11(session: Session) -> None:
+    """The NIP-11 document on the WebSocket URL, with CORS.
+
+    NIP-11: When a relay receives an HTTP(s) request with an `Accept` header of
+    `application/nostr+json` to a URI supporting WebSocket upgrades, they SHOULD return
+    a document ... Relays MUST accept CORS requests by sending
+    `Access-Control-Allow-Origin`, `Access-Control-Allow-Headers`, and
+    `Access-Control-Allow-Methods` headers.
+    """
+    parts = urllib.parse.urlsplit(session.url)
+    http_url = f"http://{parts.hostname}:{parts.port}/"
+
+    def get() -> tuple[int, dict[str, str], bytes]:
+        request = urllib.request.Request(http_url, headers={"Accept": "application/nostr+json"})
+        try:
+            with urllib.request.urlopen(request, timeout=RELAY_REPLY) as response:
+                return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, {k.lower(): v for k, v in error.headers.items()}, error.read()
+        except (OSError, http.client.HTTPException) as error:
+            raise CheckFailed(f"GET {http_url} failed: {type(error).__name__}: {error}") from None
+
+    status, headers, body = await asyncio.to_thread(get)
+    log(f"  GET {http_url} -> {status} {headers} {body[:300]!r}")
+    require(status == 200, f"GET {http_url} returned HTTP {status}: {body[:200]!r}")
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        raise CheckFailed(f"body is not JSON: {body[:200]!r}") from None
+    require(isinstance(doc, dict), f"document is not a JSON object: {body[:200]!r}")
+    nips = doc.get("supported_nips")
+    require(isinstance(nips, list) and 1 in nips and 11 in nips,
+            f"supported_nips must list 1 and 11, got {nips!r}")
+    require(isinstance(doc.get("limitation"), dict),
+            f"limitation must be an object, got {doc.get('limitation')!r}")
+    require(headers.get("access-control-allow-origin") == "*",
+            f"Access-Control-Allow-Origin is {headers.get('access-control-allow-origin')!r}, "
+            f"expected '*'")
+    for name in ("access-control-allow-headers", "access-control-allow-methods"):
+        require(name in headers, f"missing {name} header (NIP-11 MUST)")
+
+
+async def check_invalid(session: Session) -> None:
+    """Forged events are refused with OK false and an `invalid:` reason, and not stored.
+
+    Two forgeries, sent raw (nostr-sdk's ClientMessage.from_json does not verify):
+    a valid event whose signature has one hex digit changed, and a signed event whose
+    content was changed afterwards (its id no longer matches).
+
+    NIP-01: To obtain the event.id, we sha256 the serialized event ... "sig": 64-bytes
+    lowercase hex of the signature of the sha256 hash of the serialized event data,
+    which is the same as the "id" field. The standardized machine-readable prefixes for
+    OK and CLOSED are: ... invalid ...
+    """
+    keys = Keys.generate()
+
+    def forged_sig() -> dict:
+        doc = json.loads(signed(keys, "martlet interop: forged signature").as_json())
+        doc["sig"] = doc["sig"][:-1] + ("0" if doc["sig"][-1] != "0" else "1")
+        return doc
+
+    def forged_content() -> dict:
+        doc = json.loads(signed(keys, "martlet interop: original content").as_json())
+        doc["content"] = "martlet interop: altered content"
+        return doc
+
+    async with connected(session, "forger") as client:
+        relay = await client.relay(session.relay_url)
+        require(relay is not None, "nostr-sdk client has no relay handle")
+        for label, doc in (("tampered signature", forged_sig()),
+                           ("id does not match content", forged_content())):
+            stream = client.notifications()
+            frame = json.dumps(["EVENT", doc], separators=(",", ":"))
+            log(f"  -> {frame}")
+            await relay.send_msg(ClientMessage.from_json(frame))
+            try:
+                async with asyncio.timeout(RELAY_REPLY):
+                    while True:
+                        item = await stream.next()
+                        require(item is not None, "notification stream ended before OK")
+                        if not item.is_message():
+                            continue
+                        msg = item.message.as_enum()
+                        if msg.is_ok() and msg.event_id.to_hex() == doc["id"]:
+                            break
+                        if msg.is_notice():
+                            raise CheckFailed(f"{label}: relay sent NOTICE {msg.message!r} "
+                                              f"instead of OK")
+            except TimeoutError:
+                raise CheckFailed(f"{label}: no OK for {short(doc['id'])} within "
+                                  f"{RELAY_REPLY:.0f} s") from None
+            require(not msg.status and msg.message.startswith("invalid:"),
+                    f"{label}: relay answered [\"OK\",\"{short(doc['id'])}…\","
+                    f"{str(msg.status).lower()},{msg.message!r}], expected false + 'invalid:'")
+            stored = await req_frames(session, [Filter().id(EventId.parse(doc["id"]))],
+                                      "forged")
+            require(not stored, f"{label}: refused event is served anyway: {describe(stored)}")
+
+
+CHECKS: list[tuple[str, Callable[[Session], Awaitable[None]]]] = [
+    ("publish", check_publish),
+    ("query", check_query),
+    ("newest-first-limit", check_newest_first_limit),
+    ("subscribe", check_subscribe),
+    ("replaceable", check_replaceable),
+    ("deletion", check_deletion),
+    ("nip11", check_nip11),
+    ("invalid", check_invalid),
+]
+
+
+# --------------------------------------------------------------------------------------
+# Driver
+# --------------------------------------------------------------------------------------
+
+
+def report(name: str, error: str | None) -> bool:
+    if error is None:
+        print(f"interop: PASS {name}", flush=True)
+        return True
+    print(f"interop: FAIL {name}: {error}", flush=True)
+    return False
+
+
+async def run_checks(url: str) -> list[bool]:
+    session = Session(url)
+    deadline = time.monotonic() + RUN_BUDGET
+    results = []
+    for name, check in CHECKS:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            results.append(report(name, f"not run: the {RUN_BUDGET:.0f} s budget is spent"))
+            continue
+        limit = min(CHECK_TIMEOUT, remaining)
+        log(f"--- {name}")
+        try:
+            async with asyncio.timeout(limit):
+                await check(session)
+        except CheckFailed as failure:
+            results.append(report(name, str(failure)))
+        except TimeoutError:
+            results.append(report(name, f"timed out after {limit:.0f} s"))
+        except Exception as error:  # an SDK error is a failure of this check, not a crash
+            results.append(report(name, f"{type(error).__name__}: {error}"))
+        else:
+            results.append(report(name, None))
+    return results
+
+
+def local_url(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme != "ws" or parts.hostname != "127.0.0.1" or parts.port is None:
+        raise SystemExit(f"interop: --url must be ws://127.0.0.1:<port>, got {url!r}")
+    return f"ws://127.0.0.1:{parts.port}"
+
+
+async def main() -> int:
+    global VERBOSE
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--martlet", metavar="PATH", help="martlet binary to start and test")
+    target.add_argument("--url", help="test an already running relay at ws://127.0.0.1:PORT")
+    parser.add_argument("--verbose", "-v", action="store_true",
+                        help="print the relay's frames and martlet's stdout on stderr")
+    args = parser.parse_args()
+    VERBOSE = args.verbose
+
+    if args.url:
+        results = await run_checks(local_url(args.url))
+    else:
+        binary = os.path.abspath(args.martlet)
+        if not os.access(binary, os.X_OK):
+            print(f"interop: FAIL startup: {binary} is not an executable file", flush=True)
+            return 1
+        relay = MartletProcess(binary)
+        try:
+            try:
+                url = await relay.start()
+            except Exception as error:
+                report("startup", str(error))
+                return 1
+            log(f"martlet listening on {url}")
+            results = await run_checks(url)
+            try:
+                await relay.stop()
+                results.append(report("shutdown", None))
+            except CheckFailed as failure:
+                results.append(report("shutdown", str(failure)))
+        finally:
+            await relay.kill()
+            relay.cleanup()
+
+    failed = results.count(False)
+    print(f"interop: {len(results) - failed} passed, {failed} failed", flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
