@@ -70,7 +70,8 @@ let package = Package(
         .target(
             name: "MartletServer",
             dependencies: [
-                "MartletRelay", "NostrCore",
+                "MartletRelay", "MartletStore", "Negentropy", "NostrCore",
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -98,11 +99,12 @@ let package = Package(
         .testTarget(
             name: "MartletServerTests",
             dependencies: [
-                "MartletServer", "MartletRelay", "MartletStore", "NostrCore",
+                "MartletServer", "MartletRelay", "MartletStore", "Negentropy", "NostrCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,11 +1,13 @@
 public import NostrCore
 
 /// Reads just enough of a message that failed to decode to answer it precisely: the event
-/// id of a broken EVENT, or the subscription id of a broken REQ or COUNT.
+/// id of a broken EVENT, the subscription id of a broken REQ or COUNT, or of a broken
+/// NEG-OPEN / NEG-MSG (answered NEG-ERR, NIP-77).
 public enum MessageSalvage {
     public enum Finding: Equatable, Sendable {
         case event(EventID?)
         case subscription(SubscriptionID?)
+        case negentropy(SubscriptionID?)
         case other
     }
 
@@ -22,10 +24,9 @@ public enum MessageSalvage {
                 case "EVENT":
                     return .event(try? eventID(&reader, &index))
                 case "REQ", "COUNT":
-                    guard try reader.nextElement(&index) else { return .subscription(nil) }
-                    let id = try reader.readString("subscription id")
-                    let valid = !id.isEmpty && id.unicodeScalars.count <= ClientMessage.maxSubscriptionIDLength
-                    return .subscription(valid ? SubscriptionID(id) : nil)
+                    return .subscription(try? subscriptionID(&reader, &index))
+                case "NEG-OPEN", "NEG-MSG":
+                    return .negentropy(try? subscriptionID(&reader, &index))
                 default:
                     return .other
                 }
@@ -33,6 +34,13 @@ public enum MessageSalvage {
                 return .other
             }
         }
+    }
+
+    private static func subscriptionID(_ reader: inout JSONReader, _ index: inout Int) throws(WireError) -> SubscriptionID? {
+        guard try reader.nextElement(&index) else { return nil }
+        let id = try reader.readString("subscription id")
+        let valid = !id.isEmpty && id.unicodeScalars.count <= ClientMessage.maxSubscriptionIDLength
+        return valid ? SubscriptionID(id) : nil
     }
 
     private static func eventID(_ reader: inout JSONReader, _ index: inout Int) throws(WireError) -> EventID? {

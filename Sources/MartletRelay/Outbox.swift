@@ -28,6 +28,7 @@ public final class Outbox: Sendable {
         var queuedBytes = 0
         var ending: Ending?
         var waiter: CheckedContinuation<Void, Never>?
+        var overflowHandler: (@Sendable () -> Void)?
     }
 
     public let byteLimit: Int
@@ -43,26 +44,35 @@ public final class Outbox: Sendable {
         send(frame: message.encoded())
     }
 
+    /// Called once when the outbox overflows. The connection's writer may be stuck in a
+    /// write to a socket that never drains, so the transport must close the connection
+    /// itself rather than wait for the writer to notice.
+    public func onOverflow(_ handler: @escaping @Sendable () -> Void) {
+        state.withLock { $0.overflowHandler = handler }
+    }
+
     /// Queues one encoded frame; `false` when the outbox has ended.
     @discardableResult
     public func send(frame: [UInt8]) -> Bool {
-        let waiter: CheckedContinuation<Void, Never>?
-        let accepted: Bool
-        (accepted, waiter) = state.withLock { state in
-            guard state.ending == nil else { return (false, nil) }
+        typealias Outcome = (Bool, CheckedContinuation<Void, Never>?, (@Sendable () -> Void)?)
+        let (accepted, waiter, overflowHandler) = state.withLock { state -> Outcome in
+            guard state.ending == nil else { return (false, nil, nil) }
+            var overflowHandler: (@Sendable () -> Void)?
             if state.queuedBytes + frame.count > byteLimit {
                 state.ending = .overflow
                 state.frames.removeAll()
                 state.queuedBytes = 0
+                overflowHandler = state.overflowHandler
             } else {
                 state.frames.append(frame)
                 state.queuedBytes += frame.count
             }
             let waiter = state.waiter
             state.waiter = nil
-            return (state.ending == nil, waiter)
+            return (state.ending == nil, waiter, overflowHandler)
         }
         waiter?.resume()
+        overflowHandler?()
         return accepted
     }
 

@@ -16,6 +16,8 @@ public struct RelayConfiguration: Sendable {
     public var writerBatchSize = 512
     /// Bytes queued for one connection before it counts as a slow consumer and is cut off.
     public var outboxByteLimit = 8 * 1024 * 1024
+    /// NIP-77 sync sessions.
+    public var negentropy = Negentropy()
 
     public init() {}
 
@@ -34,6 +36,29 @@ public struct RelayConfiguration: Sendable {
         public var createdAtLowerLimit: Int64 = 94_608_000
         /// How far in the future `created_at` may be, in seconds (NIP-11 `created_at_upper_limit`).
         public var createdAtUpperLimit: Int64 = 900
+
+        public init() {}
+    }
+}
+
+extension RelayConfiguration {
+    /// The bounds on NIP-77 sessions, which hold a whole item set in memory each.
+    ///
+    /// ```swift
+    /// var configuration = RelayConfiguration()
+    /// configuration.negentropy.maxRecords = 250_000
+    /// ```
+    public struct Negentropy: Sendable {
+        /// Open sessions per connection; a `NEG-OPEN` beyond them is answered `blocked:`
+        /// (0 turns NIP-77 off).
+        public var maxSessionsPerConnection = 8
+        /// Items a `NEG-OPEN` filter may match; beyond, `blocked:` (NIP-77's "too many records").
+        public var maxRecords = 1_000_000
+        /// A session without a message for this long is dropped; a later `NEG-MSG` gets `closed:`.
+        public var idleTimeout: Duration = .seconds(60)
+        /// Bytes of one negentropy message the relay writes (before hex, which doubles it):
+        /// 60 KB keeps a `NEG-MSG` under the 128 KiB frame limit common among relays and clients.
+        public var frameSizeLimit = 60_000
 
         public init() {}
     }

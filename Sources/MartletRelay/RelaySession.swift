@@ -20,6 +20,7 @@ public final class RelaySession: Sendable {
     public let remoteAddress: String?
     public let outbox: Outbox
     let relay: Relay
+    let negentropy: NegentropySessions
     private let state = Mutex(State())
     private let eventsInFlight = Atomic<Int>(0)
 
@@ -45,6 +46,7 @@ public final class RelaySession: Sendable {
         self.relay = relay
         self.remoteAddress = remoteAddress
         self.outbox = Outbox(byteLimit: relay.configuration.outboxByteLimit)
+        self.negentropy = NegentropySessions(relay: relay, outbox: outbox)
     }
 
     /// Handles one text message from the client.
@@ -67,10 +69,12 @@ public final class RelaySession: Sendable {
             unsubscribe(subscription)
         case .auth(let event):
             outbox.send(.ok(event.id, accepted: false, message: "restricted: this relay does not use NIP-42 yet"))
-        case .negOpen(let subscription, _, _), .negMsg(let subscription, _):
-            outbox.send(.negErr(subscription, reason: "error: negentropy is not enabled on this relay"))
-        case .negClose:
-            break
+        case .negOpen(let subscription, let filter, let initial):
+            await negentropy.open(subscription, filter: filter, message: initial)
+        case .negMsg(let subscription, let payload):
+            negentropy.message(subscription, payload)
+        case .negClose(let subscription):
+            negentropy.close(subscription)
         }
     }
 
@@ -82,6 +86,7 @@ public final class RelaySession: Sendable {
             return !state.closed
         }
         guard wasOpen else { return }
+        negentropy.closeAll()
         relay.sessionClosed(self)
         outbox.close()
     }
@@ -220,6 +225,8 @@ public final class RelaySession: Sendable {
             outbox.send(.ok(eventID, accepted: false, message: error.reason))
         case .subscription(let subscription?) where error.code != .tooLarge:
             outbox.send(.closed(subscription, message: error.reason))
+        case .negentropy(let subscription?) where error.code != .tooLarge:
+            negentropy.refuseUndecodable(subscription, reason: error.reason)
         default:
             outbox.send(.notice(error.reason))
         }

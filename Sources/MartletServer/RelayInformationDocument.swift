@@ -9,7 +9,7 @@ public import MartletRelay
 /// ```
 public struct RelayInformationDocument: Sendable {
     /// The NIPs this build implements end to end.
-    public static let supportedNIPs = [1, 9, 11, 40, 45]
+    public static let supportedNIPs = [1, 9, 11, 40, 45, 77]
     public static let software = "https://github.com/martlet-relay/martlet"
     public static let version = "0.1.0"
 

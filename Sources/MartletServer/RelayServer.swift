@@ -44,6 +44,7 @@ public enum RelayServer {
                 let remote = channel.remoteAddress?.ipAddress
                 return .upgrade([:]) { inbound, outbound, _ in
                     let session = relay.makeSession(remoteAddress: remote)
+                    session.outbox.onOverflow { channel.close(promise: nil) }
                     let connection = WebSocketConnection(
                         session: session, maxMessageLength: limits.maxMessageLength * 2, logger: logger)
                     await connection.run(inbound: inbound, outbound: outbound)

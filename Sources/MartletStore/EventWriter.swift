@@ -156,8 +156,9 @@ struct EventWriter {
         var removed = db.changesCount
         try execute(
             """
-            DELETE FROM events WHERE rowid IN (
-                SELECT event_rowid FROM tags WHERE name = 'p' AND value = ? AND created_at <= ?
+            DELETE FROM events NOT INDEXED WHERE rowid IN (
+                SELECT event_rowid FROM tags INDEXED BY tags_name_value_created
+                WHERE name = 'p' AND value = ? AND created_at <= ?
             ) AND kind = 1059
             """, [key, .init(value: until)])
         removed += db.changesCount

@@ -223,9 +223,9 @@ struct FilterPlan {
         }
         for tag in tags where driver != .tag(tag.name) {
             var inner = Conditions()
-            inner.add("tags.event_rowid = events.rowid AND tags.name = ?", [.init(value: tag.name)])
-            inner.add("tags.value IN \(SQLList.placeholders(tag.values.count))", list: tag.values)
-            conditions.add("EXISTS (SELECT 1 FROM tags WHERE \(inner.sql))", inner.arguments)
+            inner.add("also.event_rowid = events.rowid AND also.name = ?", [.init(value: tag.name)])
+            inner.add("also.value IN \(SQLList.placeholders(tag.values.count))", list: tag.values)
+            conditions.add("EXISTS (SELECT 1 FROM tags AS also WHERE \(inner.sql))", inner.arguments)
         }
         if includingTime {
             addTimeRange(column: timeColumn, to: &conditions)

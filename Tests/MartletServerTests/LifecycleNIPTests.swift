@@ -1,6 +1,5 @@
 import Foundation
 import NostrCore
-import Synchronization
 import Testing
 
 /// NIP-09 deletion, NIP-40 expiration and NIP-45 COUNT, end to end.
@@ -59,7 +58,7 @@ struct LifecycleNIPTests {
 
     @Test("NIP-40: an expired event is no longer served, and is purged")
     func expiredNotServed() async throws {
-        let clock = Mutex<Int64>(now())
+        let clock = Locked<Int64>(now())
         try await TestRelay.with(clock: { clock.withLock { $0 } }) { relay in
             let client = try await relay.connect()
             let start = clock.withLock { $0 }

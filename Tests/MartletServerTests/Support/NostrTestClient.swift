@@ -13,7 +13,7 @@ import NostrCore
 /// try await client.publish(event)
 /// let (accepted, message) = try await client.ok(for: event.id)
 /// ```
-final class NostrTestClient {
+final class NostrTestClient: Sendable {
     /// A message from the relay, as parsed JSON.
     struct Message: CustomStringConvertible {
         let raw: String
@@ -53,25 +53,36 @@ final class NostrTestClient {
         logger.logLevel = .critical
         let connection = Task {
             defer { writerContinuation.finish() }
-            try await WebSocketClient.connect(
-                url: url, configuration: .init(maxFrameSize: 1 << 24), logger: logger
-            ) { inbound, outbound, _ in
-                writerContinuation.yield(outbound)
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        for try await message in inbound.messages(maxSize: 1 << 26) {
-                            if case .text(let text) = message { await incoming.push(text) }
+            do {
+                try await WebSocketClient.connect(
+                    url: url, configuration: .init(maxFrameSize: 1 << 24), logger: logger
+                ) { inbound, outbound, _ in
+                    writerContinuation.yield(outbound)
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask {
+                            do {
+                                for try await message in inbound.messages(maxSize: 1 << 26) {
+                                    if case .text(let text) = message { await incoming.push(text) }
+                                }
+                            } catch {
+                                await incoming.close()
+                                throw error
+                            }
+                            await incoming.close()
                         }
-                        await incoming.close()
+                        group.addTask {
+                            for await _ in done {}
+                            try await outbound.close(.normalClosure, reason: nil)
+                        }
+                        try await group.next()
+                        group.cancelAll()
                     }
-                    group.addTask {
-                        for await _ in done {}
-                        try await outbound.close(.normalClosure, reason: nil)
-                    }
-                    try await group.next()
-                    group.cancelAll()
                 }
+            } catch {
+                await incoming.close()
+                throw error
             }
+            await incoming.close()
         }
         var writerIterator = writers.makeAsyncIterator()
         guard let outbound = await writerIterator.next() else {

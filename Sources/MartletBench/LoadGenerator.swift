@@ -1,0 +1,204 @@
+internal import Foundation
+import NostrCore
+internal import NIOCore
+internal import NIOPosix
+
+/// Which load a benchmark puts on the relay.
+public enum Scenario: String, CaseIterable, Sendable, Codable {
+    /// New events over a few connections with a window of unanswered ones on each.
+    case ingest
+    /// An ingest pass, then the same events again.
+    case duplicates
+    /// A preload, then a mix of REQ shapes timed to EOSE.
+    case query
+    /// Many subscribers, one publisher at a fixed rate; delivery latency and losses.
+    case fanout
+    /// Many idle connections with one subscription each; memory per connection.
+    case connections
+}
+
+/// Everything a benchmark run is told; defaults are the issue's.
+///
+/// ```swift
+/// var configuration = BenchConfiguration(url: try RelayURL("ws://127.0.0.1:7777"), scenario: .ingest)
+/// configuration.events = 5_000
+/// ```
+public struct BenchConfiguration: Sendable {
+    public var url: RelayURL
+    public var scenario: Scenario
+    public var connections = 4
+    public var window = 64
+    public var events = 20_000
+    public var preload = 20_000
+    public var queries = 2_000
+    public var subscribers = 1_000
+    public var rate = 500
+    public var seconds = 10
+    public var count = 1_000
+    /// The relay's process id, for its CPU seconds and resident memory.
+    public var pid: Int32?
+    /// Fixes authors, topics and event shapes, so runs against two relays load them alike.
+    public var seed: UInt64 = 1
+    /// Bound on every phase, in seconds: whatever has not finished by then is cut off.
+    public var timeout = 120
+    /// Event-loop threads of the load generator. One leaves the other core to the relay.
+    public var threads = 1
+    /// How many BIP-340 verifications time the machine's verify bound.
+    public var verifySamples = 2_000
+
+    public init(url: RelayURL, scenario: Scenario) {
+        self.url = url
+        self.scenario = scenario
+    }
+}
+
+/// Puts one scenario's load on a relay and measures it.
+///
+/// Every event is signed before any clock starts; every phase is bounded in count and in
+/// time (`timeout`), and only loopback relays are accepted (`RelayURL`).
+///
+/// ```swift
+/// let report = try await LoadGenerator(configuration) { print($0) }.run()
+/// print(report.text)
+/// ```
+public struct LoadGenerator: Sendable {
+    public let configuration: BenchConfiguration
+    let log: @Sendable (String) -> Void
+
+    public init(_ configuration: BenchConfiguration, log: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.configuration = configuration
+        self.log = log
+    }
+
+    public func run() async throws -> BenchReport {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.threads))
+        let context = RunContext(
+            configuration: configuration, group: group, log: log,
+            probe: configuration.pid.map(ProcessProbe.init), workload: Workload(seed: configuration.seed))
+        var report = BenchReport(configuration: configuration)
+        do {
+            switch configuration.scenario {
+            case .ingest, .duplicates: try await context.ingest(into: &report)
+            case .query: try await context.query(into: &report)
+            case .fanout: try await context.fanout(into: &report)
+            case .connections: try await context.connections(into: &report)
+            }
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        try await group.shutdownGracefully()
+        return report
+    }
+}
+
+/// What every phase of one run shares.
+struct RunContext: Sendable {
+    let configuration: BenchConfiguration
+    let group: MultiThreadedEventLoopGroup
+    let log: @Sendable (String) -> Void
+    let probe: ProcessProbe?
+    let workload: Workload
+
+    var url: RelayURL { configuration.url }
+    var now: Int64 { Int64(Date().timeIntervalSince1970) }
+    var phaseDeadline: NIODeadline { .now() + .seconds(Int64(configuration.timeout)) }
+
+    /// Opens `count` connections, at most `parallel` handshakes at a time (a burst of a
+    /// thousand SYNs would overflow the relay's accept backlog and measure the kernel).
+    /// `makeDriver` learns its connection's index and when its connect began.
+    func openMany<Driver: SocketDriver>(
+        _ count: Int, parallel: Int = 64, deadline: NIODeadline,
+        driver makeDriver: @escaping @Sendable (_ index: Int, _ startedAt: UInt64) -> Driver
+    ) async throws -> [BenchConnection<Driver.Outcome>] {
+        try await withThrowingTaskGroup(of: (Int, BenchConnection<Driver.Outcome>).self) { group in
+            var opened = [BenchConnection<Driver.Outcome>?](repeating: nil, count: count)
+            var next = 0
+            func add() {
+                let index = next
+                next += 1
+                group.addTask {
+                    let startedAt = monotonicNanos()
+                    let connection = try await BenchSocket.open(url, on: self.group, deadline: deadline) {
+                        makeDriver(index, startedAt)
+                    }
+                    return (index, connection)
+                }
+            }
+            while next < min(parallel, count) { add() }
+            while let (index, connection) = try await group.next() {
+                opened[index] = connection
+                if next < count { add() }
+            }
+            return opened.map { $0! }
+        }
+    }
+
+    /// Waits for every connection to be ready; returns how many made it.
+    func awaitReady<Outcome>(_ connections: [BenchConnection<Outcome>]) async -> Int {
+        var ready = 0
+        for connection in connections where (try? await connection.ready.get()) != nil { ready += 1 }
+        return ready
+    }
+
+    /// Runs `body` and reports the wall time and the CPU seconds of both sides.
+    func timed<T>(_ body: () async throws -> T) async rethrows -> (T, Usage) {
+        let relayBefore = probe?.cpuSeconds()
+        let benchBefore = ProcessProbe.ownCPUSeconds()
+        let start = monotonicNanos()
+        let value = try await body()
+        let wall = Double(monotonicNanos() - start) / 1e9
+        let relayAfter = probe?.cpuSeconds()
+        var relayCPU: Double?
+        if let relayBefore, let relayAfter { relayCPU = relayAfter - relayBefore }
+        return (value, Usage(wallSeconds: wall, relayCPUSeconds: relayCPU,
+                             benchCPUSeconds: ProcessProbe.ownCPUSeconds() - benchBefore))
+    }
+
+    /// Signs `count` events of the mixed workload (never inside a timed phase).
+    func signedEvents(_ count: Int, stream: UInt64, label: String) async -> [Event] {
+        let start = monotonicNanos()
+        let events = await workload.events(count: count, stream: stream, now: now)
+        log("signed \(events.count) \(label) events in \(Self.seconds(since: start)) s on \(System.coreCount) cores")
+        return events
+    }
+
+    static func seconds(since start: UInt64) -> String {
+        String(format: "%.2f", Double(monotonicNanos() - start) / 1e9)
+    }
+}
+
+/// Wall time and CPU seconds of one phase.
+struct Usage: Sendable {
+    var wallSeconds: Double
+    var relayCPUSeconds: Double?
+    var benchCPUSeconds: Double
+}
+
+/// Wire frames, encoded once before timing starts.
+enum Frames {
+    static func event(_ event: Event) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(event.json.count + 10)
+        buffer.writeString(#"["EVENT","#)
+        buffer.writeBytes(event.json)
+        buffer.writeString("]")
+        return buffer
+    }
+
+    static func request(_ subscription: String, _ filter: Filter) -> ByteBuffer {
+        var bytes = Array(#"["REQ","#.utf8)
+        EventSerializer.appendString(subscription, to: &bytes)
+        bytes.append(UInt8(ascii: ","))
+        filter.appendJSON(to: &bytes)
+        bytes.append(UInt8(ascii: "]"))
+        return ByteBuffer(bytes: bytes)
+    }
+
+    static func close(_ subscription: String) -> ByteBuffer {
+        var bytes = Array(#"["CLOSE","#.utf8)
+        EventSerializer.appendString(subscription, to: &bytes)
+        bytes.append(UInt8(ascii: "]"))
+        return ByteBuffer(bytes: bytes)
+    }
+}

@@ -1,0 +1,252 @@
+import MartletStore
+import Negentropy
+import NostrCore
+import Synchronization
+
+/// The NIP-77 sync sessions of one connection: the relay's side of `NEG-OPEN`,
+/// `NEG-MSG` and `NEG-CLOSE`.
+///
+/// Each session holds the item set its filter matched when it was opened and answers
+/// every round from it with a `NegentropyResponder`. Sessions are bounded per connection,
+/// in size and in idle time (`RelayConfiguration.Negentropy`); every refusal is a
+/// `NEG-ERR` with NIP-77's `blocked:` / `closed:` prefixes, or NIP-01's `invalid:` /
+/// `error:`, after which the session is gone.
+///
+/// ```swift
+/// let sessions = NegentropySessions(relay: relay, outbox: outbox)
+/// await sessions.open(SubscriptionID("n1"), filter: Filter(kinds: [1]), message: initialHex)
+/// sessions.message(SubscriptionID("n1"), nextHex)   // answered NEG-MSG or NEG-ERR
+/// sessions.close(SubscriptionID("n1"))
+/// ```
+final class NegentropySessions: Sendable {
+    private let relay: Relay
+    private let outbox: Outbox
+    private let state = Mutex(State())
+
+    private struct State {
+        var sessions: [SubscriptionID: Session] = [:]
+        /// Ids recently dropped for idleness, so that their next `NEG-MSG` can say why.
+        var timedOut: [SubscriptionID] = []
+        var sweeper: Task<Void, Never>?
+        var ended = false
+    }
+
+    private struct Session {
+        var responder: NegentropyResponder<SortedItems>
+        var lastActive: ContinuousClock.Instant
+    }
+
+    private static let rememberedTimeouts = 32
+
+    init(relay: Relay, outbox: Outbox) {
+        self.relay = relay
+        self.outbox = outbox
+    }
+
+    private var settings: RelayConfiguration.Negentropy { relay.configuration.negentropy }
+
+    // MARK: Messages
+
+    /// `NEG-OPEN`: builds the filter's item set and answers the initial message. An open
+    /// session with the same id is closed first (NIP-77).
+    func open(_ subscription: SubscriptionID, filter: Filter, message: String) async {
+        let open = state.withLock { state in
+            state.sessions[subscription] = nil
+            state.timedOut.removeAll { $0 == subscription }
+            return state.sessions.count
+        }
+        let limits = relay.configuration.limits
+        if subscription.value.unicodeScalars.count > limits.maxSubscriptionIDLength {
+            return refuse(subscription, .invalid("subscription id is longer than \(limits.maxSubscriptionIDLength) characters"))
+        }
+        if settings.maxSessionsPerConnection <= 0 {
+            return refuse(subscription, .blocked("negentropy sync is disabled on this relay"))
+        }
+        if open >= settings.maxSessionsPerConnection {
+            return refuse(subscription, .blocked("too many negentropy sessions (max \(settings.maxSessionsPerConnection))"))
+        }
+        let initial: [UInt8]
+        do {
+            initial = try NegentropyHex.decode(message)
+        } catch {
+            return refuse(subscription, .invalid(error.description))
+        }
+        let responder: NegentropyResponder<SortedItems>
+        switch await itemSet(filter) {
+        case .failure(let refusal):
+            return refuse(subscription, refusal)
+        case .success(let items):
+            do {
+                responder = try NegentropyResponder(storage: items, frameSizeLimit: settings.frameSizeLimit)
+            } catch {
+                relay.logger.warning("negentropy is misconfigured: \(error)")
+                return refuse(subscription, .error("negentropy is misconfigured on this relay"))
+            }
+        }
+        let reply: [UInt8]
+        do {
+            reply = try responder.reconcile(initial)
+        } catch {
+            return refuse(subscription, .invalid(error.description))
+        }
+        let stored = state.withLock { state in
+            guard !state.ended else { return false }
+            state.sessions[subscription] = Session(responder: responder, lastActive: .now)
+            if state.sweeper == nil { state.sweeper = startSweeper() }
+            return true
+        }
+        if stored { outbox.send(.negMsg(subscription, message: NegentropyHex.encode(reply))) }
+    }
+
+    /// `NEG-MSG`: the next round of an open session.
+    func message(_ subscription: SubscriptionID, _ message: String) {
+        enum Lookup {
+            case found(NegentropyResponder<SortedItems>)
+            case timedOut
+            case unknown
+        }
+        let timeout = settings.idleTimeout
+        let lookup = state.withLock { state -> Lookup in
+            guard let session = state.sessions[subscription] else {
+                return state.timedOut.contains(subscription) ? .timedOut : .unknown
+            }
+            // The sweeper may not have run yet; an expired session is expired all the same.
+            if session.lastActive.duration(to: .now) >= timeout {
+                state.sessions[subscription] = nil
+                return .timedOut
+            }
+            return .found(session.responder)
+        }
+        let responder: NegentropyResponder<SortedItems>
+        switch lookup {
+        case .found(let found): responder = found
+        case .timedOut:
+            return refuse(subscription, .closed("negentropy session was idle for more than \(timeout)"))
+        case .unknown:
+            return refuse(subscription, .closed("no open negentropy session with this id"))
+        }
+        let reply: [UInt8]
+        do {
+            reply = try responder.reconcile(try NegentropyHex.decode(message))
+        } catch {
+            return refuse(subscription, .invalid(error.description))
+        }
+        let open = state.withLock { state in
+            guard state.sessions[subscription] != nil else { return false }
+            state.sessions[subscription]?.lastActive = .now
+            return true
+        }
+        if open { outbox.send(.negMsg(subscription, message: NegentropyHex.encode(reply))) }
+    }
+
+    /// `NEG-CLOSE`: releases the session; nothing is sent back.
+    func close(_ subscription: SubscriptionID) {
+        state.withLock { state in
+            state.sessions[subscription] = nil
+            state.timedOut.removeAll { $0 == subscription }
+        }
+    }
+
+    /// Answers a `NEG-OPEN` or `NEG-MSG` that could not be decoded; the session with that
+    /// id, if any, is closed by the `NEG-ERR` (NIP-77).
+    func refuseUndecodable(_ subscription: SubscriptionID, reason: String) {
+        close(subscription)
+        outbox.send(.negErr(subscription, reason: reason))
+    }
+
+    /// Drops every session when the connection ends.
+    func closeAll() {
+        let sweeper = state.withLock { state in
+            state.ended = true
+            state.sessions.removeAll()
+            defer { state.sweeper = nil }
+            return state.sweeper
+        }
+        sweeper?.cancel()
+    }
+
+    /// How many sessions are open (for tests and the status page).
+    var count: Int { state.withLock { $0.sessions.count } }
+
+    // MARK: Item sets
+
+    private func itemSet(_ filter: Filter) async -> Result<SortedItems, Refusal> {
+        let cap = settings.maxRecords
+        let now = relay.clock()
+        do {
+            // Counting first keeps an oversized filter from loading its whole item set.
+            let total = try await relay.store.count([filter], now: now)
+            if total > cap { return .failure(.blocked("too many records (\(total), max \(cap))")) }
+            let stored = try await relay.store.negentropyItems(filter, now: now)
+            if stored.count > cap { return .failure(.blocked("too many records (max \(cap))")) }
+            return .success(try SortedItems(stored.lazy.map(Self.item)))
+        } catch {
+            relay.logger.warning("negentropy item set failed: \(error)")
+            return .failure(.error("could not read the store"))
+        }
+    }
+
+    private static func item(_ stored: MartletStore.NegentropyItem) -> Negentropy.NegentropyItem {
+        let raw = stored.id.raw
+        return Negentropy.NegentropyItem(
+            timestamp: UInt64(clamping: stored.createdAt),
+            id: NegentropyID(w0: raw.w0, w1: raw.w1, w2: raw.w2, w3: raw.w3))
+    }
+
+    // MARK: Idle timeout
+
+    /// Wakes when the oldest session could expire, drops the expired ones, and ends when
+    /// none is left (the next `open` starts another).
+    private func startSweeper() -> Task<Void, Never> {
+        Task { [weak self] in
+            while let delay = self?.sweep() {
+                try? await Task.sleep(for: delay)
+                if Task.isCancelled { return }
+            }
+        }
+    }
+
+    private func sweep() -> Duration? {
+        let timeout = settings.idleTimeout
+        return state.withLock { state -> Duration? in
+            let now = ContinuousClock.now
+            var next: Duration?
+            for (id, session) in state.sessions {
+                let idle = session.lastActive.duration(to: now)
+                if idle >= timeout {
+                    state.sessions[id] = nil
+                    state.timedOut.append(id)
+                } else {
+                    next = min(next ?? timeout, timeout - idle)
+                }
+            }
+            state.timedOut.removeFirst(max(0, state.timedOut.count - Self.rememberedTimeouts))
+            if next == nil { state.sweeper = nil }
+            return next
+        }
+    }
+
+    // MARK: Refusals
+
+    /// A `NEG-ERR` reason: NIP-77's own prefixes plus NIP-01's.
+    enum Refusal: Error {
+        case blocked(String)
+        case closed(String)
+        case invalid(String)
+        case error(String)
+
+        var reason: String {
+            switch self {
+            case .blocked(let detail): "blocked: \(detail)"
+            case .closed(let detail): "closed: \(detail)"
+            case .invalid(let detail): "invalid: \(detail)"
+            case .error(let detail): "error: \(detail)"
+            }
+        }
+    }
+
+    private func refuse(_ subscription: SubscriptionID, _ refusal: Refusal) {
+        close(subscription)
+        outbox.send(.negErr(subscription, reason: refusal.reason))
+    }
+}

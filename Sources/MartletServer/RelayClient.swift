@@ -1,0 +1,315 @@
+import HummingbirdWSClient
+public import Logging
+public import Negentropy
+public import NostrCore
+import NIOCore
+import NIOWebSocket
+import Synchronization
+
+/// A client connection to another Nostr relay: what `martlet sync` and mesh peers use
+/// to publish, fetch and reconcile over the wire.
+///
+/// Replies are routed by what they answer (a subscription id, a negentropy session id,
+/// an event id), so any number of conversations can run at once on the one connection.
+/// Every wait is bounded by `replyTimeout`.
+///
+/// ```swift
+/// let client = try await RelayClient.connect(to: "wss://relay.example.com")
+/// let (accepted, message) = try await client.publish(event)
+/// let notes = try await client.fetch([Filter(kinds: [1], limit: 20)])
+/// await client.close()
+/// ```
+public final class RelayClient: Sendable {
+    /// The relay's URL.
+    public let url: String
+    /// How long any reply may take before the wait fails with `.timedOut`.
+    public let replyTimeout: Duration
+    private let outbound: WebSocketOutboundWriter
+    private let routes = Mutex(Routes())
+    private let finish: AsyncStream<Void>.Continuation
+    private let connection: Task<Void, any Error>
+    private let counter = Atomic<UInt64>(0)
+    private let logger: Logger
+
+    /// Largest message read from the relay.
+    static let maxMessageLength = 32 << 20
+
+    /// Where incoming messages go, by what they answer.
+    private struct Routes: Sendable {
+        var subscriptions: [SubscriptionID: Mailbox] = [:]
+        var negentropy: [SubscriptionID: Mailbox] = [:]
+        var oks: [EventID: Mailbox] = [:]
+        var lastNotice: String?
+        var ended: RelayClientError?
+    }
+
+    private init(
+        url: String, replyTimeout: Duration, outbound: WebSocketOutboundWriter,
+        finish: AsyncStream<Void>.Continuation, connection: Task<Void, any Error>, logger: Logger
+    ) {
+        self.url = url
+        self.replyTimeout = replyTimeout
+        self.outbound = outbound
+        self.finish = finish
+        self.connection = connection
+        self.logger = logger
+    }
+
+    deinit {
+        finish.finish()
+    }
+
+    /// Opens a WebSocket to `url` (`ws://` or `wss://`); throws when the relay cannot be reached.
+    public static func connect(
+        to url: String, replyTimeout: Duration = .seconds(30), logger: Logger = Logger(label: "martlet.client")
+    ) async throws -> RelayClient {
+        let box = RouteBox()
+        let (done, doneContinuation) = AsyncStream.makeStream(of: Void.self)
+        let (writers, writerContinuation) = AsyncStream.makeStream(of: WebSocketOutboundWriter.self)
+        let connection = Task {
+            defer {
+                writerContinuation.finish()
+                box.client?.connectionEnded()
+            }
+            try await WebSocketClient.connect(
+                url: url, configuration: .init(maxFrameSize: 1 << 24), logger: logger
+            ) { inbound, outbound, _ in
+                writerContinuation.yield(outbound)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        var message = [UInt8]()
+                        var isText = false
+                        for try await frame in inbound {
+                            if frame.opcode != .continuation {
+                                message.removeAll(keepingCapacity: message.capacity <= 1 << 20)
+                                isText = frame.opcode == .text
+                            }
+                            if message.count + frame.data.readableBytes <= maxMessageLength {
+                                message.append(contentsOf: frame.data.readableBytesView)
+                            }
+                            guard frame.fin, isText else { continue }
+                            await box.wait()?.route(message)
+                        }
+                    }
+                    group.addTask {
+                        for await _ in done {}
+                        try? await outbound.close(.normalClosure, reason: nil)
+                    }
+                    try await group.next()
+                    group.cancelAll()
+                }
+            }
+        }
+        var iterator = writers.makeAsyncIterator()
+        guard let outbound = await iterator.next() else {
+            try await connection.value
+            throw RelayClientError.connectionClosed
+        }
+        let client = RelayClient(
+            url: url, replyTimeout: replyTimeout, outbound: outbound,
+            finish: doneContinuation, connection: connection, logger: logger)
+        box.set(client)
+        return client
+    }
+
+    /// Closes the connection and waits until it is closed.
+    public func close() async {
+        finish.finish()
+        _ = try? await connection.value
+    }
+
+    // MARK: Sending
+
+    /// Sends one message.
+    public func send(_ message: ClientMessage) async throws {
+        try await send(frame: message.encoded())
+    }
+
+    /// Sends one text frame as it is.
+    public func send(frame: [UInt8]) async throws {
+        try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(bytes: frame))))
+    }
+
+    /// A subscription id not used before on this connection.
+    public func makeSubscriptionID(_ prefix: String = "martlet") -> SubscriptionID {
+        SubscriptionID("\(prefix)-\(counter.wrappingAdd(1, ordering: .relaxed).newValue)")
+    }
+
+    // MARK: Conversations
+
+    /// Publishes `event` and waits for the relay's `OK` (NIP-01).
+    public func publish(_ event: Event) async throws -> (accepted: Bool, message: String) {
+        let mailbox = try open { $0.oks[event.id] = $1 }
+        defer { routes.withLock { _ = $0.oks.removeValue(forKey: event.id) } }
+        try await send(.event(event))
+        while true {
+            for case .ok(_, let accepted, let message) in try await mailbox.next(
+                timeout: replyTimeout, waitingFor: "the OK for event \(event.id)")
+            {
+                return (accepted, message)
+            }
+        }
+    }
+
+    /// The stored events matching `filters`, up to EOSE, as the relay sent them
+    /// (decoded, not yet verified: `Event.validate()` is the caller's choice). Events
+    /// that do not decode are skipped. Throws `.subscriptionClosed` on `CLOSED`.
+    public func fetch(_ filters: [Filter]) async throws -> [Event] {
+        let subscription = makeSubscriptionID("fetch")
+        let mailbox = try open { $0.subscriptions[subscription] = $1 }
+        defer { routes.withLock { _ = $0.subscriptions.removeValue(forKey: subscription) } }
+        try await send(.req(subscription, filters))
+        var events: [Event] = []
+        while true {
+            for message in try await mailbox.next(timeout: replyTimeout, waitingFor: "EOSE of \(subscription)") {
+                switch message {
+                case .event(_, let json):
+                    do {
+                        events.append(try EventDecoder.decode(json: json))
+                    } catch {
+                        logger.debug("skipped an undecodable event", metadata: ["reason": "\(error.reason)"])
+                    }
+                case .eose:
+                    try? await send(.close(subscription))
+                    return events
+                case .closed(_, let reason):
+                    throw RelayClientError.subscriptionClosed(subscription, reason)
+                default:
+                    continue
+                }
+            }
+        }
+    }
+
+    /// Runs a NIP-77 reconciliation as the initiator: which ids of `items` (the local
+    /// side's item set for `filter`) the relay lacks, and which ids matching `filter`
+    /// the relay has that `items` lacks. `onRound` sees each round's running totals.
+    public func reconcile(
+        _ filter: Filter, items: SortedItems, frameSizeLimit: Int = 60_000,
+        onRound: @Sendable (NegentropyDifference) -> Void = { _ in }
+    ) async throws -> NegentropyDifference {
+        let initiator = try NegentropyInitiator(storage: items, frameSizeLimit: frameSizeLimit)
+        let subscription = makeSubscriptionID("neg")
+        let mailbox = try open { $0.negentropy[subscription] = $1 }
+        defer { routes.withLock { _ = $0.negentropy.removeValue(forKey: subscription) } }
+        var unlimited = filter
+        unlimited.limit = nil
+        try await send(.negOpen(subscription, unlimited, NegentropyHex.encode(initiator.initiate())))
+        var difference = NegentropyDifference()
+        while true {
+            let messages: [RelayMessage]
+            do {
+                messages = try await mailbox.next(timeout: replyTimeout, waitingFor: "NEG-MSG of \(subscription)")
+            } catch RelayClientError.timedOut(let what) {
+                let notice = routes.withLock { $0.lastNotice }
+                throw RelayClientError.timedOut(what + (notice.map { " (the relay said: \($0))" } ?? ""))
+            }
+            for message in messages {
+                switch message {
+                case .negMsg(_, let hex):
+                    let round: Reconciliation
+                    do {
+                        round = try initiator.reconcile(NegentropyHex.decode(hex))
+                    } catch {
+                        try? await send(.negClose(subscription))
+                        throw RelayClientError.negentropy(error)
+                    }
+                    difference.add(round)
+                    onRound(difference)
+                    guard let next = round.nextMessage else {
+                        try? await send(.negClose(subscription))
+                        return difference
+                    }
+                    try await send(.negMsg(subscription, NegentropyHex.encode(next)))
+                case .negErr(_, let reason):
+                    throw RelayClientError.negentropyRefused(subscription, reason)
+                default:
+                    continue
+                }
+            }
+        }
+    }
+
+    // MARK: Routing
+
+    private func open(_ register: (inout Routes, Mailbox) -> Void) throws -> Mailbox {
+        let mailbox = Mailbox()
+        let ended = routes.withLock { routes -> RelayClientError? in
+            if let ended = routes.ended { return ended }
+            register(&routes, mailbox)
+            return nil
+        }
+        if let ended { throw ended }
+        return mailbox
+    }
+
+    fileprivate func route(_ bytes: [UInt8]) {
+        let message: RelayMessage
+        do {
+            message = try RelayMessage.decode(bytes)
+        } catch {
+            logger.debug("skipped an undecodable message", metadata: ["reason": "\(error.reason)"])
+            return
+        }
+        let mailbox: Mailbox? = routes.withLock { routes in
+            switch message {
+            case .event(let id, _), .eose(let id), .closed(let id, _), .count(let id, _, _, _):
+                return routes.subscriptions[id]
+            case .negMsg(let id, _), .negErr(let id, _):
+                return routes.negentropy[id]
+            case .ok(let id, _, _):
+                return routes.oks[id]
+            case .notice(let text):
+                routes.lastNotice = text
+                return nil
+            case .auth:
+                return nil
+            }
+        }
+        if case .notice(let text) = message { logger.notice("relay notice", metadata: ["url": "\(url)", "notice": "\(text)"]) }
+        mailbox?.push(message)
+    }
+
+    fileprivate func connectionEnded() {
+        let mailboxes = routes.withLock { routes -> [Mailbox] in
+            routes.ended = .connectionClosed
+            return Array(routes.subscriptions.values) + Array(routes.negentropy.values) + Array(routes.oks.values)
+        }
+        for mailbox in mailboxes { mailbox.fail(.connectionClosed) }
+    }
+}
+
+/// Hands the reading task its client once `connect` has built it (the first messages
+/// can arrive before that). Weak, so that a client dropped without `close()` still
+/// ends its connection from `deinit`.
+private final class RouteBox: Sendable {
+    private struct State {
+        weak var client: RelayClient?
+        var waiters: [CheckedContinuation<RelayClient?, Never>] = []
+    }
+
+    private let state = Mutex(State())
+
+    var client: RelayClient? { state.withLock { $0.client } }
+
+    func set(_ client: RelayClient) {
+        let waiters = state.withLock { state in
+            state.client = client
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume(returning: client) }
+    }
+
+    func wait() async -> RelayClient? {
+        if let client { return client }
+        return await withCheckedContinuation { continuation in
+            let ready = state.withLock { state -> RelayClient?? in
+                if let client = state.client { return .some(client) }
+                state.waiters.append(continuation)
+                return .none
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+}

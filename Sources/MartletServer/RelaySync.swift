@@ -1,0 +1,227 @@
+public import Logging
+public import MartletRelay
+public import MartletStore
+import Negentropy
+public import NostrCore
+
+/// One sync of a local store with a remote relay over NIP-77: reconcile, then download
+/// what is missing here and upload what is missing there. `martlet sync` is this type
+/// behind a command line.
+///
+/// Downloaded events pass the checks the relay's own ingest applies (id, signature and
+/// `EventLimitsPolicy`) before `store.save`; only events that were asked for are kept.
+/// Uploads are `EVENT`s answered by `OK`, a bounded number in flight.
+///
+/// ```swift
+/// var options = RelaySync.Options()
+/// options.direction = .down
+/// let sync = RelaySync(store: store, remote: "wss://relay.example.com", options: options)
+/// let report = try await sync.run { progress in print(progress) }
+/// print(report) // sync: have 12, need 40, downloaded 40, uploaded 0, rejected 0
+/// ```
+public struct RelaySync: Sendable {
+    /// Which way events travel after the reconciliation (which always looks both ways).
+    public enum Direction: String, Sendable, CaseIterable {
+        case down, up, both
+
+        var downloads: Bool { self != .up }
+        var uploads: Bool { self != .down }
+    }
+
+    /// How a sync runs.
+    public struct Options: Sendable {
+        /// Which events take part (its `limit` is ignored, as NIP-77 asks).
+        public var filter = Filter()
+        public var direction = Direction.both
+        /// The checks a downloaded event must pass, as if it were published here.
+        public var limits = RelayConfiguration.Limits()
+        /// Ids per `REQ` when downloading.
+        public var fetchBatchSize = 500
+        /// `EVENT`s awaiting their `OK` at once when uploading.
+        public var uploadsInFlight = 32
+        /// Bytes of one negentropy message this side writes (before hex).
+        public var frameSizeLimit = 60_000
+        public var replyTimeout: Duration = .seconds(30)
+
+        public init() {}
+    }
+
+    /// The outcome, one line long.
+    public struct Report: Sendable, Equatable, CustomStringConvertible {
+        /// Events here that the remote lacked.
+        public var have = 0
+        /// Events there that this store lacked.
+        public var need = 0
+        public var downloaded = 0
+        public var uploaded = 0
+        /// Events refused, by this side's checks or by the remote's `OK false`.
+        public var rejected = 0
+        /// Needed events the remote did not send when asked by id.
+        public var unavailable = 0
+
+        public init() {}
+
+        public var description: String {
+            "sync: have \(have), need \(need), downloaded \(downloaded), uploaded \(uploaded), rejected \(rejected)"
+                + (unavailable > 0 ? ", unavailable \(unavailable)" : "")
+        }
+    }
+
+    /// What a sync is doing, for a progress display.
+    public enum Progress: Sendable {
+        /// The local item set is built and the reconciliation is under way.
+        case reconciling(localItems: Int)
+        /// One reconciliation round answered: the differences found so far.
+        case round(NegentropyDifference)
+        case downloaded(done: Int, of: Int)
+        case uploaded(done: Int, of: Int)
+        /// One event refused, and why.
+        case rejected(EventID, String)
+    }
+
+    public let store: any EventStore
+    /// The remote relay's URL.
+    public let remote: String
+    public var options: Options
+    public var logger: Logger
+    /// The current time in seconds (tests move it).
+    public var clock: @Sendable () -> Int64
+
+    public init(
+        store: any EventStore, remote: String, options: Options = Options(),
+        logger: Logger = Logger(label: "martlet.sync"),
+        clock: @escaping @Sendable () -> Int64 = { Int64(Duration.secondsSinceEpoch) }
+    ) {
+        self.store = store
+        self.remote = remote
+        self.options = options
+        self.logger = logger
+        self.clock = clock
+    }
+
+    /// Connects, syncs and disconnects.
+    public func run(progress: @escaping @Sendable (Progress) -> Void = { _ in }) async throws -> Report {
+        let client = try await RelayClient.connect(to: remote, replyTimeout: options.replyTimeout, logger: logger)
+        do {
+            let report = try await run(over: client, progress: progress)
+            await client.close()
+            return report
+        } catch {
+            await client.close()
+            throw error
+        }
+    }
+
+    /// Syncs over a connection the caller opened (and closes).
+    public func run(over client: RelayClient, progress: @escaping @Sendable (Progress) -> Void = { _ in }) async throws
+        -> Report
+    {
+        let stored = try await store.negentropyItems(options.filter, now: clock())
+        progress(.reconciling(localItems: stored.count))
+        let items = try SortedItems(
+            stored.lazy.map { Negentropy.NegentropyItem(timestamp: UInt64(clamping: $0.createdAt), id: NegentropyID($0.id)) })
+        let difference = try await client.reconcile(
+            options.filter, items: items, frameSizeLimit: options.frameSizeLimit, onRound: { progress(.round($0)) })
+        var report = Report()
+        report.have = difference.have.count
+        report.need = difference.need.count
+        async let down = options.direction.downloads ? download(difference.need, client, progress) : Report()
+        async let up = options.direction.uploads ? upload(difference.have, client, progress) : Report()
+        let (downloads, uploads) = try await (down, up)
+        report.downloaded = downloads.downloaded
+        report.unavailable = downloads.unavailable
+        report.uploaded = uploads.uploaded
+        report.rejected = downloads.rejected + uploads.rejected
+        return report
+    }
+
+    // MARK: Download
+
+    private func download(_ ids: [EventID], _ client: RelayClient, _ progress: @Sendable (Progress) -> Void)
+        async throws -> Report
+    {
+        var report = Report()
+        let policy = EventLimitsPolicy(limits: options.limits)
+        for start in stride(from: 0, to: ids.count, by: max(1, options.fetchBatchSize)) {
+            var wanted = Set(ids[start..<min(ids.count, start + max(1, options.fetchBatchSize))])
+            // A relay may cap a REQ below the batch size; ask again for the rest while it helps.
+            while !wanted.isEmpty {
+                let fetched = try await client.fetch([Filter(ids: wanted)])
+                var accepted: [Event] = []
+                for event in fetched where wanted.remove(event.id) != nil {
+                    if let refusal = check(event, policy) {
+                        report.rejected += 1
+                        progress(.rejected(event.id, refusal))
+                    } else {
+                        accepted.append(event)
+                    }
+                }
+                if accepted.isEmpty && fetched.isEmpty { break }
+                for (event, result) in zip(accepted, try await store.save(accepted)) {
+                    switch result {
+                    case .saved, .duplicate:
+                        report.downloaded += 1
+                    case .superseded, .deleted, .vanished:
+                        report.rejected += 1
+                        progress(.rejected(event.id, "not stored here: \(result)"))
+                    }
+                }
+                progress(.downloaded(done: report.downloaded + report.rejected, of: ids.count))
+            }
+            report.unavailable += wanted.count
+        }
+        return report
+    }
+
+    /// Why a downloaded event may not be stored, as the relay's own ingest would say it.
+    private func check(_ event: Event, _ policy: EventLimitsPolicy) -> String? {
+        if event.kind.isEphemeral { return "invalid: ephemeral events are not stored" }
+        do {
+            try event.validate()
+        } catch {
+            return error.message
+        }
+        return policy.check(event, context: WriteContext(now: clock(), remoteAddress: nil))?.message
+    }
+
+    // MARK: Upload
+
+    private func upload(_ ids: [EventID], _ client: RelayClient, _ progress: @escaping @Sendable (Progress) -> Void)
+        async throws -> Report
+    {
+        var report = Report()
+        let batchSize = max(1, options.fetchBatchSize)
+        for start in stride(from: 0, to: ids.count, by: batchSize) {
+            let batch = Set(ids[start..<min(ids.count, start + batchSize)])
+            let events = try await store.query([Filter(ids: batch)], maxLimit: batch.count, now: clock())
+            try await withThrowingTaskGroup(of: (EventID, Bool, String).self) { group in
+                var next = events.makeIterator()
+                func record(_ result: (id: EventID, accepted: Bool, message: String)) {
+                    if result.accepted {
+                        report.uploaded += 1
+                    } else {
+                        report.rejected += 1
+                        progress(.rejected(result.id, result.message))
+                    }
+                }
+                for _ in 0..<max(1, options.uploadsInFlight) {
+                    guard let event = next.next() else { break }
+                    group.addTask { try await Self.publish(event, client) }
+                }
+                while let result = try await group.next() {
+                    record(result)
+                    if let event = next.next() {
+                        group.addTask { try await Self.publish(event, client) }
+                    }
+                }
+            }
+            progress(.uploaded(done: report.uploaded + report.rejected, of: ids.count))
+        }
+        return report
+    }
+
+    private static func publish(_ event: Event, _ client: RelayClient) async throws -> (EventID, Bool, String) {
+        let answer = try await client.publish(event)
+        return (event.id, answer.accepted, answer.message)
+    }
+}
