@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "MartletStore", targets: ["MartletStore"]),
         .library(name: "MartletRelay", targets: ["MartletRelay"]),
         .library(name: "MartletServer", targets: ["MartletServer"]),
+        .library(name: "MartletBench", targets: ["MartletBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -78,6 +79,17 @@ let package = Package(
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "MartletBench",
+            dependencies: [
+                "NostrCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),

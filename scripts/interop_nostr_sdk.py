@@ -52,12 +52,16 @@ from nostr_sdk import (
     Filter,
     Keys,
     Kind,
+    NostrLmdb,
     ReqExitPolicy,
     ReqTarget,
     RelayUrl,
     SubscribeAutoCloseOptions,
+    SyncDirection,
+    SyncOptions,
     Tag,
     Timestamp,
+    uniffi_set_event_loop,
 )
 
 STARTUP_TIMEOUT = 60.0   # seconds to wait for "listening on ..."
@@ -208,13 +212,17 @@ class Session:
 
 
 @contextlib.asynccontextmanager
-async def connected(session: Session, name: str):
+async def connected(session: Session, name: str, database: NostrLmdb | None = None):
     """A fresh nostr-sdk Client connected to the relay under test, shut down afterwards.
 
     Each use gets its own client, so nothing a client cached or de-duplicated earlier
-    can stand in for what the relay answers now.
+    can stand in for what the relay answers now. With `database`, the client keeps its
+    events there (what `Client.sync` reconciles against); without, it keeps none.
     """
-    client = ClientBuilder().build()
+    builder = ClientBuilder()
+    if database is not None:
+        builder = builder.database(database)
+    client = builder.build()
     spy: asyncio.Task | None = None
     try:
         await client.add_relay(session.relay_url)
@@ -578,6 +586,59 @@ async def check_invalid(session: Session) -> None:
             require(not stored, f"{label}: refused event is served anyway: {describe(stored)}")
 
 
+async def check_negentropy_sync(session: Session) -> None:
+    """nostr-sdk's `Client.sync` (rust-nostr's own negentropy) against the relay, when
+    the client's database and the relay each hold events the other lacks: afterwards
+    both hold the union, and the sync moved exactly the difference.
+
+    NIP-77: The above protocol only results in the client learning about IDs it
+    has/needs ... Given these IDs, the client can upload events it has with `EVENT`,
+    and/or download events it needs with `REQ`.
+    """
+    # The LMDB handle reaches Rust as a Python-implemented database, whose callbacks
+    # need to know the event loop they run on.
+    uniffi_set_event_loop(asyncio.get_running_loop())
+    keys = Keys.generate()
+    now = int(time.time())
+    notes = [signed(keys, f"martlet interop: sync {i}", created_at=now - 3600 + 60 * i)
+             for i in range(40)]
+    relay_only, common, client_only = notes[:4], notes[4:36], notes[36:]
+    async with connected(session, "seeder") as client:
+        for note in relay_only + common:
+            await publish_ok(client, note, "note for the relay")
+
+    flt = Filter().author(keys.public_key())
+    with tempfile.TemporaryDirectory(prefix="martlet-interop-lmdb-") as folder:
+        database = await NostrLmdb.open(folder)
+        for note in common + client_only:
+            await database.save_event(note)
+        async with connected(session, "syncer", database) as client:
+            log(f"  -> NEG-OPEN (Client.sync, both directions) {flt.as_json()}")
+            output = await client.sync(flt, opts=SyncOptions().direction(SyncDirection.BOTH))
+            local_after = await database.query(flt)
+    require(not output.failed, f"Client.sync failed: {output.failed}")
+    report = output.report
+    sent = sorted(event_id.to_hex() for event_id in report.sent)
+    received = sorted(event_id.to_hex() for event_id in report.received)
+    require(sent == sorted(ids(client_only)),
+            f"Client.sync uploaded {[short(i) for i in sent]}, expected exactly the "
+            f"client-only notes {[short(i) for i in ids(client_only)]}")
+    require(received == sorted(ids(relay_only)),
+            f"Client.sync downloaded {[short(i) for i in received]}, expected exactly the "
+            f"relay-only notes {[short(i) for i in ids(relay_only)]}")
+    for failures in report.send_failures.values():
+        require(not failures, f"relay refused uploads during sync: {failures}")
+
+    union = sorted(ids(notes))
+    require(sorted(ids(local_after)) == union,
+            f"after sync the client's database holds {len(local_after)} notes, expected "
+            f"the union of {len(union)}: {describe(local_after)}")
+    on_relay = await req_frames(session, [flt], "synced")
+    require(sorted(ids(on_relay)) == union,
+            f"after sync the relay serves {len(on_relay)} notes, expected the union of "
+            f"{len(union)}: {describe(on_relay)}")
+
+
 CHECKS: list[tuple[str, Callable[[Session], Awaitable[None]]]] = [
     ("publish", check_publish),
     ("query", check_query),
@@ -587,6 +648,7 @@ CHECKS: list[tuple[str, Callable[[Session], Awaitable[None]]]] = [
     ("deletion", check_deletion),
     ("nip11", check_nip11),
     ("invalid", check_invalid),
+    ("negentropy-sync", check_negentropy_sync),
 ]
 
 

@@ -46,7 +46,7 @@ public struct BenchReport: Codable, Sendable {
     /// The report as pretty-printed JSON with sorted keys.
     public func jsonString() throws -> String {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
 

@@ -11,7 +11,7 @@ internal import NIOWebSocket
 /// is taken from the relay it measures.
 protocol SocketDriver: AnyObject, SendableMetatype {
     associatedtype Outcome: Sendable
-    /// The WebSocket is open; send the first messages.
+    /// The WebSocket is open and writable; send the first messages.
     func opened(_ link: SocketLink)
     /// One text message from the relay and the monotonic time it was read, in nanoseconds.
     func received(_ text: UnsafeRawBufferPointer, at nanos: UInt64, _ link: SocketLink)
@@ -83,6 +83,9 @@ struct BenchConnection<Outcome: Sendable>: Sendable {
 
 private struct FinishRequest: Sendable {}
 
+/// Sent once the upgrade handler is gone: until then it fails every write.
+private struct StartRequest: Sendable {}
+
 /// A lean WebSocket client on SwiftNIO, built for load rather than convenience.
 ///
 /// Each connection is a NIO pipeline ending in a `SocketDriver`; frames are parsed where
@@ -139,7 +142,9 @@ enum BenchSocket {
                         configuration: configuration)
                 }
             }
-        return try await upgraded.get()
+        let connection = try await upgraded.get()
+        connection.channel.pipeline.fireUserInboundEventTriggered(StartRequest())
+        return connection
     }
 }
 
@@ -174,7 +179,6 @@ private final class DriverHandler<Driver: SocketDriver>: ChannelInboundHandler {
         context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in
             self?.finish(context: loopBoundContext.value)
         }
-        driver.opened(link)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -200,7 +204,14 @@ private final class DriverHandler<Driver: SocketDriver>: ChannelInboundHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is FinishRequest { finish(context: context) } else { context.fireUserInboundEventTriggered(event) }
+        switch event {
+        case is StartRequest:
+            if !isFinished, let link { driver.opened(link) }
+        case is FinishRequest:
+            finish(context: context)
+        default:
+            context.fireUserInboundEventTriggered(event)
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {

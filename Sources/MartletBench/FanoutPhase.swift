@@ -8,6 +8,8 @@ final class SubscriberDriver: SocketDriver {
     struct Outcome: Sendable {
         /// Arrival time per published event, 0 when it never came.
         var receivedAt: [UInt64]
+        /// From the start of the connect to the subscription's EOSE.
+        var nanosToEOSE: UInt64?
         var repeats = 0
         var strangers = 0
         var messages = MessageTally()
@@ -16,11 +18,13 @@ final class SubscriberDriver: SocketDriver {
 
     private let request: ByteBuffer
     private let index: [EventID: Int]
+    private let startedAt: UInt64
     private var result: Outcome
 
-    init(request: ByteBuffer, index: [EventID: Int]) {
+    init(request: ByteBuffer, index: [EventID: Int], startedAt: UInt64) {
         self.request = request
         self.index = index
+        self.startedAt = startedAt
         self.result = Outcome(receivedAt: [UInt64](repeating: 0, count: index.count))
     }
 
@@ -35,6 +39,7 @@ final class SubscriberDriver: SocketDriver {
             guard let slot = index[id] else { return result.strangers += 1 }
             if result.receivedAt[slot] == 0 { result.receivedAt[slot] = nanos } else { result.repeats += 1 }
         case .eose:
+            if result.nanosToEOSE == nil { result.nanosToEOSE = nanos &- startedAt }
             link.markReady()
         case .closed(_, let message):
             result.messages.add("CLOSED " + message)
@@ -59,6 +64,8 @@ final class PublisherDriver: SocketDriver {
         var sentAt: [UInt64]
         var accepted: [Bool]
         var okLatencies: [UInt64] = []
+        var rejected = 0
+        var lastReply: UInt64 = 0
         var messages = MessageTally()
     }
 
@@ -104,7 +111,11 @@ final class PublisherDriver: SocketDriver {
         guard case .ok(let id, let accepted, let message) = RelayReply(text), let slot = index[id] else { return }
         result.accepted[slot] = accepted && !message.hasPrefix("duplicate:")
         result.okLatencies.append(nanos &- result.sentAt[slot])
-        if !accepted { result.messages.add(message) }
+        result.lastReply = nanos
+        if !accepted {
+            result.rejected += 1
+            result.messages.add(message)
+        }
         answered += 1
         if answered == frames.count { link.finish() }
     }
@@ -125,8 +136,8 @@ extension RunContext {
 
         log("fanout: opening \(configuration.subscribers) subscribers")
         let (subscribers, openUsage) = try await timed {
-            let subscribers = try await openMany(configuration.subscribers, deadline: deadline) { _, _ in
-                SubscriberDriver(request: request, index: index)
+            let subscribers = try await openMany(configuration.subscribers, deadline: deadline) { _, startedAt in
+                SubscriberDriver(request: request, index: index, startedAt: startedAt)
             }
             _ = await awaitReady(subscribers)
             return subscribers
@@ -169,12 +180,15 @@ extension RunContext {
         report.phases.append(
             PhaseResult(
                 name: "subscribe", count: ready, unit: "connections", seconds: openUsage.wallSeconds,
-                latencies: [], usage: openUsage, counters: ["not ready": subscribers.count - ready]))
+                latencies: received.compactMap(\.nanosToEOSE), usage: openUsage, counters: ["not ready": subscribers.count - ready]))
         report.phases.append(
             PhaseResult(
                 name: "publish OK", count: published.okLatencies.count, unit: "events",
-                seconds: Double(endOfPublishing &- first) / 1e9, latencies: published.okLatencies, usage: usage,
-                counters: ["accepted": acceptedSlots.count, "not accepted": count - acceptedSlots.count]))
+                seconds: Double(published.lastReply &- first) / 1e9, latencies: published.okLatencies, usage: usage,
+                counters: [
+                    "accepted": acceptedSlots.count, "rejected": published.rejected,
+                    "unanswered": count - published.okLatencies.count,
+                ]))
         report.phases.append(
             PhaseResult(
                 name: "fanout delivery", count: latencies.count, unit: "deliveries", seconds: seconds,

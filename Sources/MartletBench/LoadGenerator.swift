@@ -71,6 +71,7 @@ public struct LoadGenerator: Sendable {
     }
 
     public func run() async throws -> BenchReport {
+        ProcessProbe.raiseOpenFileLimit()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.threads))
         let context = RunContext(
             configuration: configuration, group: group, log: log,
@@ -175,30 +176,16 @@ struct Usage: Sendable {
     var benchCPUSeconds: Double
 }
 
-/// Wire frames, encoded once before timing starts.
+/// Wire frames as NIO buffers, encoded once (with NostrCore's client encoding) before
+/// timing starts.
 enum Frames {
-    static func event(_ event: Event) -> ByteBuffer {
-        var buffer = ByteBuffer()
-        buffer.reserveCapacity(event.json.count + 10)
-        buffer.writeString(#"["EVENT","#)
-        buffer.writeBytes(event.json)
-        buffer.writeString("]")
-        return buffer
-    }
+    static func event(_ event: Event) -> ByteBuffer { ByteBuffer(bytes: ClientMessage.event(event).encoded()) }
 
     static func request(_ subscription: String, _ filter: Filter) -> ByteBuffer {
-        var bytes = Array(#"["REQ","#.utf8)
-        EventSerializer.appendString(subscription, to: &bytes)
-        bytes.append(UInt8(ascii: ","))
-        filter.appendJSON(to: &bytes)
-        bytes.append(UInt8(ascii: "]"))
-        return ByteBuffer(bytes: bytes)
+        ByteBuffer(bytes: ClientMessage.req(SubscriptionID(subscription), [filter]).encoded())
     }
 
     static func close(_ subscription: String) -> ByteBuffer {
-        var bytes = Array(#"["CLOSE","#.utf8)
-        EventSerializer.appendString(subscription, to: &bytes)
-        bytes.append(UInt8(ascii: "]"))
-        return ByteBuffer(bytes: bytes)
+        ByteBuffer(bytes: ClientMessage.close(SubscriptionID(subscription)).encoded())
     }
 }

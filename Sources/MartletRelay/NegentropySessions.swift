@@ -6,15 +6,16 @@ import Synchronization
 /// The NIP-77 sync sessions of one connection: the relay's side of `NEG-OPEN`,
 /// `NEG-MSG` and `NEG-CLOSE`.
 ///
-/// Each session holds the item set its filter matched when it was opened and answers
-/// every round from it with a `NegentropyResponder`. Sessions are bounded per connection,
+/// Each session holds the item set its filter matched when it was opened (only events
+/// this reader may see: the read policies apply as to a REQ) and answers every round
+/// from it with a `NegentropyResponder`. Sessions are bounded per connection,
 /// in size and in idle time (`RelayConfiguration.Negentropy`); every refusal is a
 /// `NEG-ERR` with NIP-77's `blocked:` / `closed:` prefixes, or NIP-01's `invalid:` /
 /// `error:`, after which the session is gone.
 ///
 /// ```swift
 /// let sessions = NegentropySessions(relay: relay, outbox: outbox)
-/// await sessions.open(SubscriptionID("n1"), filter: Filter(kinds: [1]), message: initialHex)
+/// await sessions.open(SubscriptionID("n1"), filter: Filter(kinds: [1]), message: initialHex, context: reader)
 /// sessions.message(SubscriptionID("n1"), nextHex)   // answered NEG-MSG or NEG-ERR
 /// sessions.close(SubscriptionID("n1"))
 /// ```
@@ -49,7 +50,7 @@ final class NegentropySessions: Sendable {
 
     /// `NEG-OPEN`: builds the filter's item set and answers the initial message. An open
     /// session with the same id is closed first (NIP-77).
-    func open(_ subscription: SubscriptionID, filter: Filter, message: String) async {
+    func open(_ subscription: SubscriptionID, filter: Filter, message: String, context: ReadContext) async {
         let open = state.withLock { state in
             state.sessions[subscription] = nil
             state.timedOut.removeAll { $0 == subscription }
@@ -65,6 +66,9 @@ final class NegentropySessions: Sendable {
         if open >= settings.maxSessionsPerConnection {
             return refuse(subscription, .blocked("too many negentropy sessions (max \(settings.maxSessionsPerConnection))"))
         }
+        if let refusal = relay.checkRead([filter], context: context) {
+            return refuse(subscription, Refusal(refusal))
+        }
         let initial: [UInt8]
         do {
             initial = try NegentropyHex.decode(message)
@@ -72,7 +76,7 @@ final class NegentropySessions: Sendable {
             return refuse(subscription, .invalid(error.description))
         }
         let responder: NegentropyResponder<SortedItems>
-        switch await itemSet(filter) {
+        switch await itemSet(filter, context) {
         case .failure(let refusal):
             return refuse(subscription, refusal)
         case .success(let items):
@@ -170,14 +174,13 @@ final class NegentropySessions: Sendable {
 
     // MARK: Item sets
 
-    private func itemSet(_ filter: Filter) async -> Result<SortedItems, Refusal> {
+    private func itemSet(_ filter: Filter, _ context: ReadContext) async -> Result<SortedItems, Refusal> {
         let cap = settings.maxRecords
-        let now = relay.clock()
         do {
             // Counting first keeps an oversized filter from loading its whole item set.
-            let total = try await relay.store.count([filter], now: now)
+            let total = try await relay.visibleCount([filter], context: context)
             if total > cap { return .failure(.blocked("too many records (\(total), max \(cap))")) }
-            let stored = try await relay.store.negentropyItems(filter, now: now)
+            let stored = try await relay.visibleNegentropyItems(filter, context: context)
             if stored.count > cap { return .failure(.blocked("too many records (max \(cap))")) }
             return .success(try SortedItems(stored.lazy.map(Self.item)))
         } catch {
@@ -234,6 +237,18 @@ final class NegentropySessions: Sendable {
         case closed(String)
         case invalid(String)
         case error(String)
+        /// Any other NIP-01 reason (`auth-required:`, `restricted:`, `rate-limited:` …), whole.
+        case other(String)
+
+        /// A read policy's refusal, with its NIP-01 prefix.
+        init(_ reason: RejectReason) {
+            switch reason.prefix {
+            case .blocked: self = .blocked(reason.detail)
+            case .invalid: self = .invalid(reason.detail)
+            case .error: self = .error(reason.detail)
+            default: self = .other(reason.message)
+            }
+        }
 
         var reason: String {
             switch self {
@@ -241,6 +256,7 @@ final class NegentropySessions: Sendable {
             case .closed(let detail): "closed: \(detail)"
             case .invalid(let detail): "invalid: \(detail)"
             case .error(let detail): "error: \(detail)"
+            case .other(let reason): reason
             }
         }
     }

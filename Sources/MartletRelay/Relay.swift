@@ -23,15 +23,23 @@ public final class Relay: Service, Sendable {
     public let logger: Logger
     let writer: BatchingWriter
     let policies: [any WritePolicy]
+    let readPolicies: [any ReadPolicy]
+    /// Allow and block lists, changed at run time by the management API.
+    public let access: AccessLists
+    /// REQ and COUNT rate per IP address, when configured.
+    let requestLimiter: RateLimiter?
+    private let startedAt = ContinuousClock.now
     let clock: @Sendable () -> Int64
     private let nextSessionID = Atomic<UInt64>(1)
     private let openSessions = Atomic<Int>(0)
 
     /// - Parameters:
-    ///   - policies: extra write rules, asked after the built-in limits.
+    ///   - policies: extra write rules, asked after the built-in ones.
+    ///   - readPolicies: extra read rules, asked after the built-in ones.
     ///   - clock: the current time in seconds (tests move it).
     public init(
         configuration: RelayConfiguration, store: any EventStore, policies: [any WritePolicy] = [],
+        readPolicies: [any ReadPolicy] = [],
         logger: Logger = Logger(label: "martlet.relay"),
         clock: @escaping @Sendable () -> Int64 = { Int64(Duration.secondsSinceEpoch) }
     ) {
@@ -40,14 +48,49 @@ public final class Relay: Service, Sendable {
         self.logger = logger
         self.clock = clock
         self.writer = BatchingWriter(store: store, batchSize: configuration.writerBatchSize)
-        self.policies = [EventLimitsPolicy(limits: configuration.limits)] + policies
+        let access = AccessLists(configuration.access)
+        self.access = access
+        let rates = configuration.access.rateLimits
+        self.requestLimiter =
+            rates.requestsPerSecondPerIP > 0 ? RateLimiter(rate: rates.requestsPerSecondPerIP, burst: rates.burst) : nil
+        self.policies = Relay.builtInWritePolicies(configuration, access: access) + policies
+        self.readPolicies =
+            (configuration.access.privateKinds.isEmpty
+                ? [] : [PrivateKindsPolicy(kinds: configuration.access.privateKinds)]) + readPolicies
+    }
+
+    /// The rules every write passes, cheapest and most decisive first.
+    static func builtInWritePolicies(_ configuration: RelayConfiguration, access: AccessLists) -> [any WritePolicy] {
+        var policies: [any WritePolicy] = [
+            AuthenticationEventPolicy(),
+            AccessListPolicy(lists: access, mode: configuration.access.mode),
+            EventLimitsPolicy(limits: configuration.limits),
+            ProtectedEventPolicy(),
+            JobRequestExpirationPolicy(),
+        ]
+        if configuration.access.minPowDifficulty > 0 {
+            policies.append(ProofOfWorkPolicy(minimum: configuration.access.minPowDifficulty))
+        }
+        let rates = configuration.access.rateLimits
+        if rates.eventsPerSecondPerIP > 0 || rates.eventsPerSecondPerPubkey > 0 {
+            let start = ContinuousClock.now
+            policies.append(
+                EventRateLimitPolicy(limits: rates, clock: { (ContinuousClock.now - start) / .seconds(1) }))
+        }
+        return policies
     }
 
     /// A session for one new connection.
-    public func makeSession(remoteAddress: String?) -> RelaySession {
+    /// - Parameters:
+    ///   - remoteAddress: the client's IP address (blocklists, rate limits).
+    ///   - host: the `Host` the client connected to, for NIP-42's relay tag when no public
+    ///     URL is configured.
+    public func makeSession(remoteAddress: String?, host: String? = nil) -> RelaySession {
         let id = nextSessionID.wrappingAdd(1, ordering: .relaxed).oldValue
         openSessions.wrappingAdd(1, ordering: .relaxed)
-        return RelaySession(id: id, relay: self, remoteAddress: remoteAddress)
+        let session = RelaySession(id: id, relay: self, remoteAddress: remoteAddress, host: host)
+        if configuration.access.mode == .privateRelay { session.sendChallenge() }
+        return session
     }
 
     func sessionClosed(_ session: RelaySession) {
@@ -105,13 +148,17 @@ public final class Relay: Service, Sendable {
         } catch {
             return .ok(event.id, accepted: false, message: error.message)
         }
-        let context = WriteContext(now: clock(), remoteAddress: session.remoteAddress)
+        let context = WriteContext(
+            now: clock(), remoteAddress: session.remoteAddress, authenticated: session.authenticatedPubkeys)
         for policy in policies {
             if let refusal = await policy.check(event, context: context) { return reply(refusal) }
         }
         if isEphemeral {
             fanOut(event)
             return .ok(event.id, accepted: true, message: "")
+        }
+        if event.kind == .requestToVanish {
+            return await vanish(event)
         }
         let result: SaveResult
         do {
@@ -133,6 +180,80 @@ public final class Relay: Service, Sendable {
         case .vanished:
             return reply(.blocked("its author asked this relay to vanish"))
         }
+    }
+
+    /// NIP-62: a request to vanish naming this relay (or `ALL_RELAYS`) removes everything the
+    /// author published up to its `created_at`, and the store refuses those events from then on.
+    private func vanish(_ event: Event) async -> RelayMessage {
+        let targets = event.tags.values(named: "relay")
+        let ours = configuration.info.url
+        let addressed = targets.contains { target in
+            target == "ALL_RELAYS" || (ours.map { RelayURL.same(target, $0) } ?? false)
+        }
+        guard addressed else {
+            let reason = RejectReason.invalid("request to vanish does not name this relay")
+            return .ok(event.id, accepted: false, message: reason.message)
+        }
+        do {
+            let removed = try await store.vanish(pubkey: event.pubkey, until: event.createdAt)
+            logger.notice("request to vanish honoured", metadata: ["pubkey": "\(event.pubkey)", "removed": "\(removed)"])
+            return .ok(event.id, accepted: true, message: "")
+        } catch {
+            return .ok(event.id, accepted: false, message: RejectReason.error("could not remove the events").message)
+        }
+    }
+
+    // MARK: Reading
+
+    /// The first refusal of a read policy or of the request rate limit, if any.
+    func checkRead(_ filters: [Filter], context: ReadContext) -> RejectReason? {
+        if let requestLimiter, let ip = context.remoteAddress,
+            !requestLimiter.take(ip, now: (ContinuousClock.now - startedAt) / .seconds(1))
+        {
+            return .rateLimited("too many requests from your address, slow down")
+        }
+        for policy in readPolicies {
+            if let refusal = policy.check(filters, context: context) { return refusal }
+        }
+        return nil
+    }
+
+    /// Whether every read policy lets `context` see `event`.
+    func canSee(_ event: Event, context: ReadContext) -> Bool {
+        readPolicies.allSatisfy { $0.canSee(event, context: context) }
+    }
+
+    /// NIP-45 COUNT over what this reader may see: hidden events are neither counted nor
+    /// revealed by the difference.
+    func visibleCount(_ filters: [Filter], context: ReadContext) async throws -> Int {
+        let now = clock()
+        var total = try await store.count(filters, now: now)
+        for policy in readPolicies {
+            guard let scope = policy.scope(of: filters, context: context) else { continue }
+            let candidates = try await store.count(scope.candidates, now: now)
+            let visible = scope.visible.isEmpty ? 0 : try await store.count(scope.visible, now: now)
+            total -= candidates - visible
+        }
+        return max(0, total)
+    }
+
+    /// The NIP-77 item set of `filter` restricted to what this reader may see.
+    public func visibleNegentropyItems(_ filter: Filter, context: ReadContext) async throws -> [NegentropyItem] {
+        let now = clock()
+        var items = try await store.negentropyItems(filter, now: now)
+        var hidden = Set<EventID>()
+        for policy in readPolicies {
+            guard let scope = policy.scope(of: [filter], context: context) else { continue }
+            var visible = Set<EventID>()
+            for part in scope.visible { visible.formUnion(try await store.negentropyItems(part, now: now).map(\.id)) }
+            for part in scope.candidates {
+                for item in try await store.negentropyItems(part, now: now) where !visible.contains(item.id) {
+                    hidden.insert(item.id)
+                }
+            }
+        }
+        if !hidden.isEmpty { items.removeAll { hidden.contains($0.id) } }
+        return items
     }
 
     /// Delivers a stored (or ephemeral) event to every matching live subscription.

@@ -18,6 +18,8 @@ public struct RelayConfiguration: Sendable {
     public var outboxByteLimit = 8 * 1024 * 1024
     /// NIP-77 sync sessions.
     public var negentropy = Negentropy()
+    /// Who may read and write: NIP-42, allowlists, blocklists, PoW, rate limits.
+    public var access = Access()
 
     public init() {}
 

@@ -18,6 +18,10 @@ import Synchronization
 public final class RelaySession: Sendable {
     public let id: UInt64
     public let remoteAddress: String?
+    /// The `Host` the client connected to.
+    public let host: String?
+    /// This connection's NIP-42 challenge, valid for the whole connection.
+    public let challenge: String
     public let outbox: Outbox
     let relay: Relay
     let negentropy: NegentropySessions
@@ -32,6 +36,8 @@ public final class RelaySession: Sendable {
     private struct State {
         var subscriptions: [SubscriptionID: SubscriptionPhase] = [:]
         var closed = false
+        var authenticated: Set<PublicKey> = []
+        var challengeSent = false
     }
 
     /// A subscription sends its stored events before live ones; live events that arrive
@@ -41,10 +47,13 @@ public final class RelaySession: Sendable {
         case live
     }
 
-    init(id: UInt64, relay: Relay, remoteAddress: String?) {
+    init(id: UInt64, relay: Relay, remoteAddress: String?, host: String?) {
         self.id = id
         self.relay = relay
         self.remoteAddress = remoteAddress
+        self.host = host
+        var generator = SystemRandomNumberGenerator()
+        self.challenge = Hex.encode((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
         self.outbox = Outbox(byteLimit: relay.configuration.outboxByteLimit)
         self.negentropy = NegentropySessions(relay: relay, outbox: outbox)
     }
@@ -58,6 +67,10 @@ public final class RelaySession: Sendable {
             refuseUndecodable(bytes, error)
             return
         }
+        if let refusal = privateRelayRefusal(message) {
+            refuse(message, refusal)
+            return
+        }
         switch message {
         case .event(let event):
             await receiveEvent(event)
@@ -68,9 +81,9 @@ public final class RelaySession: Sendable {
         case .close(let subscription):
             unsubscribe(subscription)
         case .auth(let event):
-            outbox.send(.ok(event.id, accepted: false, message: "restricted: this relay does not use NIP-42 yet"))
+            authenticate(event)
         case .negOpen(let subscription, let filter, let initial):
-            await negentropy.open(subscription, filter: filter, message: initial)
+            await negentropy.open(subscription, filter: filter, message: initial, context: readContext)
         case .negMsg(let subscription, let payload):
             negentropy.message(subscription, payload)
         case .negClose(let subscription):
@@ -106,6 +119,9 @@ public final class RelaySession: Sendable {
     private func finishEvent(_ event: Event) async {
         let reply = await relay.ingest(event, from: self)
         eventsInFlight.wrappingSubtract(1, ordering: .relaxed)
+        if case .ok(_, false, let message) = reply, message.hasPrefix(RejectReason.Prefix.authRequired.rawValue) {
+            sendChallenge()
+        }
         outbox.send(reply)
     }
 
@@ -114,7 +130,7 @@ public final class RelaySession: Sendable {
     private func subscribe(_ subscription: SubscriptionID, _ filters: [Filter]) async {
         let limits = relay.configuration.limits
         if let refusal = checkRequest(subscription, filters, isSubscription: true) {
-            outbox.send(.closed(subscription, message: refusal.message))
+            closeRefused(subscription, refusal)
             return
         }
         state.withLock { $0.subscriptions[subscription] = .loading(heldBack: []) }
@@ -136,7 +152,8 @@ public final class RelaySession: Sendable {
         }
         // A newer REQ with the same id may have replaced this one while the query ran.
         guard isLoading(subscription) else { return }
-        for event in stored {
+        let reader = readContext
+        for event in stored where relay.canSee(event, context: reader) {
             outbox.send(frame: RelayMessage.event(subscription, eventJSON: event.json).encoded())
         }
         outbox.send(.eose(subscription))
@@ -165,11 +182,11 @@ public final class RelaySession: Sendable {
 
     private func count(_ subscription: SubscriptionID, _ filters: [Filter]) async {
         if let refusal = checkRequest(subscription, filters, isSubscription: false) {
-            outbox.send(.closed(subscription, message: refusal.message))
+            closeRefused(subscription, refusal)
             return
         }
         do {
-            let total = try await relay.store.count(filters, now: relay.clock())
+            let total = try await relay.visibleCount(filters, context: readContext)
             outbox.send(.count(subscription, count: total))
         } catch {
             outbox.send(.closed(subscription, message: RejectReason.error("could not count events").message))
@@ -184,6 +201,7 @@ public final class RelaySession: Sendable {
         if filters.count > limits.maxFilters {
             return .invalid("too many filters (max \(limits.maxFilters))")
         }
+        if let refusal = relay.checkRead(filters, context: readContext) { return refusal }
         if isSubscription {
             let active = state.withLock { state in
                 state.subscriptions.count - (state.subscriptions[subscription] == nil ? 0 : 1)
@@ -199,6 +217,7 @@ public final class RelaySession: Sendable {
 
     /// Sends a live event to one of this session's subscriptions (called by fan-out).
     public func deliver(_ event: Event, to subscription: SubscriptionID) {
+        guard relay.canSee(event, context: readContext) else { return }
         let sendNow = state.withLock { state -> Bool in
             switch state.subscriptions[subscription] {
             case .live: return true
@@ -212,6 +231,92 @@ public final class RelaySession: Sendable {
         if sendNow {
             outbox.send(frame: RelayMessage.event(subscription, eventJSON: event.json).encoded())
         }
+    }
+
+    // MARK: NIP-42
+
+    /// The pubkeys this connection has authenticated as.
+    public var authenticatedPubkeys: Set<PublicKey> { state.withLock { $0.authenticated } }
+
+    var readContext: ReadContext {
+        ReadContext(authenticated: authenticatedPubkeys, remoteAddress: remoteAddress)
+    }
+
+    /// Sends this connection's challenge, once.
+    func sendChallenge() {
+        let first = state.withLock { state in
+            defer { state.challengeSent = true }
+            return !state.challengeSent
+        }
+        if first { outbox.send(.auth(challenge: challenge)) }
+    }
+
+    /// Checks a client's AUTH event as NIP-42 lists: kind 22242, created_at within ten
+    /// minutes, this connection's challenge, and a relay tag naming this relay.
+    private func authenticate(_ event: Event) {
+        func refuse(_ reason: RejectReason) {
+            outbox.send(.ok(event.id, accepted: false, message: reason.message))
+        }
+        guard event.kind == .authentication else { return refuse(.invalid("AUTH event must be of kind 22242")) }
+        do {
+            try event.validate()
+        } catch {
+            return refuse(.invalid(String(error.message.dropFirst("invalid: ".count))))
+        }
+        guard abs(event.createdAt - relay.clock()) <= 600 else {
+            return refuse(.invalid("AUTH event created_at is more than ten minutes from now"))
+        }
+        guard event.tags.firstValue(named: "challenge") == challenge else {
+            return refuse(.invalid("AUTH challenge does not match this connection's"))
+        }
+        guard let relayTag = event.tags.firstValue(named: "relay"), namesThisRelay(relayTag) else {
+            return refuse(.invalid("AUTH relay tag does not name this relay"))
+        }
+        state.withLock { _ = $0.authenticated.insert(event.pubkey) }
+        outbox.send(.ok(event.id, accepted: true, message: ""))
+    }
+
+    private func namesThisRelay(_ url: String) -> Bool {
+        if let configured = relay.configuration.info.url { return RelayURL.same(url, configured) }
+        // No public URL configured: the host the client connected to is the relay's name.
+        guard let host else { return true }
+        return RelayURL.host(url) == RelayURL.host(host)
+    }
+
+    /// In private mode everything but AUTH (and closing what is open) waits for an
+    /// allowlisted pubkey to authenticate.
+    private func privateRelayRefusal(_ message: ClientMessage) -> RejectReason? {
+        guard relay.configuration.access.mode == .privateRelay else { return nil }
+        switch message {
+        case .auth, .close, .negClose: return nil
+        default: break
+        }
+        let authenticated = authenticatedPubkeys
+        if authenticated.contains(where: relay.access.isAllowed) { return nil }
+        if authenticated.isEmpty { return .authRequired("this relay is private; authenticate first") }
+        return .restricted("this pubkey is not a member of this private relay")
+    }
+
+    /// Answers a refused message the way its type is answered.
+    private func refuse(_ message: ClientMessage, _ reason: RejectReason) {
+        switch message {
+        case .event(let event):
+            if reason.prefix == .authRequired { sendChallenge() }
+            outbox.send(.ok(event.id, accepted: false, message: reason.message))
+        case .req(let subscription, _), .count(let subscription, _):
+            closeRefused(subscription, reason)
+        case .negOpen(let subscription, _, _), .negMsg(let subscription, _):
+            if reason.prefix == .authRequired { sendChallenge() }
+            outbox.send(.negErr(subscription, reason: reason.message))
+        case .auth, .close, .negClose:
+            break
+        }
+    }
+
+    /// CLOSED for a refused REQ or COUNT, after the challenge when authentication would help.
+    private func closeRefused(_ subscription: SubscriptionID, _ reason: RejectReason) {
+        if reason.prefix == .authRequired { sendChallenge() }
+        outbox.send(.closed(subscription, message: reason.message))
     }
 
     // MARK: Refusals

@@ -22,10 +22,13 @@ public struct WriteContext: Sendable {
     public var now: Int64
     /// The client's IP address, if known.
     public var remoteAddress: String?
+    /// The pubkeys the connection has authenticated as (NIP-42).
+    public var authenticated: Set<PublicKey>
 
-    public init(now: Int64, remoteAddress: String?) {
+    public init(now: Int64, remoteAddress: String?, authenticated: Set<PublicKey> = []) {
         self.now = now
         self.remoteAddress = remoteAddress
+        self.authenticated = authenticated
     }
 }
 

@@ -9,7 +9,7 @@ public import MartletRelay
 /// ```
 public struct RelayInformationDocument: Sendable {
     /// The NIPs this build implements end to end.
-    public static let supportedNIPs = [1, 9, 11, 40, 45, 77]
+    public static let supportedNIPs = [1, 9, 11, 13, 17, 40, 42, 45, 59, 62, 70, 77, 90]
     public static let software = "https://github.com/martlet-relay/martlet"
     public static let version = "0.1.0"
 
@@ -40,10 +40,10 @@ public struct RelayInformationDocument: Sendable {
                 "max_content_length": limits.maxContentLength,
                 "created_at_lower_limit": limits.createdAtLowerLimit,
                 "created_at_upper_limit": limits.createdAtUpperLimit,
-                "min_pow_difficulty": 0,
-                "auth_required": false,
+                "min_pow_difficulty": configuration.access.minPowDifficulty,
+                "auth_required": configuration.access.mode == .privateRelay,
                 "payment_required": false,
-                "restricted_writes": false,
+                "restricted_writes": configuration.access.restrictsWrites,
             ] as [String: Any],
         ]
         if let pubkey = info.pubkey { document["pubkey"] = pubkey }

@@ -42,8 +42,9 @@ public enum RelayServer {
             server: .http1WebSocketUpgrade(configuration: .init(ws: webSocket)) { request, channel, logger in
                 guard request.path == "/" || request.path?.hasPrefix("/?") == true else { return .dontUpgrade }
                 let remote = channel.remoteAddress?.ipAddress
+                let host = request.authority
                 return .upgrade([:]) { inbound, outbound, _ in
-                    let session = relay.makeSession(remoteAddress: remote)
+                    let session = relay.makeSession(remoteAddress: remote, host: host)
                     session.outbox.onOverflow { channel.close(promise: nil) }
                     let connection = WebSocketConnection(
                         session: session, maxMessageLength: limits.maxMessageLength * 2, logger: logger)

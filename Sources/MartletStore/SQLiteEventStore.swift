@@ -74,6 +74,7 @@ public final class SQLiteEventStore: EventStore {
             if !db.configuration.readonly {
                 // Checkpoints would otherwise leave the WAL at its largest size forever.
                 try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
+                if let n = ProcessInfo.processInfo.environment["WAL_AUTOCHECKPOINT"] { try db.execute(sql: "PRAGMA wal_autocheckpoint = \(n)") }
             }
         }
         do {

@@ -37,10 +37,28 @@ public enum Hex {
     /// Appends the lowercase hex spelling of `bytes` to `output`.
     @inlinable
     public static func append(_ bytes: UnsafeRawBufferPointer, to output: inout [UInt8]) {
-        for byte in bytes {
-            output.append(digits[Int(byte >> 4)])
-            output.append(digits[Int(byte & 0x0f)])
+        // Written 32 bytes at a time into a stack buffer and appended as one copy: appending
+        // digit by digit re-checks the array's uniqueness and capacity for each one.
+        var buffer: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+        var offset = 0
+        while offset < bytes.count {
+            let chunk = min(32, bytes.count &- offset)
+            withUnsafeMutableBytes(of: &buffer) { out in
+                for index in 0..<chunk {
+                    let byte = bytes[offset &+ index]
+                    out[index &* 2] = digit(byte >> 4)
+                    out[index &* 2 &+ 1] = digit(byte & 0x0f)
+                }
+                output.append(contentsOf: UnsafeRawBufferPointer(rebasing: out[..<(chunk &* 2)]))
+            }
+            offset &+= chunk
         }
+    }
+
+    /// The lowercase hex digit of a value below 16.
+    @inlinable
+    static func digit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? nibble &+ UInt8(ascii: "0") : nibble &+ (UInt8(ascii: "a") &- 10)
     }
 
     /// The lowercase hex spelling of `bytes`.

@@ -49,14 +49,14 @@ public struct JSONReader {
     }
 
     /// Consumes `[`, counting depth.
-    public mutating func beginArray(_ what: String) throws(WireError) {
-        guard try peek() == UInt8(ascii: "[") else { throw typeError(what, "an array") }
+    public mutating func beginArray(_ what: @autoclosure () -> String) throws(WireError) {
+        guard try peek() == UInt8(ascii: "[") else { throw typeError(what(), "an array") }
         try enter()
     }
 
     /// Consumes `{`, counting depth.
-    public mutating func beginObject(_ what: String) throws(WireError) {
-        guard try peek() == UInt8(ascii: "{") else { throw typeError(what, "an object") }
+    public mutating func beginObject(_ what: @autoclosure () -> String) throws(WireError) {
+        guard try peek() == UInt8(ascii: "{") else { throw typeError(what(), "an object") }
         try enter()
     }
 
@@ -112,22 +112,31 @@ public struct JSONReader {
 
     /// Reads a JSON string, decoding escapes; refuses raw control characters, invalid
     /// UTF-8 and `\u` escapes that leave a surrogate unpaired.
-    public mutating func readString(_ what: String) throws(WireError) -> String {
-        guard try peek() == UInt8(ascii: "\"") else { throw typeError(what, "a string") }
+    public mutating func readString(_ what: @autoclosure () -> String) throws(WireError) -> String {
+        guard try peek() == UInt8(ascii: "\"") else { throw typeError(what(), "a string") }
         position += 1
         let start = position
-        // Fast path: no escapes, so the bytes between the quotes are the string.
-        while position < bytes.count {
-            let byte = bytes[position]
+        // Fast path: no escapes, so the bytes between the quotes are the string. The scan keeps
+        // its index in a local (the stored one is reloaded on every byte) and notes whether
+        // every byte was ASCII, which then needs no UTF-8 validation.
+        var index = position
+        var union: UInt8 = 0
+        while index < bytes.count {
+            let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<position])
-                position += 1
-                return try makeString(raw, at: start)
+                position = index + 1
+                let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
+                return try makeString(raw, at: start, isASCII: union < 0x80)
             }
             if byte == UInt8(ascii: "\\") { break }
-            if byte < 0x20 { throw controlCharacter() }
-            position += 1
+            if byte < 0x20 {
+                position = index
+                throw controlCharacter()
+            }
+            union |= byte
+            index += 1
         }
+        position = index
         guard position < bytes.count else { throw unterminatedString() }
         var decoded = [UInt8](UnsafeRawBufferPointer(rebasing: bytes[start..<position]))
         while position < bytes.count {
@@ -227,42 +236,46 @@ public struct JSONReader {
         }
     }
 
-    func makeString(_ raw: UnsafeRawBufferPointer, at start: Int) throws(WireError) -> String {
-        guard let text = String(validating: raw.bindMemory(to: UInt8.self), as: UTF8.self) else {
+    func makeString(_ raw: UnsafeRawBufferPointer, at start: Int, isASCII: Bool = false) throws(WireError) -> String {
+        let utf8 = raw.bindMemory(to: UInt8.self)
+        // ASCII (keys, hex, most tags) is valid as it stands; `String(validating:)` is an
+        // unspecialised generic call whose metadata lookups cost more than reading the bytes.
+        if isASCII || utf8.allSatisfy({ $0 < 0x80 }) { return String(decoding: utf8, as: UTF8.self) }
+        guard let text = String(validating: utf8, as: UTF8.self) else {
             throw WireError(.invalidUTF8, "invalid: string is not valid UTF-8", at: start)
         }
         return text
     }
 
     /// Reads `"<64 lowercase hex digits>"` into a `Bytes32` with no intermediate string.
-    public mutating func readHex32(_ what: String) throws(WireError) -> Bytes32 {
-        guard try peek() == UInt8(ascii: "\"") else { throw typeError(what, "a 64-character lowercase hex string") }
+    public mutating func readHex32(_ what: @autoclosure () -> String) throws(WireError) -> Bytes32 {
+        guard try peek() == UInt8(ascii: "\"") else { throw typeError(what(), "a 64-character lowercase hex string") }
         let start = position + 1
         let end = start + 64
         guard end < bytes.count, bytes[end] == UInt8(ascii: "\"") else {
             // The slow path: a string of another length, one that runs off the end of the input,
             // or one spelled with escapes (to JSON, "\u0061" is the digit "a").
-            let text = try readString(what)
+            let text = try readString(what())
             if let value = Bytes32(hex: text) { return value }
             let hasUpper = text.utf8.count == 64 && text.utf8.contains { (0x41...0x46).contains($0) }
             let why = hasUpper ? "must be lowercase hex" : "must be 64 lowercase hex characters"
-            throw WireError(.badHex, "invalid: \"\(what)\" \(why)", at: start)
+            throw WireError(.badHex, "invalid: \"\(what())\" \(why)", at: start)
         }
         guard let value = Bytes32(hexBytes: UnsafeRawBufferPointer(rebasing: bytes[start..<end])) else {
             let hasUpper = bytes[start..<end].contains { (0x41...0x46).contains($0) }
             let why = hasUpper ? "must be lowercase hex" : "must be 64 lowercase hex characters"
-            throw WireError(.badHex, "invalid: \"\(what)\" \(why)", at: start)
+            throw WireError(.badHex, "invalid: \"\(what())\" \(why)", at: start)
         }
         position = end + 1
         return value
     }
 
     /// Reads an integer in `range`; refuses fractions, exponents and anything out of range.
-    public mutating func readInteger(_ what: String, in range: ClosedRange<Int64>) throws(WireError) -> Int64 {
+    public mutating func readInteger(_ what: @autoclosure () -> String, in range: ClosedRange<Int64>) throws(WireError) -> Int64 {
         let start = position
         let first = try peek()
         guard first == UInt8(ascii: "-") || (0x30...0x39).contains(first) else {
-            throw typeError(what, "an integer")
+            throw typeError(what(), "an integer")
         }
         let negative = first == UInt8(ascii: "-")
         if negative { position += 1 }
@@ -277,19 +290,24 @@ public struct JSONReader {
             position += 1
         }
         let digitCount = position - digitsStart
-        guard digitCount > 0 else { throw WireError(.notJSON, "invalid: malformed number for \"\(what)\"", at: start) }
+        guard digitCount > 0 else { throw WireError(.notJSON, "invalid: malformed number for \"\(what())\"", at: start) }
         if digitCount > 1 && bytes[digitsStart] == 0x30 {
-            throw WireError(.notJSON, "invalid: number with a leading zero for \"\(what)\"", at: start)
+            throw WireError(.notJSON, "invalid: number with a leading zero for \"\(what())\"", at: start)
         }
-        if position < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[position]) {
-            throw WireError(.notInteger, "invalid: \"\(what)\" must be an integer", at: start)
+        if position < bytes.count,
+            bytes[position] == UInt8(ascii: ".") || bytes[position] | 0x20 == UInt8(ascii: "e")
+        {
+            throw WireError(.notInteger, "invalid: \"\(what())\" must be an integer", at: start)
         }
-        let outOfRange = WireError(
-            .outOfRange, "invalid: \"\(what)\" must be an integer between \(range.lowerBound) and \(range.upperBound)",
-            at: start)
-        guard !overflow, magnitude <= UInt64(Int64.max) + (negative ? 1 : 0) else { throw outOfRange }
+        func outOfRange() -> WireError {
+            WireError(
+                .outOfRange,
+                "invalid: \"\(what())\" must be an integer between \(range.lowerBound) and \(range.upperBound)",
+                at: start)
+        }
+        guard !overflow, magnitude <= UInt64(Int64.max) + (negative ? 1 : 0) else { throw outOfRange() }
         let value = negative ? Int64(truncatingIfNeeded: 0 &- magnitude) : Int64(magnitude)
-        guard range.contains(value) else { throw outOfRange }
+        guard range.contains(value) else { throw outOfRange() }
         return value
     }
 

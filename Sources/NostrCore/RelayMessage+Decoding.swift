@@ -33,6 +33,12 @@ extension RelayMessage {
                 throw WireError(.wrongArity, "invalid: \(type) message has too few elements", at: reader.offset)
             }
         }
+        // Whether `]` has been read: optional trailing elements may end the array early.
+        var ended = false
+        func optionalElement() throws(WireError) -> Bool {
+            ended = try !reader.nextElement(&count)
+            return !ended
+        }
         func string(_ what: String) throws(WireError) -> String {
             try element()
             return try reader.readString(what)
@@ -56,13 +62,13 @@ extension RelayMessage {
             let id = EventID(try reader.readHex32("event id"))
             try element()
             let accepted = try readBool(&reader, "accepted")
-            let text = try reader.nextElement(&count) ? try reader.readString("message") : ""
+            let text = try optionalElement() ? try reader.readString("message") : ""
             message = .ok(id, accepted: accepted, message: text)
         case "EOSE":
             message = .eose(try subscription())
         case "CLOSED":
             let id = try subscription()
-            let text = try reader.nextElement(&count) ? try reader.readString("message") : ""
+            let text = try optionalElement() ? try reader.readString("message") : ""
             message = .closed(id, message: text)
         case "NOTICE":
             message = .notice(try string("message"))
@@ -81,7 +87,9 @@ extension RelayMessage {
         default:
             throw WireError(.unknownMessage, "invalid: unknown message type \"\(type.prefix(32))\"", at: typeOffset)
         }
-        while try reader.nextElement(&count) { try reader.skipValue() }
+        if !ended {
+            while try reader.nextElement(&count) { try reader.skipValue() }
+        }
         try reader.expectEnd()
         return message
     }

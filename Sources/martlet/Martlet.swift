@@ -6,7 +6,7 @@ struct Martlet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "martlet",
         abstract: "A Nostr relay.",
-        subcommands: [Serve.self],
+        subcommands: [Serve.self, Sync.self],
         defaultSubcommand: Serve.self
     )
 }

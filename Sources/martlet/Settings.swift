@@ -1,5 +1,6 @@
 import Configuration
 import MartletRelay
+import NostrCore
 
 /// The relay's settings, read from `martlet.yaml` and the environment.
 ///
@@ -22,12 +23,12 @@ struct Settings {
         ]
         providers.append(
             try await FileProvider<YAMLSnapshot>(filePath: .init(file ?? "martlet.yaml"), allowMissing: file == nil))
-        return Settings(ConfigReader(providers: providers))
+        return try Settings(ConfigReader(providers: providers))
     }
 
     init() {}
 
-    init(_ config: ConfigReader) {
+    init(_ config: ConfigReader) throws {
         host = config.string(forKey: "server.host", default: host)
         port = config.int(forKey: "server.port", default: port)
         pingInterval = config.int(forKey: "server.ping_interval", default: pingInterval)
@@ -58,6 +59,73 @@ struct Settings {
         limits.createdAtUpperLimit = Int64(
             config.int(forKey: "limits.created_at_upper_limit", default: Int(limits.createdAtUpperLimit)))
         relay.limits = limits
+
+        var negentropy = relay.negentropy
+        negentropy.maxSessionsPerConnection = config.int(
+            forKey: "negentropy.max_sessions", default: negentropy.maxSessionsPerConnection)
+        negentropy.maxRecords = config.int(forKey: "negentropy.max_records", default: negentropy.maxRecords)
+        negentropy.idleTimeout = .seconds(config.int(forKey: "negentropy.idle_timeout", default: 60))
+        negentropy.frameSizeLimit = config.int(forKey: "negentropy.frame_size_limit", default: negentropy.frameSizeLimit)
+        relay.negentropy = negentropy
         relay.purgeInterval = .seconds(config.int(forKey: "storage.purge_interval", default: 60))
+        relay.access = try Settings.access(config.scoped(to: "access"))
     }
+
+    /// The `access` section: who may read and write.
+    private static func access(_ config: ConfigReader) throws -> RelayConfiguration.Access {
+        var access = RelayConfiguration.Access()
+        let mode = config.string(forKey: "mode", default: access.mode.rawValue)
+        guard let parsedMode = RelayConfiguration.Access.Mode(rawValue: mode) else {
+            let choices = RelayConfiguration.Access.Mode.allCases.map(\.rawValue).joined(separator: ", ")
+            throw SettingsError("access.mode must be one of \(choices), not \"\(mode)\"")
+        }
+        access.mode = parsedMode
+        access.allowedPubkeys = try pubkeys(config, "allowed_pubkeys")
+        access.bannedPubkeys = try pubkeys(config, "banned_pubkeys")
+        access.bannedEvents = Set(
+            try config.stringArray(forKey: "banned_events", default: []).map { text in
+                guard let id = EventID(hex: text) else {
+                    throw SettingsError("access.banned_events: \"\(text)\" is not a 64-character lowercase hex id")
+                }
+                return id
+            })
+        access.blockedIPs = Set(config.stringArray(forKey: "blocked_ips", default: []))
+        if let allowed = config.intArray(forKey: "allowed_kinds") { access.allowedKinds = try kinds(allowed, "allowed_kinds") }
+        access.deniedKinds = try kinds(config.intArray(forKey: "denied_kinds", default: []), "denied_kinds")
+        access.privateKinds = try kinds(config.intArray(forKey: "private_kinds", default: [1059]), "private_kinds")
+        access.minPowDifficulty = config.int(forKey: "min_pow_difficulty", default: 0)
+        access.jobRequestLifetime = Int64(config.int(forKey: "job_request_lifetime", default: 86_400))
+        let rates = config.scoped(to: "rate_limits")
+        access.rateLimits.eventsPerSecondPerIP = rates.double(forKey: "events_per_second_per_ip", default: 0)
+        access.rateLimits.eventsPerSecondPerPubkey = rates.double(forKey: "events_per_second_per_pubkey", default: 0)
+        access.rateLimits.requestsPerSecondPerIP = rates.double(forKey: "requests_per_second_per_ip", default: 0)
+        access.rateLimits.burst = rates.double(forKey: "burst", default: access.rateLimits.burst)
+        return access
+    }
+
+    private static func pubkeys(_ config: ConfigReader, _ key: String) throws -> Set<PublicKey> {
+        Set(
+            try config.stringArray(forKey: .init(key), default: []).map { text in
+                guard let pubkey = PublicKey(hex: text) else {
+                    throw SettingsError("access.\(key): \"\(text)\" is not a 64-character lowercase hex pubkey")
+                }
+                return pubkey
+            })
+    }
+
+    private static func kinds(_ values: [Int], _ key: String) throws -> Set<Kind> {
+        Set(
+            try values.map { value in
+                guard let kind = UInt16(exactly: value) else {
+                    throw SettingsError("access.\(key): \(value) is not a kind between 0 and 65535")
+                }
+                return Kind(kind)
+            })
+    }
+}
+
+/// A configuration value that cannot be used, with the key and the reason.
+struct SettingsError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
 }

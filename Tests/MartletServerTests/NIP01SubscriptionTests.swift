@@ -52,6 +52,9 @@ struct NIP01SubscriptionTests {
             _ = try await client.publishAndWait(author.event())
             try await client.request("s", #"{"authors":["\#(author.pubkey.hex)"]}"#, #"{"kinds":[1]}"#)
             var eoseCount = 0
+            while eoseCount == 0 {
+                if try await client.next().type == "EOSE" { eoseCount += 1 }
+            }
             while let message = try await client.silence(for: .milliseconds(500)) {
                 if message.type == "EOSE" { eoseCount += 1 }
             }

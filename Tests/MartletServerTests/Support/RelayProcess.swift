@@ -21,12 +21,15 @@ final class RelayProcess: @unchecked Sendable {
     }
 
     /// Starts `martlet serve` on a free port with its store in `data`, and waits until it listens.
-    static func start(data: URL) async throws -> RelayProcess {
+    static func start(
+        data: URL, arguments: [String] = [], environment extra: [String: String] = [:]
+    ) async throws -> RelayProcess {
         let process = Process()
         process.executableURL = binary
-        process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--data", data.path]
+        process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--data", data.path] + arguments
         var environment = ProcessInfo.processInfo.environment
         environment["MARTLET_LOG_LEVEL"] = "warning"
+        environment.merge(extra) { _, new in new }
         process.environment = environment
         let output = Pipe()
         process.standardOutput = output

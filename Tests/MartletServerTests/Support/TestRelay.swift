@@ -26,6 +26,7 @@ struct TestRelay: Sendable {
     var url: String { "ws://127.0.0.1:\(port)/" }
 
     /// Starts a relay, runs `body`, then shuts the relay down gracefully and removes its files.
+    @discardableResult
     static func with<T: Sendable>(
         configure: (inout RelayConfiguration) -> Void = { _ in },
         clock: (@Sendable () -> Int64)? = nil,

@@ -1,0 +1,82 @@
+public import NostrCore
+
+/// One rule about what a connection may read. The relay asks every read policy before a
+/// REQ, COUNT or NEG-OPEN runs, and for every event it would send or count.
+///
+/// ```swift
+/// struct NoKindFour: ReadPolicy {
+///     func canSee(_ event: Event, context: ReadContext) -> Bool { event.kind != 4 }
+/// }
+/// ```
+public protocol ReadPolicy: Sendable {
+    /// Refuses a request outright (CLOSED / NEG-ERR with the reason).
+    func check(_ filters: [Filter], context: ReadContext) -> RejectReason?
+    /// Whether one event may be sent to this reader.
+    func canSee(_ event: Event, context: ReadContext) -> Bool
+    /// For counts and sync, where events are not looked at one by one: the part of
+    /// `filters` this policy may hide (`candidates`) and the part of that the reader may
+    /// see (`visible`). `nil` when the policy hides nothing from these filters.
+    func scope(of filters: [Filter], context: ReadContext) -> HiddenScope?
+}
+
+extension ReadPolicy {
+    public func check(_ filters: [Filter], context: ReadContext) -> RejectReason? { nil }
+    public func scope(of filters: [Filter], context: ReadContext) -> HiddenScope? { nil }
+}
+
+/// Filters bounding what a read policy may hide: hidden = candidates minus visible.
+public struct HiddenScope: Sendable {
+    public var candidates: [Filter]
+    public var visible: [Filter]
+}
+
+/// What a read policy may know about the reader.
+public struct ReadContext: Sendable {
+    public var authenticated: Set<PublicKey>
+    public var remoteAddress: String?
+
+    public init(authenticated: Set<PublicKey>, remoteAddress: String?) {
+        self.authenticated = authenticated
+        self.remoteAddress = remoteAddress
+    }
+}
+
+/// NIP-17/59: gift wraps (and any other configured private kinds) are served only to a
+/// connection authenticated as a pubkey named in their `p` tags. COUNT and negentropy use
+/// `scope` so that neither the number nor the ids of hidden events leak.
+public struct PrivateKindsPolicy: ReadPolicy {
+    public let kinds: Set<Kind>
+
+    public init(kinds: Set<Kind>) {
+        self.kinds = kinds
+    }
+
+    public func canSee(_ event: Event, context: ReadContext) -> Bool {
+        guard kinds.contains(event.kind) else { return true }
+        return event.tags.contains { tag in
+            tag.name == "p" && tag.fields.count > 1 && PublicKey(hex: tag.fields[1]).map(context.authenticated.contains) == true
+        }
+    }
+
+    public func scope(of filters: [Filter], context: ReadContext) -> HiddenScope? {
+        var candidates: [Filter] = []
+        var visible: [Filter] = []
+        let readers = Set(context.authenticated.map(\.hex))
+        for filter in filters {
+            let privateKinds = filter.kinds.map { $0.intersection(kinds) } ?? kinds
+            guard !privateKinds.isEmpty else { continue }
+            var candidate = filter
+            candidate.kinds = privateKinds
+            candidate.limit = nil
+            candidates.append(candidate)
+            let letterP = UInt8(ascii: "p")
+            let recipients = filter.tags[letterP].map { $0.intersection(readers) } ?? readers
+            if !recipients.isEmpty {
+                var seen = candidate
+                seen.tags[letterP] = recipients
+                visible.append(seen)
+            }
+        }
+        return candidates.isEmpty ? nil : HiddenScope(candidates: candidates, visible: visible)
+    }
+}

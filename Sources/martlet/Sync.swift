@@ -1,0 +1,118 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MartletServer
+import MartletStore
+import NostrCore
+
+/// `martlet sync <relay-url>`: one NIP-77 sync of the local store with another relay.
+///
+/// It opens the same SQLite file as `serve` (safe while a relay serves it: WAL mode lets
+/// another process read and write beside it), so a running relay's store can be filled
+/// from a peer. Progress goes to stderr; the summary line alone goes to stdout.
+struct Sync: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Sync the local store with another relay over NIP-77 negentropy.",
+        discussion: """
+            Reconciles the events matching --filter with the relay, then downloads what is \
+            missing here (each event checked as if it were published here) and uploads what \
+            the relay lacks. Ends with one line on stdout:
+              sync: have N, need M, downloaded X, uploaded Y, rejected Z
+            """)
+
+    @Argument(help: "The relay to sync with (ws:// or wss://).") var url: String
+    @Option(help: "Folder of the SQLite store (default: the one `serve` uses).") var data: String?
+    @Option(help: "NIP-01 filter (JSON) of the events to sync.") var filter = "{}"
+    @Option(help: "down (fetch only), up (publish only) or both.") var direction = "both"
+    @Option(help: "YAML configuration file (default: ./martlet.yaml when present).") var config: String?
+    @Option(help: "Seconds to wait for any reply from the relay.") var timeout = 30
+
+    func validate() throws {
+        guard url.hasPrefix("ws://") || url.hasPrefix("wss://") else {
+            throw ValidationError("the relay URL must start with ws:// or wss://")
+        }
+        guard RelaySync.Direction(rawValue: direction) != nil else {
+            throw ValidationError("--direction must be down, up or both")
+        }
+        _ = try parsedFilter()
+    }
+
+    private func parsedFilter() throws -> Filter {
+        do {
+            return try Filter.decode(json: Array(filter.utf8))
+        } catch {
+            throw ValidationError("--filter is not a NIP-01 filter: \(error.reason)")
+        }
+    }
+
+    func run() async throws {
+        var settings = try await Settings.load(file: config)
+        if let data { settings.dataDirectory = data }
+        let level = Logger.Level(rawValue: settings.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            // The summary and the progress lines say what happened; logs are for trouble.
+            handler.logLevel = max(level, .warning)
+            return handler
+        }
+        var options = RelaySync.Options()
+        options.filter = try parsedFilter()
+        options.direction = RelaySync.Direction(rawValue: direction) ?? .both
+        options.limits = settings.relay.limits
+        options.frameSizeLimit = settings.relay.negentropy.frameSizeLimit
+        options.replyTimeout = .seconds(timeout)
+
+        let path = URL(fileURLWithPath: settings.dataDirectory).appendingPathComponent("martlet.sqlite").path
+        let store = try SQLiteEventStore(path: path)
+        let sync = RelaySync(store: store, remote: url, options: options, logger: Logger(label: "martlet.sync"))
+        let display = ProgressDisplay()
+        do {
+            let report = try await sync.run(progress: display.show)
+            display.finish()
+            try await store.close()
+            print(report)
+        } catch {
+            display.finish()
+            try? await store.close()
+            throw error
+        }
+    }
+}
+
+/// Progress on stderr: on a terminal one status line rewritten in place, otherwise one
+/// line per step; refusals always get lines of their own.
+private final class ProgressDisplay: Sendable {
+    private let isTerminal = isatty(STDERR_FILENO) != 0
+
+    func show(_ progress: RelaySync.Progress) {
+        switch progress {
+        case .reconciling(let count):
+            line("sync: \(count) local events match the filter; reconciling")
+        case .round(let difference):
+            status("sync: round \(difference.rounds): have \(difference.have.count), need \(difference.need.count)")
+        case .downloaded(let done, let total):
+            status("sync: downloaded \(done)/\(total)")
+        case .uploaded(let done, let total):
+            status("sync: uploaded \(done)/\(total)")
+        case .rejected(let id, let reason):
+            line("sync: rejected \(id): \(reason)")
+        }
+    }
+
+    func finish() {
+        if isTerminal { write("\n") }
+    }
+
+    private func status(_ text: String) {
+        // Erasing the rest of the line keeps a shorter status from showing a longer one's tail.
+        write(isTerminal ? "\r" + text + "\u{1B}[K" : text + "\n")
+    }
+
+    private func line(_ text: String) {
+        write(isTerminal ? "\r" + text + "\u{1B}[K\n" : text + "\n")
+    }
+
+    private func write(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+}

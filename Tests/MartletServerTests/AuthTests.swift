@@ -1,0 +1,123 @@
+import Foundation
+import MartletRelay
+import NostrCore
+import Testing
+
+/// NIP-42 authentication, private relays and NIP-70 protected events.
+@Suite("NIP-42 AUTH and private relays")
+struct AuthTests {
+    @Test("NIP-70: a protected event is auth-required until its author authenticates, then accepted")
+    func protectedEvent() async throws {
+        try await TestRelay.with { relay in
+            let client = try await relay.connect()
+            let alice = Author()
+            let protected = alice.event(content: "members only", tags: [["-"]])
+            try await client.publish(protected)
+            // "the client must have a stored challenge" before the auth-required answer.
+            let challenge = try await client.challenge()
+            let refused = try await client.ok(for: protected.id)
+            #expect(!refused.accepted && refused.message.hasPrefix("auth-required:"))
+            #expect(try await client.authenticate(as: alice, challenge: challenge, relayURL: relay.url).accepted)
+            #expect(try await client.publishAndWait(protected).accepted)
+            await client.close()
+        }
+    }
+
+    @Test("NIP-70: a protected event authenticated as someone else is answered restricted:")
+    func protectedEventOtherAuthor() async throws {
+        try await TestRelay.with { relay in
+            let client = try await relay.connect()
+            let alice = Author()
+            let bob = Author()
+            let protected = alice.event(tags: [["-"]])
+            try await client.publish(protected)
+            let challenge = try await client.challenge()
+            _ = try await client.ok(for: protected.id)
+            #expect(try await client.authenticate(as: bob, challenge: challenge, relayURL: relay.url).accepted)
+            let answer = try await client.publishAndWait(protected)
+            #expect(!answer.accepted && answer.message.hasPrefix("restricted:"))
+            await client.close()
+        }
+    }
+
+    @Test("AUTH with a wrong challenge, relay tag, kind or stale created_at is answered OK false")
+    func badAuthEvents() async throws {
+        try await TestRelay.with(configure: { $0.access.mode = .privateRelay }) { relay in
+            let client = try await relay.connect()
+            let challenge = try await client.challenge()
+            let alice = Author()
+            let wrongChallenge = alice.authEvent(challenge: "nope", relayURL: relay.url)
+            let wrongRelay = alice.authEvent(challenge: challenge, relayURL: "wss://elsewhere.example.com")
+            let stale = alice.authEvent(challenge: challenge, relayURL: relay.url, createdAt: now() - 3600)
+            let wrongKind = alice.event(kind: 1, tags: [["relay", relay.url], ["challenge", challenge]])
+            for event in [wrongChallenge, wrongRelay, stale, wrongKind] {
+                try await client.send(#"["AUTH","# + event.jsonString + "]")
+                let answer = try await client.ok(for: event.id)
+                #expect(!answer.accepted && answer.message.hasPrefix("invalid:"), "\(answer.message)")
+            }
+            await client.close()
+        }
+    }
+
+    @Test("a private relay sends AUTH on connect and refuses REQ and EVENT until an allowed pubkey authenticates")
+    func privateRelay() async throws {
+        let member = Author()
+        try await TestRelay.with(configure: {
+            $0.access.mode = .privateRelay
+            $0.access.allowedPubkeys = [member.pubkey]
+        }) { relay in
+            let client = try await relay.connect()
+            let challenge = try await client.challenge()
+            try await client.request("s", "{}")
+            let closed = try await client.next()
+            #expect(closed.type == "CLOSED" && closed.string(2)?.hasPrefix("auth-required:") == true)
+            let note = member.event()
+            let refused = try await client.publishAndWait(note)
+            #expect(!refused.accepted && refused.message.hasPrefix("auth-required:"))
+            try await client.send(#"["COUNT","c",{}]"#)
+            #expect(try await client.next().string(2)?.hasPrefix("auth-required:") == true)
+
+            // A stranger authenticates: still refused, now with restricted:.
+            let stranger = Author()
+            #expect(try await client.authenticate(as: stranger, challenge: challenge, relayURL: relay.url).accepted)
+            try await client.request("s2", "{}")
+            #expect(try await client.next().string(2)?.hasPrefix("restricted:") == true)
+
+            // NIP-42: "Relays MUST treat all pubkeys as authenticated": the member joins in.
+            #expect(try await client.authenticate(as: member, challenge: challenge, relayURL: relay.url).accepted)
+            #expect(try await client.publishAndWait(note).accepted)
+            #expect(try await client.query("s3", "{}").ids == [note.id.hex])
+            await client.close()
+        }
+    }
+
+    @Test("allowlist-writes mode: allowlisted authors write, others are refused, everyone reads")
+    func allowlistWrites() async throws {
+        let member = Author()
+        try await TestRelay.with(configure: {
+            $0.access.mode = .allowlistWrites
+            $0.access.allowedPubkeys = [member.pubkey]
+        }) { relay in
+            let client = try await relay.connect()
+            let accepted = member.event()
+            #expect(try await client.publishAndWait(accepted).accepted)
+            let refused = try await client.publishAndWait(Author().event())
+            #expect(!refused.accepted && refused.message.hasPrefix("restricted:"))
+            #expect(try await client.query("s", "{}").ids == [accepted.id.hex])
+            await client.close()
+        }
+    }
+
+    @Test("the NIP-11 document says when writes are restricted or authentication is required")
+    func informationReflectsAccess() async throws {
+        try await TestRelay.with(configure: { $0.access.mode = .privateRelay }) { relay in
+            let response = try await relay.httpGet(headers: ["Accept": "application/nostr+json"])
+            let document = try #require(try JSONSerialization.jsonObject(with: response.body) as? [String: Any])
+            let limitation = try #require(document["limitation"] as? [String: Any])
+            #expect(limitation["auth_required"] as? Bool == true)
+            #expect(limitation["restricted_writes"] as? Bool == true)
+            let nips = try #require(document["supported_nips"] as? [Int])
+            #expect(nips.contains(42) && nips.contains(70))
+        }
+    }
+}
