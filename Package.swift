@@ -12,6 +12,8 @@ let package = Package(
     products: [
         .executable(name: "martlet", targets: ["martlet"]),
         .library(name: "NostrCore", targets: ["NostrCore"]),
+        // Exported for the Benchmarks package, which compares our wrapper with a direct C call.
+        .library(name: "CSecp256k1", targets: ["CSecp256k1"]),
         .library(name: "Negentropy", targets: ["Negentropy"]),
         .library(name: "MartletStore", targets: ["MartletStore"]),
         .library(name: "MartletRelay", targets: ["MartletRelay"]),
@@ -101,6 +103,13 @@ let package = Package(
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "NostrCoreTests",
+            dependencies: ["NostrCore"],
+            // The fixture is read next to the sources (#filePath), so it is not a resource.
+            exclude: ["Fixtures"],
             swiftSettings: strict
         ),
         .testTarget(
