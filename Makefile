@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 7777
 DATA ?= ./data
 
-.PHONY: run test deps build release python-deps interop clean
+.PHONY: run test deps build release python-deps browser-deps interop clean
 
 ## The relay, optimised build, on $(HOST):$(PORT) with its store in $(DATA).
 run: deps
@@ -14,7 +14,7 @@ run: deps
 	$$($(SWIFT) build -c release --show-bin-path)/martlet serve --host $(HOST) --port $(PORT) --data $(DATA)
 
 ## Unit, store and end-to-end tests, then the independent-client check (nostr-sdk).
-test: deps
+test: deps browser-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --parallel --num-workers 2
 	$(MAKE) interop
@@ -34,6 +34,16 @@ deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libsecp256k1-dev pkg-config; \
 	else \
 		echo "error: libsecp256k1 is missing. Install it with: sudo apt-get install libsecp256k1-dev" >&2; exit 1; \
+	fi
+
+## Headless Chromium (Debian's), for the test that renders the status page.
+browser-deps:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		echo "installing chromium"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else \
+		echo "error: chromium is missing. Install it with: sudo apt-get install chromium" >&2; exit 1; \
 	fi
 
 python-deps:

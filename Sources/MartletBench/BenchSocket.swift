@@ -100,7 +100,7 @@ private struct StartRequest: Sendable {}
 enum BenchSocket {
     /// Opens one WebSocket to `url`; the driver is made on the connection's event loop.
     /// The connection finishes by itself at `deadline`, so no scenario can run unbounded.
-    static func open<Driver: SocketDriver>(
+    private static func connect<Driver: SocketDriver>(
         _ url: RelayURL, on group: any EventLoopGroup, deadline: NIODeadline,
         driver makeDriver: @escaping @Sendable () -> Driver
     ) async throws -> BenchConnection<Driver.Outcome> {
@@ -145,6 +145,19 @@ enum BenchSocket {
         let connection = try await upgraded.get()
         connection.channel.pipeline.fireUserInboundEventTriggered(StartRequest())
         return connection
+    }
+
+    /// `open`, with NIO's connect errors put in words that name the relay.
+    static func open<Driver: SocketDriver>(
+        _ url: RelayURL, on group: any EventLoopGroup, deadline: NIODeadline, driver: @escaping @Sendable () -> Driver
+    ) async throws(BenchError) -> BenchConnection<Driver.Outcome> {
+        do {
+            return try await connect(url, on: group, deadline: deadline, driver: driver)
+        } catch let error as BenchError {
+            throw error
+        } catch {
+            throw BenchError("could not open a WebSocket to \(url): \(error)")
+        }
     }
 }
 

@@ -135,12 +135,14 @@ extension RunContext {
         let deadline = phaseDeadline
 
         log("fanout: opening \(configuration.subscribers) subscribers")
-        let (subscribers, openUsage) = try await timed {
-            let subscribers = try await openMany(configuration.subscribers, deadline: deadline) { _, startedAt in
+        let ((subscribers, failedToOpen), openUsage) = try await timed {
+            let (subscribers, failed) = try await openMany(
+                configuration.subscribers, deadline: deadline, tolerant: true
+            ) { _, startedAt in
                 SubscriberDriver(request: request, index: index, startedAt: startedAt)
             }
             _ = await awaitReady(subscribers)
-            return subscribers
+            return (subscribers, failed)
         }
         let ready = await awaitReady(subscribers)
         log("fanout: \(ready) subscribers ready in \(String(format: "%.2f", openUsage.wallSeconds)) s; publishing \(count) events at \(configuration.rate)/s")
@@ -153,38 +155,43 @@ extension RunContext {
             let published = try await publisher.outcome.get()
             // Deliveries still in flight after the last OK get a few seconds; later ones count as lost.
             try await Task.sleep(for: .seconds(drain))
+            let stoppedAt = monotonicNanos()
             subscribers.forEach { $0.finish() }
             var received = [SubscriberDriver.Outcome]()
             for subscriber in subscribers { received.append(try await subscriber.outcome.get()) }
-            return (published, received)
+            return (published, received, stoppedAt)
         }
-        let (published, received) = outcomes
+        let (published, everyone, stoppedAt) = outcomes
+        // Only subscribers that saw EOSE were live when publishing began; the rest are "not ready".
+        let received = everyone.filter { $0.nanosToEOSE != nil }
         let acceptedSlots = published.accepted.indices.filter { published.accepted[$0] }
         var latencies = [UInt64]()
         latencies.reserveCapacity(acceptedSlots.count * received.count)
         var lost = 0
         var messages = published.messages
         var endedEarly = 0
-        let endOfPublishing = published.sentAt.max() ?? 0
+        for outcome in everyone { messages.merge(outcome.messages) }
         for outcome in received {
-            messages.merge(outcome.messages)
-            if outcome.endedAt < endOfPublishing { endedEarly += 1 }
+            // Ended before the bench stopped it: the relay closed it (a slow-consumer cut, say).
+            if outcome.endedAt < stoppedAt { endedEarly += 1 }
             for slot in acceptedSlots {
                 let at = outcome.receivedAt[slot]
                 if at == 0 { lost += 1 } else { latencies.append(at &- published.sentAt[slot]) }
             }
         }
         let first = published.sentAt.filter { $0 > 0 }.min() ?? 0
-        let last = received.flatMap(\.receivedAt).max() ?? 0
+        let last = received.map { $0.receivedAt.max() ?? 0 }.max() ?? 0
         let seconds = last > first ? Double(last - first) / 1e9 : usage.wallSeconds
         report.phases.append(
             PhaseResult(
                 name: "subscribe", count: ready, unit: "connections", seconds: openUsage.wallSeconds,
-                latencies: received.compactMap(\.nanosToEOSE), usage: openUsage, counters: ["not ready": subscribers.count - ready]))
+                latencies: everyone.compactMap(\.nanosToEOSE), usage: openUsage,
+                counters: ["failed to connect": failedToOpen, "not ready": subscribers.count - ready]))
         report.phases.append(
             PhaseResult(
                 name: "publish OK", count: published.okLatencies.count, unit: "events",
-                seconds: Double(published.lastReply &- first) / 1e9, latencies: published.okLatencies, usage: usage,
+                seconds: published.lastReply > first ? Double(published.lastReply - first) / 1e9 : 0,
+                latencies: published.okLatencies, usage: usage,
                 counters: [
                     "accepted": acceptedSlots.count, "rejected": published.rejected,
                     "unanswered": count - published.okLatencies.count,

@@ -99,7 +99,7 @@ extension RunContext {
         let window = configuration.window
         let deadline = phaseDeadline
         let (outcomes, usage) = try await timed {
-            let opened = try await openMany(connections, deadline: deadline) { index, _ in
+            let (opened, _) = try await openMany(connections, deadline: deadline) { index, _ in
                 IngestDriver(frames: prepared[index].0, ids: prepared[index].1, window: window)
             }
             var outcomes = [IngestDriver.Outcome]()

@@ -107,31 +107,40 @@ struct RunContext: Sendable {
 
     /// Opens `count` connections, at most `parallel` handshakes at a time (a burst of a
     /// thousand SYNs would overflow the relay's accept backlog and measure the kernel).
-    /// `makeDriver` learns its connection's index and when its connect began.
+    /// `makeDriver` learns its connection's index and when its connect began. With
+    /// `tolerant`, connections the relay refuses are counted rather than fatal: refusing
+    /// the thousandth subscriber is itself a result.
     func openMany<Driver: SocketDriver>(
-        _ count: Int, parallel: Int = 64, deadline: NIODeadline,
+        _ count: Int, parallel: Int = 64, deadline: NIODeadline, tolerant: Bool = false,
         driver makeDriver: @escaping @Sendable (_ index: Int, _ startedAt: UInt64) -> Driver
-    ) async throws -> [BenchConnection<Driver.Outcome>] {
-        try await withThrowingTaskGroup(of: (Int, BenchConnection<Driver.Outcome>).self) { group in
+    ) async throws -> (connections: [BenchConnection<Driver.Outcome>], failed: Int) {
+        try await withThrowingTaskGroup(of: (Int, BenchConnection<Driver.Outcome>?).self) { group in
             var opened = [BenchConnection<Driver.Outcome>?](repeating: nil, count: count)
+            var failed = 0
             var next = 0
             func add() {
                 let index = next
                 next += 1
                 group.addTask {
                     let startedAt = monotonicNanos()
-                    let connection = try await BenchSocket.open(url, on: self.group, deadline: deadline) {
-                        makeDriver(index, startedAt)
+                    do {
+                        let connection = try await BenchSocket.open(url, on: self.group, deadline: deadline) {
+                            makeDriver(index, startedAt)
+                        }
+                        return (index, connection)
+                    } catch where tolerant {
+                        return (index, nil)
                     }
-                    return (index, connection)
                 }
             }
             while next < min(parallel, count) { add() }
             while let (index, connection) = try await group.next() {
                 opened[index] = connection
+                if connection == nil { failed += 1 }
                 if next < count { add() }
             }
-            return opened.map { $0! }
+            if failed > 0 { log("\(failed) of \(count) connections failed to open") }
+            return (opened.compactMap { $0 }, failed)
         }
     }
 

@@ -134,7 +134,7 @@ extension RunContext {
         log("query: \(requests.count) REQs over \(connections) connections, \(window) in flight on each")
         let deadline = phaseDeadline
         let (outcomes, usage) = try await timed {
-            let opened = try await openMany(connections, deadline: deadline) { index, _ in
+            let (opened, _) = try await openMany(connections, deadline: deadline) { index, _ in
                 QueryDriver(requests: slices[index], window: window)
             }
             var outcomes = [QueryDriver.Outcome]()

@@ -67,7 +67,7 @@ final class NegentropySessions: Sendable {
             return refuse(subscription, .blocked("too many negentropy sessions (max \(settings.maxSessionsPerConnection))"))
         }
         if let refusal = relay.checkRead([filter], context: context) {
-            return refuse(subscription, Refusal(refusal))
+            return refuse(subscription, .rejected(refusal))
         }
         let initial: [UInt8]
         do {
@@ -169,9 +169,6 @@ final class NegentropySessions: Sendable {
         sweeper?.cancel()
     }
 
-    /// How many sessions are open (for tests and the status page).
-    var count: Int { state.withLock { $0.sessions.count } }
-
     // MARK: Item sets
 
     private func itemSet(_ filter: Filter, _ context: ReadContext) async -> Result<SortedItems, Refusal> {
@@ -231,32 +228,19 @@ final class NegentropySessions: Sendable {
 
     // MARK: Refusals
 
-    /// A `NEG-ERR` reason: NIP-77's own prefixes plus NIP-01's.
+    /// A `NEG-ERR` reason: NIP-01's prefixed reasons, plus NIP-77's `closed:`.
     enum Refusal: Error {
-        case blocked(String)
+        case rejected(RejectReason)
         case closed(String)
-        case invalid(String)
-        case error(String)
-        /// Any other NIP-01 reason (`auth-required:`, `restricted:`, `rate-limited:` …), whole.
-        case other(String)
 
-        /// A read policy's refusal, with its NIP-01 prefix.
-        init(_ reason: RejectReason) {
-            switch reason.prefix {
-            case .blocked: self = .blocked(reason.detail)
-            case .invalid: self = .invalid(reason.detail)
-            case .error: self = .error(reason.detail)
-            default: self = .other(reason.message)
-            }
-        }
+        static func blocked(_ detail: String) -> Refusal { .rejected(.blocked(detail)) }
+        static func invalid(_ detail: String) -> Refusal { .rejected(.invalid(detail)) }
+        static func error(_ detail: String) -> Refusal { .rejected(.error(detail)) }
 
         var reason: String {
             switch self {
-            case .blocked(let detail): "blocked: \(detail)"
+            case .rejected(let reason): reason.message
             case .closed(let detail): "closed: \(detail)"
-            case .invalid(let detail): "invalid: \(detail)"
-            case .error(let detail): "error: \(detail)"
-            case .other(let reason): reason
             }
         }
     }

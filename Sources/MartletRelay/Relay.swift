@@ -26,10 +26,15 @@ public final class Relay: Service, Sendable {
     let readPolicies: [any ReadPolicy]
     /// Allow and block lists, changed at run time by the management API.
     public let access: AccessLists
+    /// The NIP-11 descriptive fields as they are now (the management API changes them).
+    public let info: RelayInfoBox
+    /// Counters and timings of the pipeline (exported at `/metrics`).
+    public let metrics: RelayMetrics
     /// REQ and COUNT rate per IP address, when configured.
     let requestLimiter: RateLimiter?
     private let startedAt = ContinuousClock.now
-    let clock: @Sendable () -> Int64
+    /// The current time in seconds (tests move it).
+    public let clock: @Sendable () -> Int64
     private let nextSessionID = Atomic<UInt64>(1)
     private let openSessions = Atomic<Int>(0)
 
@@ -41,12 +46,15 @@ public final class Relay: Service, Sendable {
         configuration: RelayConfiguration, store: any EventStore, policies: [any WritePolicy] = [],
         readPolicies: [any ReadPolicy] = [],
         logger: Logger = Logger(label: "martlet.relay"),
+        metrics: RelayMetrics = RelayMetrics(),
         clock: @escaping @Sendable () -> Int64 = { Int64(Duration.secondsSinceEpoch) }
     ) {
         self.configuration = configuration
         self.store = store
         self.logger = logger
         self.clock = clock
+        self.info = RelayInfoBox(configuration.info)
+        self.metrics = metrics
         self.writer = BatchingWriter(store: store, batchSize: configuration.writerBatchSize)
         let access = AccessLists(configuration.access)
         self.access = access
@@ -88,6 +96,7 @@ public final class Relay: Service, Sendable {
     public func makeSession(remoteAddress: String?, host: String? = nil) -> RelaySession {
         let id = nextSessionID.wrappingAdd(1, ordering: .relaxed).oldValue
         openSessions.wrappingAdd(1, ordering: .relaxed)
+        metrics.recordConnectionOpened()
         let session = RelaySession(id: id, relay: self, remoteAddress: remoteAddress, host: host)
         if configuration.access.mode == .privateRelay { session.sendChallenge() }
         return session
@@ -120,10 +129,23 @@ public final class Relay: Service, Sendable {
             do {
                 let purged = try await store.purgeExpired(now: clock())
                 if purged > 0 { logger.debug("purged expired events", metadata: ["count": "\(purged)"]) }
+                try await purgeStaleJobRequests()
             } catch {
                 logger.warning("purging expired events failed: \(error)")
             }
         }
+    }
+
+    /// NIP-90 job requests are only useful while a service provider may still act on them;
+    /// past the configured lifetime they are removed, a bounded batch per round.
+    func purgeStaleJobRequests() async throws {
+        let now = clock()
+        let jobKinds = Set(JobRequestExpirationPolicy.jobKinds.map { Kind($0) })
+        let stale = Filter(kinds: jobKinds, until: now - configuration.access.jobRequestLifetime, limit: 500)
+        let events = try await store.query([stale], maxLimit: 500, now: now)
+        guard !events.isEmpty else { return }
+        let removed = try await store.remove(events.map(\.id))
+        logger.debug("purged job requests past their lifetime", metadata: ["count": "\(removed)"])
     }
 
     // MARK: Ingest
@@ -131,6 +153,13 @@ public final class Relay: Service, Sendable {
     /// Runs one EVENT through the pipeline and returns the `OK` to send. Nothing is
     /// acknowledged before its transaction has committed.
     func ingest(_ event: Event, from session: RelaySession) async -> RelayMessage {
+        let start = ContinuousClock.now
+        let reply = await process(event, from: session)
+        metrics.recordIngest(reply, startedAt: start)
+        return reply
+    }
+
+    private func process(_ event: Event, from session: RelaySession) async -> RelayMessage {
         func reply(_ reason: RejectReason) -> RelayMessage {
             .ok(event.id, accepted: reason.prefix == .duplicate, message: reason.message)
         }
@@ -207,6 +236,8 @@ public final class Relay: Service, Sendable {
 
     /// The first refusal of a read policy or of the request rate limit, if any.
     func checkRead(_ filters: [Filter], context: ReadContext) -> RejectReason? {
+        // A block by the operator holds for connections already open, reads included.
+        if let ip = context.remoteAddress, access.isBlocked(ip: ip) { return .blocked("your IP address is blocked") }
         if let requestLimiter, let ip = context.remoteAddress,
             !requestLimiter.take(ip, now: (ContinuousClock.now - startedAt) / .seconds(1))
         {
@@ -258,9 +289,11 @@ public final class Relay: Service, Sendable {
 
     /// Delivers a stored (or ephemeral) event to every matching live subscription.
     public func fanOut(_ event: Event) {
-        for subscription in subscriptions.matches(event) {
+        let matches = subscriptions.matches(event)
+        for subscription in matches {
             subscription.session.deliver(event, to: subscription.id)
         }
+        metrics.recordDeliveries(matches.count)
     }
 }
 

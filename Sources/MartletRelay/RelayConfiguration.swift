@@ -20,6 +20,8 @@ public struct RelayConfiguration: Sendable {
     public var negentropy = Negentropy()
     /// Who may read and write: NIP-42, allowlists, blocklists, PoW, rate limits.
     public var access = Access()
+    /// Who may call the NIP-86 management API.
+    public var management = Management()
 
     public init() {}
 

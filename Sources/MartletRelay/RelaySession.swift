@@ -143,7 +143,9 @@ public final class RelaySession: Sendable {
         }
         let stored: [Event]
         do {
+            let start = ContinuousClock.now
             stored = try await relay.store.query(bounded, maxLimit: limits.maxLimit, now: relay.clock())
+            relay.metrics.recordQuery(startedAt: start)
         } catch {
             relay.logger.warning("query failed: \(error)")
             unsubscribe(subscription)

@@ -9,7 +9,7 @@ public import MartletRelay
 /// ```
 public struct RelayInformationDocument: Sendable {
     /// The NIPs this build implements end to end.
-    public static let supportedNIPs = [1, 9, 11, 13, 17, 40, 42, 45, 59, 62, 70, 77, 90]
+    public static let supportedNIPs = [1, 9, 11, 13, 17, 40, 42, 45, 59, 62, 70, 77, 86, 90]
     public static let software = "https://github.com/martlet-relay/martlet"
     public static let version = "0.1.0"
 

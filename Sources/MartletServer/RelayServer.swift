@@ -5,7 +5,9 @@ public import MartletRelay
 import NIOCore
 
 /// The HTTP face of the relay: one URL that upgrades to the Nostr WebSocket, answers NIP-11
-/// for `Accept: application/nostr+json`, and shows a page to browsers.
+/// for `Accept: application/nostr+json`, NIP-86 management calls (POST with
+/// `Content-Type: application/nostr+json+rpc`), and shows the status page to browsers;
+/// beside it `/status.json` (the page's figures) and `/metrics` (Prometheus).
 ///
 /// ```swift
 /// let app = RelayServer.application(relay: relay, host: "127.0.0.1", port: 7777)
@@ -15,23 +17,25 @@ public enum RelayServer {
     /// An application that serves `relay` and runs it as one of its services, so that on
     /// shutdown the listener closes first and the relay then commits what is queued.
     public static func application(
-        relay: Relay, host: String, port: Int, pingInterval: Duration = .seconds(30),
+        relay: Relay, host: String, port: Int, pingInterval: Duration = .seconds(30), metrics: MetricsExporter? = nil,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
         logger: Logger = Logger(label: "martlet.server")
     ) -> some ApplicationProtocol {
         let router = Router()
         router.add(middleware: CORSMiddleware())
-        let information = RelayInformationDocument(configuration: relay.configuration)
         router.get("/") { request, _ -> Response in
             if request.headers[.accept]?.contains("application/nostr+json") == true {
+                var information = RelayInformationDocument(configuration: relay.configuration)
+                information.configuration.info = relay.info.current
                 return Response(
                     status: .ok, headers: [.contentType: "application/nostr+json"],
                     body: ResponseBody(byteBuffer: ByteBuffer(bytes: information.json())))
             }
             return Response(
                 status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: LandingPage.html(for: relay))))
+                body: ResponseBody(byteBuffer: ByteBuffer(string: StatusPage.html(for: relay))))
         }
+        addOperations(to: router, relay: relay, metrics: metrics, logger: logger)
         let limits = relay.configuration.limits
         // Frames up to twice the message limit reach the relay, which answers an oversized
         // message with a reason; only beyond that does the WebSocket layer drop the connection.
@@ -42,6 +46,7 @@ public enum RelayServer {
             server: .http1WebSocketUpgrade(configuration: .init(ws: webSocket)) { request, channel, logger in
                 guard request.path == "/" || request.path?.hasPrefix("/?") == true else { return .dontUpgrade }
                 let remote = channel.remoteAddress?.ipAddress
+                if let remote, relay.access.isBlocked(ip: remote) { return .dontUpgrade }
                 let host = request.authority
                 return .upgrade([:]) { inbound, outbound, _ in
                     let session = relay.makeSession(remoteAddress: remote, host: host)
@@ -73,6 +78,7 @@ struct CORSMiddleware<Context: RequestContext>: RouterMiddleware {
 
 private let corsHeaders: HTTPFields = [
     .accessControlAllowOrigin: "*",
-    .accessControlAllowHeaders: "*",
+    // `*` does not cover Authorization, which a browser-based NIP-86 client sends.
+    .accessControlAllowHeaders: "Authorization, *",
     .accessControlAllowMethods: "GET, POST, OPTIONS",
 ]

@@ -33,8 +33,11 @@ public struct RelaySync: Sendable {
         /// Which events take part (its `limit` is ignored, as NIP-77 asks).
         public var filter = Filter()
         public var direction = Direction.both
-        /// The checks a downloaded event must pass, as if it were published here.
+        /// The limits a downloaded event must pass (`EventLimitsPolicy`), as if it were
+        /// published here.
         public var limits = RelayConfiguration.Limits()
+        /// Further rules a downloaded event must pass, asked after the limits.
+        public var policies: [any WritePolicy] = []
         /// Ids per `REQ` when downloading.
         public var fetchBatchSize = 500
         /// `EVENT`s awaiting their `OK` at once when uploading.
@@ -141,23 +144,24 @@ public struct RelaySync: Sendable {
         async throws -> Report
     {
         var report = Report()
-        let policy = EventLimitsPolicy(limits: options.limits)
+        let policies: [any WritePolicy] = [EventLimitsPolicy(limits: options.limits)] + options.policies
         for start in stride(from: 0, to: ids.count, by: max(1, options.fetchBatchSize)) {
             var wanted = Set(ids[start..<min(ids.count, start + max(1, options.fetchBatchSize))])
             // A relay may cap a REQ below the batch size; ask again for the rest while it helps.
             while !wanted.isEmpty {
+                let before = wanted.count
                 let fetched = try await client.fetch([Filter(ids: wanted)])
                 var accepted: [Event] = []
                 for event in fetched where wanted.remove(event.id) != nil {
-                    if let refusal = check(event, policy) {
+                    if let refusal = await check(event, policies) {
                         report.rejected += 1
                         progress(.rejected(event.id, refusal))
                     } else {
                         accepted.append(event)
                     }
                 }
-                if accepted.isEmpty && fetched.isEmpty { break }
-                for (event, result) in zip(accepted, try await store.save(accepted)) {
+                let results = accepted.isEmpty ? [] : try await store.save(accepted)
+                for (event, result) in zip(accepted, results) {
                     switch result {
                     case .saved, .duplicate:
                         report.downloaded += 1
@@ -167,6 +171,7 @@ public struct RelaySync: Sendable {
                     }
                 }
                 progress(.downloaded(done: report.downloaded + report.rejected, of: ids.count))
+                if wanted.count == before { break }
             }
             report.unavailable += wanted.count
         }
@@ -174,14 +179,18 @@ public struct RelaySync: Sendable {
     }
 
     /// Why a downloaded event may not be stored, as the relay's own ingest would say it.
-    private func check(_ event: Event, _ policy: EventLimitsPolicy) -> String? {
+    private func check(_ event: Event, _ policies: [any WritePolicy]) async -> String? {
         if event.kind.isEphemeral { return "invalid: ephemeral events are not stored" }
         do {
             try event.validate()
         } catch {
             return error.message
         }
-        return policy.check(event, context: WriteContext(now: clock(), remoteAddress: nil))?.message
+        let context = WriteContext(now: clock(), remoteAddress: nil)
+        for policy in policies {
+            if let refusal = await policy.check(event, context: context) { return refusal.message }
+        }
+        return nil
     }
 
     // MARK: Upload

@@ -16,7 +16,9 @@ struct WebSocketConnection {
     let logger: Logger
 
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
-        logger.debug("connection opened", metadata: ["session": "\(session.id)"])
+        // One line when a connection opens and one when it closes, with why; nothing per message.
+        let remote = session.remoteAddress ?? "unknown"
+        logger.info("connection opened", metadata: ["session": "\(session.id)", "remote": "\(remote)"])
         let reason = await withTaskGroup(of: String?.self) { group -> String in
             group.addTask { await writeOutbox(to: outbound) }
             let closedBy = await readMessages(from: inbound)
@@ -24,7 +26,8 @@ struct WebSocketConnection {
             let writerReason = await group.next() ?? nil
             return writerReason ?? closedBy
         }
-        logger.info("connection closed", metadata: ["session": "\(session.id)", "reason": "\(reason)"])
+        logger.info(
+            "connection closed", metadata: ["session": "\(session.id)", "remote": "\(remote)", "reason": "\(reason)"])
     }
 
     /// Feeds every message to the session; returns why reading stopped.

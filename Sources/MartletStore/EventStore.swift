@@ -46,6 +46,11 @@ public protocol EventStore: Sendable {
     /// Removes events whose expiration is at or before `now`; returns how many.
     func purgeExpired(now: Int64) async throws -> Int
 
+    /// Removes the events with these ids (an operator's ban, a NIP-90 job past its
+    /// lifetime); returns how many were stored. Unlike a deletion it leaves no record, so
+    /// the same event may be stored again unless a policy refuses it.
+    func remove(_ ids: [EventID]) async throws -> Int
+
     /// `(created_at, id)` of every stored, unexpired event matching `filter` (ignoring its
     /// limit), sorted ascending by `created_at` then id: the item set of NIP-77.
     func negentropyItems(_ filter: Filter, now: Int64) async throws -> [NegentropyItem]

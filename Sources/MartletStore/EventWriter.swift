@@ -173,7 +173,7 @@ struct EventWriter {
 
     private func execute(_ sql: String, _ arguments: [DatabaseValue]) throws {
         let statement = try db.cachedStatement(sql: sql)
-        statement.setUncheckedArguments(StatementArguments(arguments))
+        statement.setUncheckedArguments(StatementArguments(values: arguments))
         try statement.execute()
     }
 }

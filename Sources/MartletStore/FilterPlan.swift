@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import NostrCore
 
@@ -17,10 +18,10 @@ struct FilterPlan {
     enum Driver: Equatable {
         /// `events_id`: a handful of exact lookups.
         case ids
-        /// `events_pubkey_kind_created` with kinds, `events_pubkey_created` without.
-        case authors
         /// The FTS5 index, for NIP-50 `search`.
         case search
+        /// `events_pubkey_kind_created` with kinds, `events_pubkey_created` without.
+        case authors
         /// `tags_name_value_created` for one `#x` condition.
         case tag(String)
         /// `events_kind_created`.
@@ -58,12 +59,15 @@ struct FilterPlan {
         self.tags = tags
         ftsQuery = filter.search.flatMap(FilterPlan.ftsQuery)
 
+        // Search drives before authors and tags: FTS5 answers "does this row match" slowly
+        // (a prefix query costs milliseconds per row), so matches are collected once, not
+        // checked row by row.
         if filter.ids != nil {
             driver = .ids
-        } else if filter.authors != nil {
-            driver = .authors
         } else if ftsQuery != nil {
             driver = .search
+        } else if filter.authors != nil {
+            driver = .authors
         } else if let tag = FilterPlan.drivingTag(of: tags.map(\.name)) {
             driver = .tag(tag)
         } else if filter.kinds != nil {
@@ -105,15 +109,17 @@ struct FilterPlan {
         return names.first
     }
 
-    /// NIP-50 words as an FTS5 query: every word must appear, as a word or a word prefix
-    /// (the nearest the index comes to the substring match applied to live events).
+    /// NIP-50 words as an FTS5 query: every word must appear, as a word or, from three
+    /// characters on, a word prefix (the nearest the index comes to the substring match
+    /// applied to live events; a shorter prefix would expand to a large part of the index).
     static func ftsQuery(_ search: String) -> String? {
         let words = SearchQuery(search).words.filter { word in
             word.unicodeScalars.contains { $0.properties.isAlphabetic || $0.properties.numericType != nil }
         }
         guard !words.isEmpty else { return nil }
-        return words.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"*" }
-            .joined(separator: " AND ")
+        return words.map { word in
+            "\"" + word.replacingOccurrences(of: "\"", with: "\"\"") + (word.count >= 3 ? "\"*" : "\"")
+        }.joined(separator: " AND ")
     }
 
     /// The column streams are ordered by, and the row id next to it in the same index.
@@ -214,7 +220,7 @@ struct FilterPlan {
 
     /// Every condition the driving index does not already apply.
     private func addResiduals(to conditions: inout Conditions, includingTime: Bool = true) {
-        if driver == .ids, !authors.isEmpty {
+        if driver == .ids || driver == .search, !authors.isEmpty {
             conditions.add("events.pubkey IN \(SQLList.placeholders(authors.count))", list: authors)
         }
         let kindsDrive = driver == .kinds || (driver == .authors && filter.kinds != nil)
@@ -232,8 +238,7 @@ struct FilterPlan {
         }
         if driver != .search, let ftsQuery {
             conditions.add(
-                "EXISTS (SELECT 1 FROM events_fts WHERE events_fts MATCH ? AND events_fts.rowid = events.rowid)",
-                [.init(value: ftsQuery)])
+                "events.rowid IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)", [.init(value: ftsQuery)])
         }
         // NIP-40: stored but expired events are never served, whether or not purged yet.
         // Asked of the small expiration index, once per statement, rather than of each row,

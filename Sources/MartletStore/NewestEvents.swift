@@ -20,7 +20,7 @@ enum NewestEvents {
         if plan.keys.count <= 1 {
             let (sql, arguments) = plan.newestSQL(limit: limit)
             let statement = try db.cachedStatement(sql: sql)
-            statement.setUncheckedArguments(StatementArguments(arguments))
+            statement.setUncheckedArguments(StatementArguments(values: arguments))
             return try decodeJSON(statement)
         }
         return try merge(plan, limit: limit, db)
@@ -64,7 +64,7 @@ enum NewestEvents {
                 .init(value: bound.createdAt), .init(value: bound.createdAt), .init(value: bound.rowid),
                 .init(value: stream.pageSize),
             ]
-            statement.setUncheckedArguments(StatementArguments(arguments))
+            statement.setUncheckedArguments(StatementArguments(values: arguments))
             var page: [(createdAt: Int64, rowid: Int64)] = []
             page.reserveCapacity(stream.pageSize)
             let rows = try Row.fetchCursor(statement)

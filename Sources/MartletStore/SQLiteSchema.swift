@@ -21,6 +21,7 @@ enum SQLiteSchema {
         migrator.registerMigration("search", migrate: createSearch)
         migrator.registerMigration("deletions and vanish requests", migrate: createLifecycle)
         migrator.registerMigration("kind counts", migrate: createKindCounts)
+        migrator.registerMigration("relay settings", migrate: createRelaySettings)
         return migrator
     }
 

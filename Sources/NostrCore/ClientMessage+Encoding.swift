@@ -14,6 +14,7 @@ extension ClientMessage {
         return out
     }
 
+    /// Appends the JSON text of this message to `out`.
     public func encode(into out: inout [UInt8]) {
         func head(_ type: String) {
             out.append(contentsOf: #"[""#.utf8)

@@ -29,10 +29,13 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "martlet")
         let path = URL(fileURLWithPath: settings.dataDirectory).appendingPathComponent("martlet.sqlite").path
         let store = try SQLiteEventStore(path: path)
-        let relay = Relay(configuration: settings.relay, store: store, logger: logger)
+        let metrics = MetricsExporter()
+        let relay = Relay(configuration: settings.relay, store: store, logger: logger, metrics: metrics.makeRelayMetrics())
+        // The operator's NIP-86 changes hold over the configuration file, from the first connection on.
+        try await RelayAdministration(relay: relay).restore()
         let app = RelayServer.application(
             relay: relay, host: settings.host, port: settings.port,
-            pingInterval: .seconds(settings.pingInterval),
+            pingInterval: .seconds(settings.pingInterval), metrics: metrics,
             onServerRunning: { port in
                 logger.info("martlet listening", metadata: ["url": "ws://\(resolved.host):\(port)", "store": "\(path)"])
                 // A line on stdout that scripts and tests wait for.

@@ -65,10 +65,13 @@ struct Settings {
             forKey: "negentropy.max_sessions", default: negentropy.maxSessionsPerConnection)
         negentropy.maxRecords = config.int(forKey: "negentropy.max_records", default: negentropy.maxRecords)
         negentropy.idleTimeout = .seconds(config.int(forKey: "negentropy.idle_timeout", default: 60))
-        negentropy.frameSizeLimit = config.int(forKey: "negentropy.frame_size_limit", default: negentropy.frameSizeLimit)
+        // Negentropy's smallest frame is 4096 bytes; 0 means unlimited.
+        let frameSizeLimit = config.int(forKey: "negentropy.frame_size_limit", default: negentropy.frameSizeLimit)
+        negentropy.frameSizeLimit = frameSizeLimit <= 0 ? 0 : max(4096, frameSizeLimit)
         relay.negentropy = negentropy
         relay.purgeInterval = .seconds(config.int(forKey: "storage.purge_interval", default: 60))
         relay.access = try Settings.access(config.scoped(to: "access"))
+        relay.management.adminPubkeys = try Settings.pubkeys(config, "management.admin_pubkeys")
     }
 
     /// The `access` section: who may read and write.
@@ -80,8 +83,8 @@ struct Settings {
             throw SettingsError("access.mode must be one of \(choices), not \"\(mode)\"")
         }
         access.mode = parsedMode
-        access.allowedPubkeys = try pubkeys(config, "allowed_pubkeys")
-        access.bannedPubkeys = try pubkeys(config, "banned_pubkeys")
+        access.allowedPubkeys = try pubkeys(config, "allowed_pubkeys", section: "access.")
+        access.bannedPubkeys = try pubkeys(config, "banned_pubkeys", section: "access.")
         access.bannedEvents = Set(
             try config.stringArray(forKey: "banned_events", default: []).map { text in
                 guard let id = EventID(hex: text) else {
@@ -103,11 +106,11 @@ struct Settings {
         return access
     }
 
-    private static func pubkeys(_ config: ConfigReader, _ key: String) throws -> Set<PublicKey> {
+    private static func pubkeys(_ config: ConfigReader, _ key: String, section: String = "") throws -> Set<PublicKey> {
         Set(
             try config.stringArray(forKey: .init(key), default: []).map { text in
                 guard let pubkey = PublicKey(hex: text) else {
-                    throw SettingsError("access.\(key): \"\(text)\" is not a 64-character lowercase hex pubkey")
+                    throw SettingsError("\(section)\(key): \"\(text)\" is not a 64-character lowercase hex pubkey")
                 }
                 return pubkey
             })

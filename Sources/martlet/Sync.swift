@@ -79,10 +79,9 @@ struct Sync: AsyncParsableCommand {
     }
 }
 
-/// Progress on stderr: on a terminal one status line rewritten in place, otherwise one
-/// line per step; refusals always get lines of their own.
+/// Sync progress on stderr: rounds and counts on the status line, refusals on lines of their own.
 private final class ProgressDisplay: Sendable {
-    private let isTerminal = isatty(STDERR_FILENO) != 0
+    private let output = StatusLine()
 
     func show(_ progress: RelaySync.Progress) {
         switch progress {
@@ -99,20 +98,7 @@ private final class ProgressDisplay: Sendable {
         }
     }
 
-    func finish() {
-        if isTerminal { write("\n") }
-    }
-
-    private func status(_ text: String) {
-        // Erasing the rest of the line keeps a shorter status from showing a longer one's tail.
-        write(isTerminal ? "\r" + text + "\u{1B}[K" : text + "\n")
-    }
-
-    private func line(_ text: String) {
-        write(isTerminal ? "\r" + text + "\u{1B}[K\n" : text + "\n")
-    }
-
-    private func write(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
-    }
+    func finish() { output.finish() }
+    private func status(_ text: String) { output.update(text) }
+    private func line(_ text: String) { output.line(text) }
 }

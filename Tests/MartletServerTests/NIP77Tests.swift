@@ -145,6 +145,27 @@ struct NIP77Tests {
         }
     }
 
+    @Test("a NEG-OPEN item set holds only events the reader may see: a gift wrap only for its recipient")
+    func itemSetFollowsReadPolicies() async throws {
+        try await TestRelay.with { relay in
+            let bob = Author()
+            let note = Author().event(content: "public")
+            let wrap = Author().event(kind: 1059, content: "sealed", tags: [["p", bob.pubkey.hex]])
+            _ = try await relay.relay.store.save([note, wrap])
+            let stranger = try await relay.connect()
+            #expect(try await stranger.reconcile(items: []).need == [note.id.hex])
+            await stranger.close()
+
+            let recipient = try await relay.connect()
+            // A protected event (NIP-70) makes the relay send its challenge.
+            try await recipient.publish(bob.event(tags: [["-"]]))
+            let challenge = try await recipient.challenge()
+            #expect(try await recipient.authenticate(as: bob, challenge: challenge, relayURL: relay.url).accepted)
+            #expect(try await recipient.reconcile(items: []).need == [note.id.hex, wrap.id.hex])
+            await recipient.close()
+        }
+    }
+
     @Test("the NIP-11 document lists 77 in supported_nips")
     func advertised() async throws {
         try await TestRelay.with { relay in

@@ -1,5 +1,5 @@
 import Foundation
-import MartletRelay
+@testable import MartletRelay
 import NostrCore
 import Testing
 
@@ -164,6 +164,25 @@ struct PolicyTests {
             try await client.request("q4", "{}")
             let closed = try await client.next()
             #expect(closed.type == "CLOSED" && closed.string(2)?.hasPrefix("rate-limited:") == true)
+            await client.close()
+        }
+    }
+}
+
+@Suite("NIP-90 job lifetime")
+struct JobLifetimeTests {
+    @Test("job requests older than the configured lifetime are purged; other kinds are not")
+    func staleJobRequestsArePurged() async throws {
+        try await TestRelay.with(configure: { $0.access.jobRequestLifetime = 60 }) { relay in
+            let client = try await relay.connect()
+            let author = Author()
+            let stale = author.event(kind: 5100, content: "old job", createdAt: now() - 600)
+            let fresh = author.event(kind: 5100, content: "new job", createdAt: now() - 5)
+            let note = author.event(kind: 1, content: "old note", createdAt: now() - 600)
+            for event in [stale, fresh, note] { #expect(try await client.publishAndWait(event).accepted) }
+            try await relay.relay.purgeStaleJobRequests()
+            let left = try await client.query("q", #"{"authors":["\#(author.pubkey.hex)"]}"#)
+            #expect(Set(left.ids) == [fresh.id.hex, note.id.hex])
             await client.close()
         }
     }

@@ -25,19 +25,21 @@ struct TestRelay: Sendable {
 
     var url: String { "ws://127.0.0.1:\(port)/" }
 
-    /// Starts a relay, runs `body`, then shuts the relay down gracefully and removes its files.
+    /// Starts a relay, runs `body`, then shuts the relay down gracefully and removes its files
+    /// (unless `directory` names a folder to keep, for a restart on the same store).
     @discardableResult
     static func with<T: Sendable>(
         configure: (inout RelayConfiguration) -> Void = { _ in },
         clock: (@Sendable () -> Int64)? = nil,
         policies: [any WritePolicy] = [],
         pingInterval: Duration = .seconds(30),
+        directory kept: URL? = nil,
         _ body: (TestRelay) async throws -> T
     ) async throws -> T {
-        let directory = FileManager.default.temporaryDirectory
+        let directory = kept ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("martlet-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        defer { if kept == nil { try? FileManager.default.removeItem(at: directory) } }
 
         var configuration = RelayConfiguration()
         configuration.purgeInterval = .seconds(1)
@@ -45,12 +47,14 @@ struct TestRelay: Sendable {
         let store = try SQLiteEventStore(path: directory.appendingPathComponent("martlet.sqlite").path)
         var logger = Logger(label: "martlet.test")
         logger.logLevel = .warning
+        let metrics = MetricsExporter()
         let relay = Relay(
             configuration: configuration, store: store, policies: policies, logger: logger,
-            clock: clock ?? { Int64(Date().timeIntervalSince1970) })
+            metrics: metrics.makeRelayMetrics(), clock: clock ?? { Int64(Date().timeIntervalSince1970) })
+        try await RelayAdministration(relay: relay).restore()
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = RelayServer.application(
-            relay: relay, host: "127.0.0.1", port: 0, pingInterval: pingInterval,
+            relay: relay, host: "127.0.0.1", port: 0, pingInterval: pingInterval, metrics: metrics,
             onServerRunning: { port in portContinuation.yield(port) }, logger: logger)
         let serviceGroup = ServiceGroup(
             configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))

@@ -1,0 +1,33 @@
+import Hummingbird
+import Logging
+import MartletRelay
+import NIOCore
+
+extension RelayServer {
+    /// The operator's routes: NIP-86 on the relay URL, the status page's JSON and the
+    /// Prometheus metrics (when the relay records into an exporter).
+    static func addOperations(
+        to router: Router<BasicRequestContext>, relay: Relay, metrics: MetricsExporter?, logger: Logger
+    ) {
+        let management = ManagementAPI(relay: relay, administration: RelayAdministration(relay: relay), logger: logger)
+        router.post("/") { request, _ -> Response in
+            guard ManagementAPI.accepts(request) else {
+                return Response(status: .unsupportedMediaType, headers: [.contentType: "text/plain; charset=utf-8"],
+                    body: ResponseBody(byteBuffer: ByteBuffer(string: "POST here is NIP-86: Content-Type: \(ManagementAPI.contentType)\n")))
+            }
+            return try await management.respond(to: request)
+        }
+        let started = ContinuousClock.now
+        router.get("/status.json") { _, _ -> Response in
+            Response(
+                status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: await StatusDocument.json(for: relay, startedAt: started))))
+        }
+        guard let metrics else { return }
+        router.get("/metrics") { _, _ -> Response in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: await metrics.render(for: relay))))
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import MartletRelay
+import MartletStore
+import NostrCore
+
+/// The figures behind the status page, as the JSON the page polls at `/status.json`.
+///
+/// Counts come from the same sources `/metrics` reads (the relay's connection count and
+/// running totals, the store's `stats()`), so the page and Prometheus agree. Recent events
+/// are listed only as far as an anonymous reader may see them: none on a private relay,
+/// and never a private kind (gift wraps).
+///
+/// ```swift
+/// let body = await StatusDocument.json(for: relay, startedAt: start)
+/// ```
+enum StatusDocument {
+    /// Recent events listed, at most.
+    static let recentCount = 12
+    /// Characters of a note's content shown.
+    static let excerptLength = 140
+
+    static func json(for relay: Relay, startedAt start: ContinuousClock.Instant) async -> [UInt8] {
+        let info = relay.info.current
+        let totals = relay.metrics.totals
+        let stats = try? await relay.store.stats()
+        var document: [String: Any] = [
+            "name": info.name,
+            "description": info.description,
+            "version": RelayInformationDocument.version,
+            "supported_nips": RelayInformationDocument.supportedNIPs,
+            "uptime_seconds": (ContinuousClock.now - start).components.seconds,
+            "connections": relay.connectionCount,
+            "subscriptions": relay.subscriptions.count,
+            "events": [
+                "received": totals.eventsReceived,
+                "accepted": totals.eventsAccepted,
+                "rejected": totals.eventsRejected,
+                "delivered": totals.fanOutDeliveries,
+            ],
+            "recent": await recentEvents(relay),
+        ]
+        if let icon = info.icon { document["icon"] = icon }
+        if let url = info.url { document["url"] = url }
+        if let stats {
+            document["store"] = [
+                "events": stats.eventCount,
+                "bytes": stats.bytesOnDisk,
+                "top_kinds": stats.topKinds.map { ["kind": Int($0.kind.rawValue), "count": $0.count] },
+            ] as [String: Any]
+        }
+        let data = (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return Array(data)
+    }
+
+    private static func recentEvents(_ relay: Relay) async -> [[String: Any]] {
+        let access = relay.configuration.access
+        guard access.mode != .privateRelay else { return [] }
+        // A few more than shown, so that hidden kinds leave the list full.
+        let filter = Filter(limit: recentCount * 2)
+        guard let events = try? await relay.store.query([filter], maxLimit: recentCount * 2, now: relay.clock()) else {
+            return []
+        }
+        return events.lazy.filter { !access.privateKinds.contains($0.kind) }.prefix(recentCount).map { event in
+            var item: [String: Any] = [
+                "id": event.id.hex, "pubkey": event.pubkey.hex, "kind": Int(event.kind.rawValue),
+                "created_at": event.createdAt,
+            ]
+            if event.kind == .textNote { item["content"] = String(event.content.prefix(excerptLength)) }
+            return item
+        }
+    }
+}

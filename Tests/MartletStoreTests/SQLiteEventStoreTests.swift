@@ -1,0 +1,149 @@
+import Foundation
+import MartletStore
+import NostrCore
+import Testing
+
+/// The store contract on real SQLite files, plus what only SQLite has: query plans, files.
+@Suite("SQLite event store")
+struct SQLiteEventStoreTests {
+    let contract = StoreContract(SQLiteFactory())
+
+    @Test("a saved event is served with its JSON bytes unchanged")
+    func roundTrip() async throws { try await contract.roundTripKeepsJSONBytes() }
+
+    @Test("an event already stored is answered duplicate")
+    func duplicate() async throws { try await contract.duplicateIsReported() }
+
+    @Test("results are newest first, equal created_at ordered by lowest id")
+    func order() async throws { try await contract.newestFirstWithIDTieBreak() }
+
+    @Test("limit applies per filter and the union holds each event once")
+    func limits() async throws { try await contract.limitsApplyPerFilterAndUnionIsDeduplicated() }
+
+    @Test("ids, authors, kinds, #e, #p, #t, #d, since and until all select, alone and together")
+    func conditions() async throws { try await contract.everyFilterConditionSelects() }
+
+    @Test("a filter with an empty list matches nothing")
+    func emptyLists() async throws { try await contract.emptyListsMatchNothing() }
+
+    @Test("queries agree with Filter.matches over random events and filters", arguments: [1, 2, 3] as [UInt64])
+    func model(seed: UInt64) async throws { try await contract.queriesAgreeWithTheModel(seed: seed) }
+
+    @Test("only the newest replaceable event per pubkey and kind is kept")
+    func replaceable() async throws { try await contract.replaceableKeepsOnlyTheNewest() }
+
+    @Test("replaceable events with equal created_at keep the lowest id")
+    func replaceableTie() async throws { try await contract.replaceableTieKeepsTheLowestID() }
+
+    @Test("addressable events are replaced per pubkey, kind and d tag")
+    func addressable() async throws { try await contract.addressableIsReplacedPerDTag() }
+
+    @Test("versions of one replaceable event in one batch replace each other")
+    func batchVersions() async throws { try await contract.versionsInOneBatchReplaceEachOther() }
+
+    @Test("versions saved concurrently from many tasks leave exactly the newest")
+    func concurrentVersions() async throws { try await contract.concurrentVersionsLeaveExactlyOne() }
+
+    @Test("a deletion request removes the author's e-tagged events, not others', and they stay deleted")
+    func deletionByID() async throws { try await contract.deletionByIDRemovesOnlyTheAuthorsEvents() }
+
+    @Test("a deletion request and its target in one batch affect each other in order")
+    func deletionInBatch() async throws { try await contract.deletionInOneBatchWithItsTarget() }
+
+    @Test("an a-tag deletion removes versions up to the request's created_at")
+    func deletionByAddress() async throws { try await contract.deletionByAddressRemovesVersionsUpToItsTime() }
+
+    @Test("publishing a deletion request against a deletion request has no effect")
+    func deletionOfDeletion() async throws { try await contract.deletionOfADeletionHasNoEffect() }
+
+    @Test("expired events are not sent to clients and are purged")
+    func expiration() async throws { try await contract.expiredEventsAreNotServedAndArePurged() }
+
+    @Test("an operator's removal drops only the named events and leaves no deletion record")
+    func remove() async throws { try await contract.removeDropsOnlyTheNamedEventsAndLeavesNoRecord() }
+
+    @Test("a request to vanish deletes the key's events and gift wraps to it, and they cannot be re-broadcast")
+    func vanish() async throws { try await contract.vanishRemovesAndRefuses() }
+
+    @Test("COUNT is exact over distinct events and ignores limit")
+    func count() async throws { try await contract.countIsExactAndDistinct() }
+
+    @Test("negentropy items ascend by created_at, then id")
+    func negentropy() async throws { try await contract.negentropyItemsAscend() }
+
+    @Test("search matches every word of the query in content")
+    func search() async throws { try await contract.searchFindsWords() }
+
+    @Test("stats count events per kind")
+    func stats() async throws { try await contract.statsCountKinds() }
+
+    @Test("data survives closing and reopening the file")
+    func reopen() async throws { try await contract.dataSurvivesReopening() }
+
+    @Test("a closed store refuses further calls")
+    func closed() async throws { try await contract.closedStoreRefusesWork() }
+
+    @Test("the file and its directory are created on first start")
+    func createsFile() async throws {
+        let directory = SQLiteFactory.root.appendingPathComponent(UUID().uuidString)
+        let path = directory.appendingPathComponent("nested/data/martlet.sqlite").path
+        let store = try SQLiteEventStore(path: path)
+        #expect(FileManager.default.fileExists(atPath: path))
+        try await store.close()
+        try FileManager.default.removeItem(at: directory)
+    }
+
+    /// The REQ shapes clients send most, each of which must be served from an index.
+    static let commonShapes: [(String, Filter)] = {
+        let key = Author().pubkey
+        let keys = Set((0..<3).map { _ in Author().pubkey })
+        let id = Author().event().id
+        let e = UInt8(ascii: "e")
+        let p = UInt8(ascii: "p")
+        let t = UInt8(ascii: "t")
+        let d = UInt8(ascii: "d")
+        return [
+            ("everything, newest", Filter(limit: 100)),
+            ("by ids", Filter(ids: [id])),
+            ("one author", Filter(authors: [key], limit: 20)),
+            ("home feed: authors and kinds", Filter(authors: keys, kinds: [1, 6], limit: 50)),
+            ("profile: author and kind 0", Filter(authors: [key], kinds: [0])),
+            ("authors since", Filter(authors: keys, since: 1_700_000_000)),
+            ("global kind", Filter(kinds: [1], limit: 100)),
+            ("kinds in a window", Filter(kinds: [1, 7], since: 1_700_000_000, until: 1_700_100_000)),
+            ("time window only", Filter(since: 1_700_000_000, until: 1_700_100_000)),
+            ("replies and reactions: #e", Filter(kinds: [1, 7], tags: [e: [id.hex]])),
+            ("mentions: #p", Filter(tags: [p: [key.hex]], limit: 50)),
+            ("DMs: kind and #p", Filter(kinds: [4], tags: [p: [key.hex, Author().pubkey.hex]])),
+            ("hashtag", Filter(kinds: [1], tags: [t: ["nostr"]], limit: 50)),
+            ("two tags", Filter(tags: [t: ["nostr"], p: [key.hex]])),
+            ("article address", Filter(authors: [key], kinds: [30023], tags: [d: ["intro"]])),
+            ("ids and authors", Filter(ids: [id], authors: [key])),
+            ("search", Filter(search: "nostr relay")),
+            ("search in kinds", Filter(kinds: [0], limit: 20, search: "alice")),
+            ("search by authors", Filter(authors: keys, search: "swift")),
+        ]
+    }()
+
+    @Test("every common REQ shape reads through an index, never a full scan of events")
+    func queryPlans() async throws {
+        let store = try await SQLiteFactory().makeSQLiteStore()
+        let filters = Self.commonShapes.map(\.1)
+        for use in [SQLiteEventStore.QueryUse.newest, .count, .negentropy] {
+            let plans = try store.explainQueryPlans(filters, for: use)
+            for ((name, _), plan) in zip(Self.commonShapes, plans) {
+                for line in plan.split(separator: "\n") {
+                    let fullScan = (line.hasPrefix("SCAN events") || line.hasPrefix("SCAN tags")) && !line.contains("INDEX")
+                    #expect(!fullScan, "\(use) \(name): \(plan)")
+                }
+                let lines = plan.split(separator: "\n")
+                #expect(lines.contains { $0.contains("SEARCH") || $0.contains("USING") }, "\(use) \(name): \(plan)")
+            }
+        }
+        let feed = try store.explainQueryPlans([Filter(authors: [Author().pubkey], kinds: [1])])[0]
+        #expect(feed.contains("events_pubkey_kind_created"), "\(feed)")
+        let tag = try store.explainQueryPlans([Filter(tags: [UInt8(ascii: "e"): ["x"]])])[0]
+        #expect(tag.contains("tags_name_value_created"), "\(tag)")
+        try await SQLiteFactory().dispose(store)
+    }
+}

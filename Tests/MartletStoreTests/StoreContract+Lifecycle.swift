@@ -1,0 +1,220 @@
+import MartletStore
+import NostrCore
+import Testing
+
+/// Replacement (NIP-01), deletion (NIP-09), expiration (NIP-40) and vanishing (NIP-62).
+extension StoreContract {
+    // MARK: Replaceable and addressable events
+
+    func replaceableKeepsOnlyTheNewest() async throws {
+        try await factory.withStore { (store: any EventStore) async throws in
+            let author = Author()
+            let old = author.event(kind: 0, at: 1_700_000_000, content: "old")
+            let new = author.event(kind: 0, at: 1_700_000_010, content: "new")
+            #expect(try await store.save(old) == [.saved])
+            #expect(try await store.save(new) == [.saved])
+            #expect(try await store.save(old) == [.superseded])
+            #expect(try await store.query(Filter(authors: [author.pubkey], kinds: [0])).map(\.id) == [new.id])
+            // Other keys and other replaceable kinds are separate.
+            let contacts = author.event(kind: 3, at: 1_700_000_000)
+            let someoneElse = Author().event(kind: 0, at: 1_700_000_000)
+            #expect(try await store.save(contacts, someoneElse) == [.saved, .saved])
+            #expect(try await store.count([Filter(kinds: [0, 3])], now: testNow) == 3)
+        }
+    }
+
+    func replaceableTieKeepsTheLowestID() async throws {
+        try await factory.withStore { (store: any EventStore) async throws in
+            let author = Author()
+            let pair = [author.event(kind: 10002, content: "a"), author.event(kind: 10002, content: "b")]
+            let (low, high) = pair[0].id < pair[1].id ? (pair[0], pair[1]) : (pair[1], pair[0])
+            #expect(try await store.save(high) == [.saved])
+            #expect(try await store.save(low) == [.saved])
+            #expect(try await store.save(high) == [.superseded])
+            #expect(try await store.query(Filter(kinds: [10002])).map(\.id) == [low.id])
+        }
+    }
+
+    func addressableIsReplacedPerDTag() async throws {
+        try await factory.withStore { (store: any EventStore) async throws in
+            let author = Author()
+            let intro1 = author.event(kind: 30023, at: 1_700_000_000, tags: [["d", "intro"]], content: "v1")
+            let intro2 = author.event(kind: 30023, at: 1_700_000_005, tags: [["d", "intro"]], content: "v2")
+            let other = author.event(kind: 30023, at: 1_700_000_001, tags: [["d", "other"]])
+            let noD = author.event(kind: 30023, at: 1_700_000_002)
+            let emptyD = author.event(kind: 30023, at: 1_700_000_003, tags: [["d", ""]])
+            #expect(try await store.save(intro1, other, noD) == [.saved, .saved, .saved])
+            #expect(try await store.save(intro2, emptyD) == [.saved, .saved])
+            #expect(try await store.save(intro1) == [.superseded])
+            let stored = try await store.query(Filter(kinds: [30023]))
+            #expect(Set(stored.map(\.id)) == [intro2.id, other.id, emptyD.id])
+        }
+    }
+
+    func versionsInOneBatchReplaceEachOther() async throws {
+        try await factory.withStore { (store: any EventStore) async throws in
+            let author = Author()
+            let v1 = author.event(kind: 0, at: 1_700_000_001, content: "1")
+            let v2 = author.event(kind: 0, at: 1_700_000_002, content: "2")
+            let v3 = author.event(kind: 0, at: 1_700_000_003, content: "3")
+            #expect(try await store.save(v1, v3, v2) == [.saved, .saved, .superseded])
+            #expect(try await store.query(Filter(kinds: [0])).map(\.id) == [v3.id])
+            #expect(try await store.count([Filter()], now: testNow) == 1)
+        }
+    }
+
+    func concurrentVersionsLeaveExactlyOne() async throws {
+        try await factory.withStore { (store: any EventStore) async throws in
+            let author = Author()
+            let versions = (0..<40).map { author.event(kind: 30000, at: 1_700_000_000 + Int64($0 % 7), tags: [["d", "list"]], content: "\($0)") }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for version in versions {
+                    group.addTask { _ = try await store.save([version]) }
+                }
+                try await group.waitForAll()
+            }
+            let winner = newestOrder(versions)[0]
+            #expect(try await store.query(Filter(kinds: [30000])).map(\.id) == [winner.id])
+            #expect(try await store.count([Filter()], now: testNow) == 1)
+        }
+    }
+
+    // MARK: Deletion
+
+    func deletionByIDRemovesOnlyTheAuthorsEvents() async throws {
+        try await factory.withStore { (store: any EventStore) async throws in
+            let alice = Author()
+            let mallory = Author()
+            let mine = alice.event(content: "mine")
+            let theirs = mallory.event(content: "theirs")
+            _ = try await store.save(mine, theirs)
+            let request = alice.deletion(of: [mine, theirs])
+            #expect(try await store.save(request) == [.saved])
+            #expect(try await store.contains(mine.id) == false)
+            #expect(try await store.contains(theirs.id))
+            // The request itself is kept and served; the deleted event stays deleted.
+            #expect(try await store.query(Filter(kinds: [5])).map(\.id) == [request.id])
+            #expect(try await store.save(mine) == [.deleted])
+            // Someone else's request does not touch alice's events.
+            let untouched = alice.event(content: "still here")
+            _ = try await store.save(untouched)
+            _ = try await store.save(mallory.deletion(of: [untouched]))
+            #expect(try await store.contains(untouched.id))
+        }
+    }
+
+    func deletionInOneBatchWithItsTarget() async throws {
+        try await factory.withStore { (store: any EventStore) async throws in
+            let author = Author()
+            let first = author.event(content: "deleted after")
+            let second = author.event(content: "deleted before")
+            let deleteFirst = author.deletion(of: [first])
+            let deleteSecond = author.deletion(of: [second], at: 1_700_000_200)
+            #expect(try await store.save(first, deleteFirst, deleteSecond, second) == [.saved, .saved, .saved, .deleted])
+            #expect(try await store.query(Filter(kinds: [1])).isEmpty)
+        }
+    }
+
+    func deletionByAddressRemovesVersionsUpToItsTime() async throws {
+        try await factory.withStore { (store: any EventStore) async throws in
+            let author = Author()
+            let address = "30023:\(author.pubkey.hex):post"
+            let v1 = author.event(kind: 30023, at: 1_700_000_000, tags: [["d", "post"]])
+            let other = author.event(kind: 30023, at: 1_700_000_000, tags: [["d", "other"]])
+            let profile = author.event(kind: 0, at: 1_700_000_000)
+            _ = try await store.save(v1, other, profile)
+            _ = try await store.save(
+                author.deletion(ofAddresses: [address, "0:\(author.pubkey.hex):"], at: 1_700_000_050))
+            #expect(try await store.query(Filter(kinds: [0, 30023])).map(\.id) == [other.id])
+            #expect(try await store.save(v1) == [.deleted])
+            #expect(try await store.save(author.event(kind: 30023, at: 1_700_000_050, tags: [["d", "post"]])) == [.deleted])
+            let newer = author.event(kind: 30023, at: 1_700_000_051, tags: [["d", "post"]])
+            #expect(try await store.save(newer) == [.saved])
+            // An address naming someone else's key deletes nothing.
+            let mallory = Author()
+            _ = try await store.save(mallory.deletion(ofAddresses: ["30023:\(author.pubkey.hex):other"], at: 1_700_000_099))
+            #expect(try await store.contains(other.id))
+        }
+    }
+
+    func deletionOfADeletionHasNoEffect() async throws {
+        try await factory.withStore { (store: any EventStore) async throws in
+            let author = Author()
+            let note = author.event(content: "note")
+            let request = author.deletion(of: [note])
+            _ = try await store.save(note, request)
+            let undo = author.deletion(of: [request], at: 1_700_000_300)
+            #expect(try await store.save(undo) == [.saved])
+            #expect(try await store.contains(request.id))
+            #expect(try await store.save(note) == [.deleted])
+        }
+    }
+
+    // MARK: Expiration
+
+    func expiredEventsAreNotServedAndArePurged() async throws {
+        try await factory.withStore { (store: any EventStore) async throws in
+            let author = Author()
+            let soon = author.event(at: 1_700_000_000, tags: [["expiration", "1700000100"]], content: "soon")
+            let later = author.event(at: 1_700_000_001, tags: [["expiration", "1700000200"]], content: "later")
+            let never = author.event(at: 1_700_000_002, content: "never")
+            _ = try await store.save(soon, later, never)
+            let now: Int64 = 1_700_000_100
+            #expect(try await store.query([Filter()], maxLimit: 10, now: now).map(\.id) == [never.id, later.id])
+            #expect(try await store.query([Filter(ids: [soon.id])], maxLimit: 10, now: now).isEmpty)
+            #expect(try await store.count([Filter()], now: now) == 2)
+            #expect(try await store.negentropyItems(Filter(), now: now).map(\.id) == [later.id, never.id])
+            #expect(try await store.query([Filter()], maxLimit: 10, now: now - 1).count == 3)
+            #expect(try await store.purgeExpired(now: now) == 1)
+            #expect(try await store.contains(soon.id) == false)
+            #expect(try await store.contains(later.id))
+            #expect(try await store.purgeExpired(now: now) == 0)
+            #expect(try await store.stats().eventCount == 2)
+        }
+    }
+
+    // MARK: Removal by the operator
+
+    func removeDropsOnlyTheNamedEventsAndLeavesNoRecord() async throws {
+        try await factory.withStore { (store: any EventStore) async throws in
+            let author = Author()
+            let banned = author.event(at: 1_700_000_000, content: "banned")
+            let kept = author.event(at: 1_700_000_001, content: "kept")
+            _ = try await store.save(banned, kept)
+            #expect(try await store.remove([banned.id, EventID(Bytes32.zero)]) == 1)
+            #expect(try await store.contains(banned.id) == false)
+            #expect(try await store.contains(kept.id))
+            #expect(try await store.remove([]) == 0)
+            // No deletion record: a policy, not the store, decides whether it may come back.
+            #expect(try await store.save(banned) == [.saved])
+        }
+    }
+
+    // MARK: Request to vanish
+
+    func vanishRemovesAndRefuses() async throws {
+        try await factory.withStore { (store: any EventStore) async throws in
+            let leaver = Author()
+            let friend = Author()
+            let until: Int64 = 1_700_000_100
+            let old = leaver.event(at: 1_700_000_000, content: "old")
+            let profile = leaver.event(kind: 0, at: 1_700_000_050)
+            let request = leaver.event(kind: 62, at: until, tags: [["relay", "ALL_RELAYS"]])
+            let future = leaver.event(at: until + 1, content: "after")
+            let wrapToLeaver = friend.event(kind: 1059, at: 1_700_000_010, tags: [["p", leaver.pubkey.hex]])
+            let friendsNote = friend.event(at: 1_700_000_020, tags: [["p", leaver.pubkey.hex]])
+            _ = try await store.save(old, profile, request, future, wrapToLeaver, friendsNote)
+
+            #expect(try await store.vanish(pubkey: leaver.pubkey, until: until) == 3)
+            let left = Set(try await store.query(Filter()).map(\.id))
+            #expect(left == [request.id, future.id, friendsNote.id])
+            #expect(try await store.save(old) == [.vanished])
+            #expect(try await store.save(leaver.event(at: until, content: "new but dated before")) == [.vanished])
+            #expect(try await store.save(friend.event(kind: 1059, at: until - 5, tags: [["p", leaver.pubkey.hex]])) == [.vanished])
+            #expect(try await store.save(leaver.event(at: until + 2, content: "a fresh start")) == [.saved])
+            // A deletion request cannot undo it either.
+            #expect(try await store.save(leaver.deletion(of: [request], at: until + 3)) == [.saved])
+            #expect(try await store.contains(request.id))
+        }
+    }
+}

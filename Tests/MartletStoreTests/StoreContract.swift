@@ -1,0 +1,245 @@
+import Foundation
+import MartletStore
+import NostrCore
+import Testing
+
+/// The behaviour every `EventStore` adapter must show, one method per rule, written once
+/// and run against each adapter's factory (see `SQLiteEventStoreTests`).
+///
+/// ```swift
+/// @Test func duplicate() async throws { try await StoreContract(SQLiteFactory()).duplicateIsReported() }
+/// ```
+struct StoreContract {
+    let factory: any StoreFactory
+
+    init(_ factory: any StoreFactory) { self.factory = factory }
+
+    // MARK: Saving and reading back
+
+    func roundTripKeepsJSONBytes() async throws {
+        try await factory.withStore { (store: any EventStore) async throws in
+            let author = Author()
+            let event = author.event(
+                kind: 1, at: 1_700_000_123,
+                tags: [["e", String(repeating: "ab", count: 32), "wss://relay.example.com"], ["t", "Nostr"], ["alt", "x"]],
+                content: "gm 🤙 \"quoted\" \\ back\nslash \u{0001} é")
+            #expect(try await store.save(event) == [.saved])
+            #expect(try await store.contains(event.id))
+            let found = try await store.query(Filter(ids: [event.id]))
+            #expect(found.count == 1)
+            #expect(found.first?.json == event.json)
+            #expect(found.first?.id == event.id)
+            #expect(found.first?.tags == event.tags)
+            #expect(try await store.contains(author.event(content: "not saved").id) == false)
+        }
+    }
+
+    func duplicateIsReported() async throws {
+        try await factory.withStore { (store: any EventStore) async throws in
+            let event = Author().event(content: "once")
+            #expect(try await store.save(event) == [.saved])
+            #expect(try await store.save(event) == [.duplicate])
+            let other = Author().event(content: "twice in one batch")
+            #expect(try await store.save(other, other) == [.saved, .duplicate])
+            #expect(try await store.query(Filter()).count == 2)
+        }
+    }
+
+    func newestFirstWithIDTieBreak() async throws {
+        try await factory.withStore { (store: any EventStore) async throws in
+            let author = Author()
+            var events: [Event] = []
+            for second in [100, 300, 200, 300, 300, 100] as [Int64] {
+                events.append(author.event(at: 1_700_000_000 + second, content: "at \(second) #\(events.count)"))
+            }
+            _ = try await store.save(events.shuffled())
+            let expected = newestOrder(events)
+            #expect(try await store.query(Filter()).map(\.id) == expected.map(\.id))
+            #expect(try await store.query(Filter(authors: [author.pubkey])).map(\.id) == expected.map(\.id))
+            #expect(try await store.query(Filter(kinds: [1], limit: 2)).map(\.id) == expected.prefix(2).map(\.id))
+        }
+    }
+
+    func limitsApplyPerFilterAndUnionIsDeduplicated() async throws {
+        try await factory.withStore { (store: any EventStore) async throws in
+            let alice = Author()
+            let bob = Author()
+            let notes = (0..<5).map { alice.event(kind: 1, at: 1_700_000_000 + Int64($0), content: "a\($0)") }
+            let reactions = (0..<5).map { bob.event(kind: 7, at: 1_700_000_010 + Int64($0), content: "+") }
+            _ = try await store.save(notes + reactions)
+
+            let both = try await store.query(Filter(kinds: [1], limit: 2), Filter(authors: [bob.pubkey], limit: 3))
+            #expect(both.map(\.id) == newestOrder(Array(notes.suffix(2)) + Array(reactions.suffix(3))).map(\.id))
+
+            let overlapping = try await store.query(Filter(kinds: [1, 7], limit: 4), Filter(authors: [bob.pubkey]))
+            #expect(overlapping.map(\.id) == newestOrder(reactions).map(\.id))
+
+            // The server's limit caps a client's larger one; no limit means the server's.
+            #expect(try await store.query(Filter(kinds: [1], limit: 100), maxLimit: 3).count == 3)
+            #expect(try await store.query(Filter(), maxLimit: 4).count == 4)
+            #expect(try await store.query(Filter(limit: 0)).isEmpty)
+        }
+    }
+
+    func everyFilterConditionSelects() async throws {
+        try await factory.withStore { (store: any EventStore) async throws in
+            let alice = Author()
+            let bob = Author()
+            let root = alice.event(kind: 1, at: 1_700_000_000, tags: [["t", "nostr"]], content: "root")
+            let reply = bob.event(
+                kind: 1, at: 1_700_000_010, tags: [["e", root.id.hex], ["p", alice.pubkey.hex], ["t", "swift"]],
+                content: "reply")
+            let like = bob.event(kind: 7, at: 1_700_000_020, tags: [["e", root.id.hex], ["p", alice.pubkey.hex]])
+            let article = alice.event(
+                kind: 30023, at: 1_700_000_030, tags: [["d", "intro"], ["t", "nostr"], ["t", "swift"]], content: "#")
+            _ = try await store.save(root, reply, like, article)
+
+            func ids(_ filter: Filter) async throws -> Set<EventID> { Set(try await store.query(filter).map(\.id)) }
+            let all: Set = [root.id, reply.id, like.id, article.id]
+            #expect(try await ids(Filter()) == all)
+            #expect(try await ids(Filter(ids: [root.id, like.id])) == [root.id, like.id])
+            #expect(try await ids(Filter(authors: [alice.pubkey])) == [root.id, article.id])
+            #expect(try await ids(Filter(authors: [alice.pubkey, bob.pubkey])) == all)
+            #expect(try await ids(Filter(kinds: [1])) == [root.id, reply.id])
+            #expect(try await ids(Filter(kinds: [7, 30023])) == [like.id, article.id])
+            #expect(try await ids(Filter(tags: [UInt8(ascii: "e"): [root.id.hex]])) == [reply.id, like.id])
+            #expect(try await ids(Filter(tags: [UInt8(ascii: "p"): [alice.pubkey.hex]])) == [reply.id, like.id])
+            #expect(try await ids(Filter(tags: [UInt8(ascii: "t"): ["nostr"]])) == [root.id, article.id])
+            #expect(try await ids(Filter(tags: [UInt8(ascii: "t"): ["nostr", "swift"]])) == [root.id, reply.id, article.id])
+            #expect(try await ids(Filter(tags: [UInt8(ascii: "d"): ["intro"]])) == [article.id])
+            #expect(try await ids(Filter(since: 1_700_000_010)) == [reply.id, like.id, article.id])
+            #expect(try await ids(Filter(until: 1_700_000_010)) == [root.id, reply.id])
+            #expect(try await ids(Filter(since: 1_700_000_010, until: 1_700_000_020)) == [reply.id, like.id])
+            // Combinations: every condition must hold.
+            #expect(try await ids(Filter(authors: [bob.pubkey], kinds: [7])) == [like.id])
+            #expect(try await ids(Filter(kinds: [1], tags: [UInt8(ascii: "e"): [root.id.hex]])) == [reply.id])
+            #expect(
+                try await ids(Filter(tags: [UInt8(ascii: "t"): ["swift"], UInt8(ascii: "p"): [alice.pubkey.hex]]))
+                    == [reply.id])
+            #expect(try await ids(Filter(ids: [root.id, reply.id], authors: [bob.pubkey])) == [reply.id])
+            #expect(
+                try await ids(Filter(authors: [alice.pubkey], kinds: [30023], tags: [UInt8(ascii: "d"): ["intro"]]))
+                    == [article.id])
+            #expect(try await ids(Filter(authors: [alice.pubkey], since: 1_700_000_001)) == [article.id])
+            #expect(try await ids(Filter(tags: [UInt8(ascii: "e"): [root.id.hex]], until: 1_700_000_015)) == [reply.id])
+            // Only single-letter tags are indexed, and only their first value.
+            #expect(try await ids(Filter(tags: [UInt8(ascii: "e"): ["wss://relay"]])).isEmpty)
+            #expect(try await ids(Filter(authors: [Author().pubkey])).isEmpty)
+        }
+    }
+
+    func emptyListsMatchNothing() async throws {
+        try await factory.withStore { (store: any EventStore) async throws in
+            _ = try await store.save(Author().event(content: "something"))
+            for filter in [
+                Filter(ids: []), Filter(authors: []), Filter(kinds: []), Filter(tags: [UInt8(ascii: "e"): []]),
+                Filter(since: 20, until: 10),
+            ] {
+                #expect(try await store.query(filter).isEmpty)
+                #expect(try await store.count([filter], now: testNow) == 0)
+                #expect(try await store.negentropyItems(filter, now: testNow).isEmpty)
+            }
+            #expect(try await store.query([], maxLimit: 10, now: testNow).isEmpty)
+        }
+    }
+
+    // MARK: COUNT, negentropy, search, stats
+
+    func countIsExactAndDistinct() async throws {
+        try await factory.withStore { (store: any EventStore) async throws in
+            let author = Author()
+            let events = (0..<6).map {
+                author.event(kind: $0 < 4 ? 1 : 7, at: 1_700_000_000 + Int64($0), tags: [["t", "a"], ["t", "b"]])
+            }
+            _ = try await store.save(events)
+            #expect(try await store.count([Filter(kinds: [1], limit: 1)], now: testNow) == 4)
+            #expect(try await store.count([Filter(kinds: [1]), Filter(authors: [author.pubkey])], now: testNow) == 6)
+            #expect(try await store.count([Filter(tags: [UInt8(ascii: "t"): ["a", "b"]])], now: testNow) == 6)
+            #expect(try await store.count([Filter(kinds: [7]), Filter(since: 1_700_000_003)], now: testNow) == 3)
+            #expect(try await store.count([Filter(kinds: [9])], now: testNow) == 0)
+        }
+    }
+
+    func negentropyItemsAscend() async throws {
+        try await factory.withStore { (store: any EventStore) async throws in
+            let author = Author()
+            let events = [5, 1, 3, 3, 3, 2].enumerated().map { index, second in
+                author.event(at: 1_700_000_000 + Int64(second), content: "n\(index)")
+            }
+            _ = try await store.save(events)
+            let expected = events.map { NegentropyItem(createdAt: $0.createdAt, id: $0.id) }
+                .sorted { $0.createdAt != $1.createdAt ? $0.createdAt < $1.createdAt : $0.id < $1.id }
+            #expect(try await store.negentropyItems(Filter(limit: 2), now: testNow) == expected)
+            #expect(
+                try await store.negentropyItems(Filter(since: 1_700_000_003), now: testNow)
+                    == expected.filter { $0.createdAt >= 1_700_000_003 })
+        }
+    }
+
+    func searchFindsWords() async throws {
+        try await factory.withStore { (store: any EventStore) async throws in
+            let author = Author()
+            let relay = author.event(kind: 1, at: 1_700_000_001, content: "Running a Nostr relay in Swift")
+            let coffee = author.event(kind: 1, at: 1_700_000_002, content: "Morning coffee, then more relays")
+            let café = author.event(kind: 30023, at: 1_700_000_003, tags: [["d", "x"]], content: "Le café de NOSTR")
+            _ = try await store.save(relay, coffee, café)
+            func search(_ text: String, kinds: Set<Kind>? = nil) async throws -> [EventID] {
+                try await store.query(Filter(kinds: kinds, search: text)).map(\.id)
+            }
+            #expect(try await search("nostr") == [café.id, relay.id])
+            #expect(try await search("NOSTR swift") == [relay.id])
+            #expect(try await search("relay") == [coffee.id, relay.id])
+            #expect(try await search("cafe") == [café.id])
+            #expect(try await search("nostr", kinds: [1]) == [relay.id])
+            #expect(try await search("nostr language:en") == [café.id, relay.id])
+            #expect(try await search("bitcoin").isEmpty)
+            #expect(try await store.count([Filter(search: "nostr")], now: testNow) == 2)
+            // A replaced version leaves the index with it.
+            let newer = author.event(kind: 30023, at: 1_700_000_004, tags: [["d", "x"]], content: "Le thé")
+            _ = try await store.save(newer)
+            #expect(try await search("cafe").isEmpty)
+            #expect(try await search("le thé") == [newer.id])
+            // Words match as prefixes: "thé" finds "then" too.
+            #expect(try await search("thé") == [newer.id, coffee.id])
+        }
+    }
+
+    func statsCountKinds() async throws {
+        try await factory.withStore { (store: any EventStore) async throws in
+            let author = Author()
+            _ = try await store.save((0..<3).map { author.event(kind: 7, at: 1_700_000_000 + Int64($0)) })
+            _ = try await store.save(author.event(kind: 1), author.event(kind: 0))
+            let stats = try await store.stats()
+            #expect(stats.eventCount == 5)
+            #expect(stats.bytesOnDisk > 0)
+            #expect(stats.topKinds.first?.kind == 7)
+            #expect(stats.topKinds.first?.count == 3)
+            #expect(Set(stats.topKinds.map(\.kind)) == [0, 1, 7])
+        }
+    }
+
+    // MARK: Durability
+
+    func dataSurvivesReopening() async throws {
+        let store = try await factory.makeStore()
+        let author = Author()
+        let note = author.event(kind: 1, content: "kept")
+        let profile = author.event(kind: 0, at: 1_700_000_050, content: "{\"name\":\"x\"}")
+        let doomed = author.event(kind: 1, at: 1_700_000_002, content: "deleted")
+        _ = try await store.save(note, profile, doomed, author.deletion(of: [doomed]))
+        let reopened = try await factory.reopen(store)
+        #expect(try await reopened.contains(note.id))
+        #expect(try await reopened.query(Filter(kinds: [0])).map(\.json) == [profile.json])
+        #expect(try await reopened.save(doomed) == [.deleted])
+        #expect(try await reopened.save(author.event(kind: 0, at: 1_700_000_049)) == [.superseded])
+        try await factory.dispose(reopened)
+    }
+
+    func closedStoreRefusesWork() async throws {
+        let store = try await factory.makeStore()
+        try await store.close()
+        await #expect(throws: (any Error).self) { try await store.save(Author().event()) }
+        await #expect(throws: (any Error).self) { try await store.query(Filter()) }
+        try await factory.dispose(store)
+    }
+}

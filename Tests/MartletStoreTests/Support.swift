@@ -1,0 +1,119 @@
+import Foundation
+import MartletStore
+import NostrCore
+import Testing
+
+/// NostrCore's tag, not Swift Testing's.
+typealias Tag = NostrCore.Tag
+
+/// Makes the stores a contract test runs against: one per adapter.
+protocol StoreFactory: Sendable {
+    /// A new, empty store of its own.
+    func makeStore() async throws -> any EventStore
+    /// `store` closed and opened again on the same data.
+    func reopen(_ store: any EventStore) async throws -> any EventStore
+    /// Closes `store` and removes its data.
+    func dispose(_ store: any EventStore) async throws
+}
+
+extension StoreFactory {
+    /// Runs `body` on a new store and disposes of it afterwards, whether `body` throws or not.
+    func withStore(_ body: (any EventStore) async throws -> Void) async throws {
+        let store = try await makeStore()
+        do {
+            try await body(store)
+            try await dispose(store)
+        } catch {
+            try? await dispose(store)
+            throw error
+        }
+    }
+}
+
+/// A key pair that signs test events.
+struct Author: Sendable {
+    let secret = SecretKey.generate()
+    var pubkey: PublicKey { secret.publicKey }
+
+    func event(
+        kind: Kind = .textNote, at createdAt: Int64 = 1_700_000_000, tags: [Tag] = [], content: String = ""
+    ) -> Event {
+        Event.signed(by: secret, kind: kind, createdAt: createdAt, tags: tags, content: content)
+    }
+
+    /// A NIP-09 deletion request naming `events` by id.
+    func deletion(of events: [Event], at createdAt: Int64 = 1_700_000_100) -> Event {
+        event(kind: .deletion, at: createdAt, tags: events.map { ["e", $0.id.hex] })
+    }
+
+    /// A NIP-09 deletion request naming addresses (`kind:pubkey:d`).
+    func deletion(ofAddresses addresses: [String], at createdAt: Int64) -> Event {
+        event(kind: .deletion, at: createdAt, tags: addresses.map { ["a", $0] })
+    }
+}
+
+/// A fixed "now" for tests, after every test event's `created_at`.
+let testNow: Int64 = 1_800_000_000
+
+extension EventStore {
+    /// Query with a generous server limit.
+    func query(_ filters: Filter..., maxLimit: Int = 1000, now: Int64 = testNow) async throws -> [Event] {
+        try await query(filters, maxLimit: maxLimit, now: now)
+    }
+
+    func save(_ events: Event...) async throws -> [SaveResult] {
+        try await save(events)
+    }
+}
+
+/// NIP-01 order, for expectations: newest first, then lowest id.
+func newestOrder(_ events: [Event]) -> [Event] {
+    events.sorted { $0.createdAt != $1.createdAt ? $0.createdAt > $1.createdAt : $0.id < $1.id }
+}
+
+/// A seeded generator, so a failing randomized case can be run again.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Stores on real SQLite files, each in a directory of its own under the system's
+/// temporary directory, removed when the test is done with it.
+struct SQLiteFactory: StoreFactory {
+    static let root: URL = {
+        let url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("martlet-store-tests-\(ProcessInfo.processInfo.processIdentifier)")
+        try? FileManager.default.removeItem(at: url)
+        return url
+    }()
+
+    func makeStore() async throws -> any EventStore {
+        let path = Self.root.appendingPathComponent(UUID().uuidString).appendingPathComponent("martlet.sqlite").path
+        return try SQLiteEventStore(path: path)
+    }
+
+    func reopen(_ store: any EventStore) async throws -> any EventStore {
+        let sqlite = try #require(store as? SQLiteEventStore)
+        try await sqlite.close()
+        return try SQLiteEventStore(path: sqlite.path)
+    }
+
+    func dispose(_ store: any EventStore) async throws {
+        let sqlite = try #require(store as? SQLiteEventStore)
+        try? await sqlite.close()
+        try FileManager.default.removeItem(atPath: (sqlite.path as NSString).deletingLastPathComponent)
+    }
+
+    func makeSQLiteStore() async throws -> SQLiteEventStore {
+        try #require(try await makeStore() as? SQLiteEventStore)
+    }
+}
