@@ -50,7 +50,7 @@ let package = Package(
         ),
         .target(
             name: "Negentropy",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["NostrCore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         .target(

@@ -190,7 +190,7 @@ final class NegentropySessions: Sendable {
         let raw = stored.id.raw
         return Negentropy.NegentropyItem(
             timestamp: UInt64(clamping: stored.createdAt),
-            id: NegentropyID(w0: raw.w0, w1: raw.w1, w2: raw.w2, w3: raw.w3))
+            id: raw)
     }
 
     // MARK: Idle timeout

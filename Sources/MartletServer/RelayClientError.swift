@@ -57,16 +57,3 @@ public struct NegentropyDifference: Sendable, Equatable {
     }
 }
 
-extension EventID {
-    /// The event id spelled by a negentropy id (both are the same 32 bytes).
-    public init(_ id: NegentropyID) {
-        self.init(Bytes32(w0: id.w0, w1: id.w1, w2: id.w2, w3: id.w3))
-    }
-}
-
-extension NegentropyID {
-    /// The negentropy id of an event id.
-    public init(_ id: EventID) {
-        self.init(w0: id.raw.w0, w1: id.raw.w1, w2: id.raw.w2, w3: id.raw.w3)
-    }
-}

@@ -122,7 +122,7 @@ public struct RelaySync: Sendable {
         let stored = try await store.negentropyItems(options.filter, now: clock())
         progress(.reconciling(localItems: stored.count))
         let items = try SortedItems(
-            stored.lazy.map { Negentropy.NegentropyItem(timestamp: UInt64(clamping: $0.createdAt), id: NegentropyID($0.id)) })
+            stored.lazy.map { Negentropy.NegentropyItem(timestamp: UInt64(clamping: $0.createdAt), id: $0.id.raw) })
         let difference = try await client.reconcile(
             options.filter, items: items, frameSizeLimit: options.frameSizeLimit, onRound: { progress(.round($0)) })
         var report = Report()

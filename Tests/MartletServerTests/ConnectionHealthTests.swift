@@ -71,12 +71,12 @@ struct ConnectionHealthTests {
 
     @Test("a connection that does not answer pings is closed; one that answers stays")
     func pingTimeout() async throws {
-        // Two seconds: short for a test, long enough that a busy CI machine answers in time.
-        try await TestRelay.with(pingInterval: .seconds(2)) { relay in
+        // Three seconds: short for a test, long enough that a busy CI machine answers in time.
+        try await TestRelay.with(pingInterval: .seconds(3)) { relay in
             let silent = try await SilentClient.connect(port: relay.port)
             let healthy = try await relay.connect()
             try await waitUntil { relay.relay.connectionCount == 2 }
-            try await waitUntil(timeout: .seconds(15)) { relay.relay.connectionCount == 1 }
+            try await waitUntil(timeout: .seconds(20)) { relay.relay.connectionCount == 1 }
             #expect(relay.relay.connectionCount == 1)
             #expect(try await healthy.query("s", "{}").isEmpty)
             await healthy.close()

@@ -205,7 +205,7 @@ extension NostrTestClient {
 
     /// Runs a whole reconciliation as the initiator, holding `items`.
     func reconcile(filter: String = "{}", items: [Event], frameSizeLimit: Int = 0) async throws -> ReconciliationResult {
-        let storage = try SortedItems(items.map { NegentropyItem(timestamp: UInt64($0.createdAt), id: NegentropyID($0.id)) })
+        let storage = try SortedItems(items.map { NegentropyItem(timestamp: UInt64($0.createdAt), id: $0.id.raw) })
         let initiator = try NegentropyInitiator(storage: storage, frameSizeLimit: frameSizeLimit)
         var result = ReconciliationResult()
         var answer = try await negOpen("sync", NegentropyHex.encode(initiator.initiate()), filter: filter)
