@@ -26,10 +26,17 @@ public final class Relay: Service, Sendable {
     let readPolicies: [any ReadPolicy]
     /// Allow and block lists, changed at run time by the management API.
     public let access: AccessLists
+    /// Ids answered as stored lately, so duplicates need neither the store nor a verify.
+    let recentIDs = RecentEventIDs(capacity: 200_000)
     /// The NIP-11 descriptive fields as they are now (the management API changes them).
     public let info: RelayInfoBox
     /// Counters and timings of the pipeline (exported at `/metrics`).
     public let metrics: RelayMetrics
+    /// Told of every event accepted, with where it came from (mesh replication listens here).
+    public let acceptedEvents = AcceptedEvents()
+    /// Events lately accepted without being stored (ephemeral ones, requests to vanish): the
+    /// store cannot call a second copy a duplicate, and a relay mesh would loop it forever.
+    let recentUnstored = RecentEventIDs(capacity: 16_384)
     /// REQ and COUNT rate per IP address, when configured.
     let requestLimiter: RateLimiter?
     private let startedAt = ContinuousClock.now
@@ -113,13 +120,25 @@ public final class Relay: Service, Sendable {
     public func run() async throws {
         async let writing: Void = writer.run()
         let purging = Task { await self.purgeExpiredPeriodically() }
+        let following = Task { await self.followOtherNodes() }
         // Until the service group asks us to stop; the server has stopped taking
         // connections by then, and the writer still commits what was queued.
         try? await gracefulShutdown()
         purging.cancel()
+        following.cancel()
         writer.stop()
         await writing
         logger.info("relay stopped; every acknowledged event is committed")
+    }
+
+    /// Scale-out: when several relay nodes share one store (PostgreSQL), the events the other
+    /// nodes save reach this node's live subscribers too. This node fans out its own saves
+    /// itself; the feed carries only the others'.
+    private func followOtherNodes() async {
+        guard let feed = store as? any EventFeed else { return }
+        for await event in feed.eventsFromOtherNodes() {
+            fanOut(event)
+        }
     }
 
     private func purgeExpiredPeriodically() async {
@@ -145,6 +164,7 @@ public final class Relay: Service, Sendable {
         let events = try await store.query([stale], maxLimit: 500, now: now)
         guard !events.isEmpty else { return }
         let removed = try await store.remove(events.map(\.id))
+        recentIDs.removeAll()
         logger.debug("purged job requests past their lifetime", metadata: ["count": "\(removed)"])
     }
 
@@ -153,21 +173,45 @@ public final class Relay: Service, Sendable {
     /// Runs one EVENT through the pipeline and returns the `OK` to send. Nothing is
     /// acknowledged before its transaction has committed.
     func ingest(_ event: Event, from session: RelaySession) async -> RelayMessage {
+        await ingest(event, origin: .connection(session.id), remoteAddress: session.remoteAddress) {
+            session.authenticatedPubkeys
+        }
+    }
+
+    /// Runs an event a replication peer sent through the whole pipeline, as a client's
+    /// EVENT on a connection without an address or authentication, and returns the `OK`
+    /// such a client would get. Observers see it as coming from `.peer(peer)`.
+    public func ingest(_ event: Event, fromPeer peer: String) async -> RelayMessage {
+        await ingest(event, origin: .peer(peer), remoteAddress: nil) { [] }
+    }
+
+    private func ingest(
+        _ event: Event, origin: EventOrigin, remoteAddress: String?, authenticated: () -> Set<PublicKey>
+    ) async -> RelayMessage {
         let start = ContinuousClock.now
-        let reply = await process(event, from: session)
+        let reply = await process(event, origin: origin, remoteAddress: remoteAddress, authenticated: authenticated)
         metrics.recordIngest(reply, startedAt: start)
         return reply
     }
 
-    private func process(_ event: Event, from session: RelaySession) async -> RelayMessage {
+    private func process(
+        _ event: Event, origin: EventOrigin, remoteAddress: String?, authenticated: () -> Set<PublicKey>
+    ) async -> RelayMessage {
         func reply(_ reason: RejectReason) -> RelayMessage {
             .ok(event.id, accepted: reason.prefix == .duplicate, message: reason.message)
         }
         let isEphemeral = event.kind.isEphemeral
+        if isEphemeral || event.kind == .requestToVanish, recentUnstored.contains(event.id) {
+            return reply(.init(.duplicate, "already have this event"))
+        }
         // Duplicates cost one index lookup and no cryptography.
         if !isEphemeral {
+            if recentIDs.contains(event.id) { return reply(.init(.duplicate, "already have this event")) }
             do {
-                if try await store.contains(event.id) { return reply(.init(.duplicate, "already have this event")) }
+                if try await store.contains(event.id) {
+                    recentIDs.insert(event.id)
+                    return reply(.init(.duplicate, "already have this event"))
+                }
             } catch {
                 return reply(.error("could not reach the store"))
             }
@@ -177,17 +221,22 @@ public final class Relay: Service, Sendable {
         } catch {
             return .ok(event.id, accepted: false, message: error.message)
         }
-        let context = WriteContext(
-            now: clock(), remoteAddress: session.remoteAddress, authenticated: session.authenticatedPubkeys)
+        let context = WriteContext(now: clock(), remoteAddress: remoteAddress, authenticated: authenticated())
         for policy in policies {
             if let refusal = await policy.check(event, context: context) { return reply(refusal) }
         }
         if isEphemeral {
+            guard recentUnstored.insert(event.id) else { return reply(.init(.duplicate, "already have this event")) }
             fanOut(event)
+            acceptedEvents.notify(event, from: origin)
             return .ok(event.id, accepted: true, message: "")
         }
         if event.kind == .requestToVanish {
-            return await vanish(event)
+            let answer = await vanish(event)
+            if case .ok(_, true, _) = answer, recentUnstored.insert(event.id) {
+                acceptedEvents.notify(event, from: origin)
+            }
+            return answer
         }
         let result: SaveResult
         do {
@@ -198,7 +247,11 @@ public final class Relay: Service, Sendable {
         }
         switch result {
         case .saved:
+            // A deletion can make remembered ids stale (a deleted event must be refused,
+            // not called a duplicate), so the memory starts over.
+            if event.kind == .deletion { recentIDs.removeAll() } else { recentIDs.insert(event.id) }
             fanOut(event)
+            acceptedEvents.notify(event, from: origin)
             return .ok(event.id, accepted: true, message: "")
         case .duplicate:
             return reply(.init(.duplicate, "already have this event"))
@@ -225,6 +278,7 @@ public final class Relay: Service, Sendable {
         }
         do {
             let removed = try await store.vanish(pubkey: event.pubkey, until: event.createdAt)
+            recentIDs.removeAll()
             logger.notice("request to vanish honoured", metadata: ["pubkey": "\(event.pubkey)", "removed": "\(removed)"])
             return .ok(event.id, accepted: true, message: "")
         } catch {

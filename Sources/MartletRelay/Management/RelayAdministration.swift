@@ -98,6 +98,8 @@ public actor RelayAdministration {
         if try await relay.store.remove([event]) > 0 {
             logger.info("banned event removed from the store", metadata: ["id": "\(event)"])
         }
+        // Otherwise a resend could be answered from memory as a duplicate before the ban is asked.
+        relay.recentIDs.removeAll()
     }
 
     public func unban(_ event: EventID) async throws {

@@ -1,0 +1,54 @@
+public import NostrCore
+import Synchronization
+
+/// The ids of the events most recently stored or seen as duplicates, so a duplicate is
+/// answered from memory: no store round trip, no cryptography.
+///
+/// A fixed ring: the oldest id is forgotten when a new one arrives, so memory stays at
+/// `capacity` ids. Forgetting only costs a store lookup later, never a wrong answer, and
+/// the relay clears it when a deletion could make a remembered id stale.
+///
+/// ```swift
+/// let recent = RecentEventIDs(capacity: 100_000)
+/// recent.insert(event.id)
+/// recent.contains(event.id) // true
+/// ```
+public final class RecentEventIDs: Sendable {
+    private struct State {
+        var members: Set<EventID> = []
+        var ring: [EventID?]
+        var next = 0
+    }
+
+    private let state: Mutex<State>
+
+    public init(capacity: Int) {
+        precondition(capacity > 0, "a cache of recent ids needs room for one")
+        state = Mutex(State(ring: Array(repeating: nil, count: capacity)))
+    }
+
+    public func contains(_ id: EventID) -> Bool {
+        state.withLock { $0.members.contains(id) }
+    }
+
+    /// Remembers `id`; false when it was remembered already (one lock: two copies racing
+    /// in cannot both be first).
+    @discardableResult
+    public func insert(_ id: EventID) -> Bool {
+        state.withLock { state in
+            guard state.members.insert(id).inserted else { return false }
+            if let evicted = state.ring[state.next] { state.members.remove(evicted) }
+            state.ring[state.next] = id
+            state.next = (state.next + 1) % state.ring.count
+            return true
+        }
+    }
+
+    public func removeAll() {
+        state.withLock { state in
+            state.members.removeAll(keepingCapacity: true)
+            for index in state.ring.indices { state.ring[index] = nil }
+            state.next = 0
+        }
+    }
+}
