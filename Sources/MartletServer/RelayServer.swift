@@ -3,6 +3,7 @@ import HummingbirdWebSocket
 public import Logging
 public import MartletRelay
 import NIOCore
+public import ServiceLifecycle
 
 /// The HTTP face of the relay: one URL that upgrades to the Nostr WebSocket, answers NIP-11
 /// for `Accept: application/nostr+json`, NIP-86 management calls (POST with
@@ -16,8 +17,10 @@ import NIOCore
 public enum RelayServer {
     /// An application that serves `relay` and runs it as one of its services, so that on
     /// shutdown the listener closes first and the relay then commits what is queued.
+    /// `services` run beside it (a `Mesh`) and stop before it, while the relay still writes.
     public static func application(
         relay: Relay, host: String, port: Int, pingInterval: Duration = .seconds(30), metrics: MetricsExporter? = nil,
+        services: [any Service] = [],
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
         logger: Logger = Logger(label: "martlet.server")
     ) -> some ApplicationProtocol {
@@ -52,12 +55,13 @@ public enum RelayServer {
                     let session = relay.makeSession(remoteAddress: remote, host: host)
                     session.outbox.onOverflow { channel.close(promise: nil) }
                     let connection = WebSocketConnection(
-                        session: session, maxMessageLength: limits.maxMessageLength * 2, logger: logger)
+                        session: session, channel: channel, maxMessageLength: limits.maxMessageLength * 2,
+                        logger: logger)
                     await connection.run(inbound: inbound, outbound: outbound)
                 }
             },
             configuration: .init(address: .hostname(host, port: port), serverName: "martlet"),
-            services: [relay],
+            services: [relay] + services,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
             logger: logger
         )
