@@ -1,6 +1,6 @@
 public import CoreMetrics
 public import MartletStore
-public import NostrCore
+import NostrCore
 import Synchronization
 
 /// The relay's measurements, through swift-metrics so that any backend can collect them

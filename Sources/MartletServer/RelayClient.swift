@@ -25,7 +25,9 @@ public final class RelayClient: Sendable {
     /// How long any reply may take before the wait fails with `.timedOut`.
     public let replyTimeout: Duration
     private let outbound: WebSocketOutboundWriter
-    private let routes = Mutex(Routes())
+    let routes = Mutex(Routes())
+    /// NIP-42 answers, when the client was given a key to sign them with.
+    let authentication: ClientAuthentication?
     private let finish: AsyncStream<Void>.Continuation
     private let connection: Task<Void, any Error>
     private let counter = Atomic<UInt64>(0)
@@ -35,19 +37,23 @@ public final class RelayClient: Sendable {
     static let maxMessageLength = 32 << 20
 
     /// Where incoming messages go, by what they answer.
-    private struct Routes: Sendable {
+    struct Routes: Sendable {
         var subscriptions: [SubscriptionID: Mailbox] = [:]
         var negentropy: [SubscriptionID: Mailbox] = [:]
-        var oks: [EventID: Mailbox] = [:]
+        /// Several when the same event is being published twice at once (a mesh's live
+        /// stream and its catch-up can both send it): each publisher gets the `OK`.
+        var oks: [EventID: [Mailbox]] = [:]
         var lastNotice: String?
         var ended: RelayClientError?
     }
 
     private init(
         url: String, replyTimeout: Duration, outbound: WebSocketOutboundWriter,
-        finish: AsyncStream<Void>.Continuation, connection: Task<Void, any Error>, logger: Logger
+        finish: AsyncStream<Void>.Continuation, connection: Task<Void, any Error>,
+        authentication: ClientAuthentication?, logger: Logger
     ) {
         self.url = url
+        self.authentication = authentication
         self.replyTimeout = replyTimeout
         self.outbound = outbound
         self.finish = finish
@@ -60,8 +66,13 @@ public final class RelayClient: Sendable {
     }
 
     /// Opens a WebSocket to `url` (`ws://` or `wss://`); throws when the relay cannot be reached.
+    /// - Parameters:
+    ///   - signer: the key that answers the relay's NIP-42 challenges; without it they are ignored.
+    ///   - pingInterval: how often to ping the relay, so that a connection that silently
+    ///     died (a partition) ends instead of waiting forever; nil sends no pings.
     public static func connect(
-        to url: String, replyTimeout: Duration = .seconds(30), logger: Logger = Logger(label: "martlet.client")
+        to url: String, replyTimeout: Duration = .seconds(30), signer: SecretKey? = nil, pingInterval: Duration? = nil,
+        logger: Logger = Logger(label: "martlet.client")
     ) async throws -> RelayClient {
         let box = RouteBox()
         let (done, doneContinuation) = AsyncStream.makeStream(of: Void.self)
@@ -71,9 +82,9 @@ public final class RelayClient: Sendable {
                 writerContinuation.finish()
                 box.client?.connectionEnded()
             }
-            try await WebSocketClient.connect(
-                url: url, configuration: .init(maxFrameSize: 1 << 24), logger: logger
-            ) { inbound, outbound, _ in
+            let configuration = WebSocketClientConfiguration(
+                maxFrameSize: 1 << 24, autoPing: pingInterval.map { .enabled(timePeriod: $0) } ?? .disabled)
+            try await WebSocketClient.connect(url: url, configuration: configuration, logger: logger) { inbound, outbound, _ in
                 writerContinuation.yield(outbound)
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
@@ -107,7 +118,8 @@ public final class RelayClient: Sendable {
         }
         let client = RelayClient(
             url: url, replyTimeout: replyTimeout, outbound: outbound,
-            finish: doneContinuation, connection: connection, logger: logger)
+            finish: doneContinuation, connection: connection,
+            authentication: signer.map { ClientAuthentication(secret: $0) }, logger: logger)
         box.set(client)
         return client
     }
@@ -137,10 +149,22 @@ public final class RelayClient: Sendable {
 
     // MARK: Conversations
 
-    /// Publishes `event` and waits for the relay's `OK` (NIP-01).
+    /// Publishes `event` and waits for the relay's `OK` (NIP-01); sends it once more after
+    /// authenticating when the relay answered `auth-required:` and this client has a signer.
     public func publish(_ event: Event) async throws -> (accepted: Bool, message: String) {
-        let mailbox = try open { $0.oks[event.id] = $1 }
-        defer { routes.withLock { _ = $0.oks.removeValue(forKey: event.id) } }
+        let answer = try await publishOnce(event)
+        guard !answer.accepted, ClientAuthentication.isRequired(answer.message), await authenticated() else { return answer }
+        return try await publishOnce(event)
+    }
+
+    private func publishOnce(_ event: Event) async throws -> (accepted: Bool, message: String) {
+        let mailbox = try open { $0.oks[event.id, default: []].append($1) }
+        defer {
+            routes.withLock { routes in
+                routes.oks[event.id]?.removeAll { $0 === mailbox }
+                if routes.oks[event.id]?.isEmpty == true { routes.oks[event.id] = nil }
+            }
+        }
         try await send(.event(event))
         while true {
             for case .ok(_, let accepted, let message) in try await mailbox.next(
@@ -155,6 +179,10 @@ public final class RelayClient: Sendable {
     /// (decoded, not yet verified: `Event.validate()` is the caller's choice). Events
     /// that do not decode are skipped. Throws `.subscriptionClosed` on `CLOSED`.
     public func fetch(_ filters: [Filter]) async throws -> [Event] {
+        try await retryingAfterAuthentication { try await fetchOnce(filters) }
+    }
+
+    private func fetchOnce(_ filters: [Filter]) async throws -> [Event] {
         let subscription = makeSubscriptionID("fetch")
         let mailbox = try open { $0.subscriptions[subscription] = $1 }
         defer { routes.withLock { _ = $0.subscriptions.removeValue(forKey: subscription) } }
@@ -187,6 +215,14 @@ public final class RelayClient: Sendable {
     public func reconcile(
         _ filter: Filter, items: SortedItems, frameSizeLimit: Int = 60_000,
         onRound: @Sendable (NegentropyDifference) -> Void = { _ in }
+    ) async throws -> NegentropyDifference {
+        try await retryingAfterAuthentication {
+            try await reconcileOnce(filter, items: items, frameSizeLimit: frameSizeLimit, onRound: onRound)
+        }
+    }
+
+    private func reconcileOnce(
+        _ filter: Filter, items: SortedItems, frameSizeLimit: Int, onRound: @Sendable (NegentropyDifference) -> Void
     ) async throws -> NegentropyDifference {
         let initiator = try NegentropyInitiator(storage: items, frameSizeLimit: frameSizeLimit)
         let subscription = makeSubscriptionID("neg")
@@ -232,7 +268,7 @@ public final class RelayClient: Sendable {
 
     // MARK: Routing
 
-    private func open(_ register: (inout Routes, Mailbox) -> Void) throws -> Mailbox {
+    func open(_ register: (inout Routes, Mailbox) -> Void) throws -> Mailbox {
         let mailbox = Mailbox()
         let ended = routes.withLock { routes -> RelayClientError? in
             if let ended = routes.ended { return ended }
@@ -251,31 +287,33 @@ public final class RelayClient: Sendable {
             logger.debug("skipped an undecodable message", metadata: ["reason": "\(error.reason)"])
             return
         }
-        let mailbox: Mailbox? = routes.withLock { routes in
+        if let authentication, authentication.handle(message, from: self) { return }
+        let mailboxes: [Mailbox] = routes.withLock { routes in
             switch message {
             case .event(let id, _), .eose(let id), .closed(let id, _), .count(let id, _, _, _):
-                return routes.subscriptions[id]
+                return routes.subscriptions[id].map { [$0] } ?? []
             case .negMsg(let id, _), .negErr(let id, _):
-                return routes.negentropy[id]
+                return routes.negentropy[id].map { [$0] } ?? []
             case .ok(let id, _, _):
-                return routes.oks[id]
+                return routes.oks[id] ?? []
             case .notice(let text):
                 routes.lastNotice = text
-                return nil
+                return []
             case .auth:
-                return nil
+                return []
             }
         }
         if case .notice(let text) = message { logger.notice("relay notice", metadata: ["url": "\(url)", "notice": "\(text)"]) }
-        mailbox?.push(message)
+        for mailbox in mailboxes { mailbox.push(message) }
     }
 
     fileprivate func connectionEnded() {
         let mailboxes = routes.withLock { routes -> [Mailbox] in
             routes.ended = .connectionClosed
-            return Array(routes.subscriptions.values) + Array(routes.negentropy.values) + Array(routes.oks.values)
+            return Array(routes.subscriptions.values) + Array(routes.negentropy.values) + routes.oks.values.flatMap { $0 }
         }
         for mailbox in mailboxes { mailbox.fail(.connectionClosed) }
+        authentication?.connectionEnded()
     }
 }
 

@@ -38,6 +38,12 @@ public struct RelaySync: Sendable {
         public var limits = RelayConfiguration.Limits()
         /// Further rules a downloaded event must pass, asked after the limits.
         public var policies: [any WritePolicy] = []
+        /// Where downloaded events go instead of the checks above and `store.save`: a relay's
+        /// mesh hands them to its own ingest pipeline, so that they are verified, fanned out
+        /// and replicated on like any published event. Answers as an `OK` would.
+        public var ingest: (@Sendable (Event) async -> (accepted: Bool, message: String))?
+        /// Events handed to `ingest` at once (the writer commits them together).
+        public var ingestsInFlight = 64
         /// Ids per `REQ` when downloading.
         public var fetchBatchSize = 500
         /// `EVENT`s awaiting their `OK` at once when uploading.
@@ -151,6 +157,20 @@ public struct RelaySync: Sendable {
             while !wanted.isEmpty {
                 let before = wanted.count
                 let fetched = try await client.fetch([Filter(ids: wanted)])
+                if let ingest = options.ingest {
+                    let asked = fetched.filter { wanted.remove($0.id) != nil }
+                    for (id, refusal) in await Self.ingest(asked, through: ingest, inFlight: options.ingestsInFlight) {
+                        if let refusal {
+                            report.rejected += 1
+                            progress(.rejected(id, refusal))
+                        } else {
+                            report.downloaded += 1
+                        }
+                    }
+                    progress(.downloaded(done: report.downloaded + report.rejected, of: ids.count))
+                    if wanted.count == before { break }
+                    continue
+                }
                 var accepted: [Event] = []
                 for event in fetched where wanted.remove(event.id) != nil {
                     if let refusal = await check(event, policies) {
@@ -176,6 +196,26 @@ public struct RelaySync: Sendable {
             report.unavailable += wanted.count
         }
         return report
+    }
+
+    /// Each event's refusal (nil when accepted or already there), `inFlight` at a time.
+    private static func ingest(
+        _ events: [Event], through ingest: @escaping @Sendable (Event) async -> (accepted: Bool, message: String),
+        inFlight: Int
+    ) async -> [(EventID, String?)] {
+        var outcomes: [(EventID, String?)] = []
+        for start in stride(from: 0, to: events.count, by: max(1, inFlight)) {
+            await withTaskGroup(of: (EventID, String?).self) { group in
+                for event in events[start..<min(events.count, start + max(1, inFlight))] {
+                    group.addTask {
+                        let answer = await ingest(event)
+                        return (event.id, answer.accepted ? nil : answer.message)
+                    }
+                }
+                for await outcome in group { outcomes.append(outcome) }
+            }
+        }
+        return outcomes
     }
 
     /// Why a downloaded event may not be stored, as the relay's own ingest would say it.

@@ -11,6 +11,7 @@ struct Export: AsyncParsableCommand {
         discussion: "Each line is the event exactly as stored and served. A count goes to stderr at the end.")
 
     @Option(help: "Folder of the SQLite store (default: the one `serve` uses).") var data: String?
+    @Option(help: "PostgreSQL URL to export from instead of SQLite.") var database: String?
     @Option(help: "NIP-01 filter (JSON) of the events to export; its limit caps the count.") var filter = "{}"
     @Option(help: "YAML configuration file (default: ./martlet.yaml when present).") var config: String?
 
@@ -29,11 +30,12 @@ struct Export: AsyncParsableCommand {
     func run() async throws {
         var settings = try await Settings.load(file: config)
         if let data { settings.dataDirectory = data }
+        if let database { settings.database = database }
         let path = URL(fileURLWithPath: settings.dataDirectory).appendingPathComponent("martlet.sqlite").path
-        guard FileManager.default.fileExists(atPath: path) else {
+        guard settings.database != nil || FileManager.default.fileExists(atPath: path) else {
             throw ValidationError("no store at \(path)")
         }
-        let store = try SQLiteEventStore(path: path)
+        let store = try await settings.openStore().store
         var buffer: [UInt8] = []
         buffer.reserveCapacity(1 << 16)
         func flush() {

@@ -10,7 +10,8 @@ import NostrCore
 ///
 /// Every line is verified (id and signature) and passes the relay's write policies under
 /// the same configuration as `serve` (and the bans made over NIP-86), then is saved in
-/// batches. Safe beside a running relay: SQLite's WAL lets both write.
+/// batches. Safe beside a running relay: SQLite's WAL lets both write, and PostgreSQL is
+/// shared by design.
 struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Import events from a JSONL file (one event a line; - reads standard input).",
@@ -22,12 +23,14 @@ struct Import: AsyncParsableCommand {
 
     @Argument(help: "The JSONL file, or - for standard input.") var file: String
     @Option(help: "Folder of the SQLite store (default: the one `serve` uses).") var data: String?
+    @Option(help: "PostgreSQL URL to import into instead of SQLite.") var database: String?
     @Option(help: "YAML configuration file (default: ./martlet.yaml when present).") var config: String?
     @Option(help: "Events per transaction.") var batchSize = 1000
 
     func run() async throws {
         var settings = try await Settings.load(file: config)
         if let data { settings.dataDirectory = data }
+        if let database { settings.database = database }
         let level = Logger.Level(rawValue: settings.logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -37,8 +40,7 @@ struct Import: AsyncParsableCommand {
         guard let lines = LineReader(path: file) else {
             throw ValidationError("cannot open \(file)")
         }
-        let path = URL(fileURLWithPath: settings.dataDirectory).appendingPathComponent("martlet.sqlite").path
-        let store = try SQLiteEventStore(path: path)
+        let store = try await settings.openStore().store
         let relay = Relay(configuration: settings.relay, store: store, logger: Logger(label: "martlet.import"))
         let status = StatusLine()
         do {

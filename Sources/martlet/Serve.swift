@@ -5,13 +5,15 @@ import MartletRelay
 import MartletServer
 import MartletStore
 
-/// `martlet serve`: the relay on the embedded SQLite store.
+/// `martlet serve`: the relay on the embedded SQLite store, or on PostgreSQL with `--database`.
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the relay.")
 
     @Option(help: "Address to listen on.") var host: String?
     @Option(help: "Port to listen on (0 picks a free one).") var port: Int?
     @Option(help: "Folder of the SQLite store.") var data: String?
+    @Option(help: "PostgreSQL URL (postgres://user:password@host:port/database) to keep events in instead of SQLite.")
+    var database: String?
     @Option(help: "YAML configuration file (default: ./martlet.yaml when present).") var config: String?
 
     func run() async throws {
@@ -19,6 +21,7 @@ struct Serve: AsyncParsableCommand {
         if let host { settings.host = host }
         if let port { settings.port = port }
         if let data { settings.dataDirectory = data }
+        if let database { settings.database = database }
         let resolved = settings
 
         LoggingSystem.bootstrap { label in
@@ -27,17 +30,18 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "martlet")
-        let path = URL(fileURLWithPath: settings.dataDirectory).appendingPathComponent("martlet.sqlite").path
-        let store = try SQLiteEventStore(path: path)
+        let (store, location) = try await settings.openStore()
         let metrics = MetricsExporter()
         let relay = Relay(configuration: settings.relay, store: store, logger: logger, metrics: metrics.makeRelayMetrics())
         // The operator's NIP-86 changes hold over the configuration file, from the first connection on.
         try await RelayAdministration(relay: relay).restore()
+        let mesh = settings.mesh.peers.isEmpty
+            ? nil : Mesh(relay: relay, configuration: settings.mesh, metrics: metrics.factory, logger: logger)
         let app = RelayServer.application(
             relay: relay, host: settings.host, port: settings.port,
-            pingInterval: .seconds(settings.pingInterval), metrics: metrics,
+            pingInterval: .seconds(settings.pingInterval), metrics: metrics, services: mesh.map { [$0] } ?? [],
             onServerRunning: { port in
-                logger.info("martlet listening", metadata: ["url": "ws://\(resolved.host):\(port)", "store": "\(path)"])
+                logger.info("martlet listening", metadata: ["url": "ws://\(resolved.host):\(port)", "store": "\(location)"])
                 // A line on stdout that scripts and tests wait for.
                 FileHandle.standardOutput.write(Data("listening on ws://\(resolved.host):\(port)\n".utf8))
             },

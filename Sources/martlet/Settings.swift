@@ -1,5 +1,6 @@
 import Configuration
 import MartletRelay
+import MartletServer
 import NostrCore
 
 /// The relay's settings, read from `martlet.yaml` and the environment.
@@ -11,9 +12,12 @@ struct Settings {
     var host = "127.0.0.1"
     var port = 7777
     var dataDirectory = "./data"
+    /// A PostgreSQL URL: events go there, shared with other relay nodes, instead of SQLite.
+    var database: String?
     var pingInterval = 30
     var logLevel = "info"
     var relay = RelayConfiguration()
+    var mesh = MeshConfiguration()
 
     /// Reads `file` (missing is fine only when it is the default path) and the environment.
     static func load(file: String?, environment: [String: String]? = nil) async throws -> Settings {
@@ -33,6 +37,7 @@ struct Settings {
         port = config.int(forKey: "server.port", default: port)
         pingInterval = config.int(forKey: "server.ping_interval", default: pingInterval)
         dataDirectory = config.string(forKey: "storage.data", default: dataDirectory)
+        database = config.string(forKey: "storage.database").flatMap { $0.isEmpty ? nil : $0 }
         logLevel = config.string(forKey: "log.level", default: logLevel)
 
         var info = relay.info
@@ -72,6 +77,7 @@ struct Settings {
         relay.purgeInterval = .seconds(config.int(forKey: "storage.purge_interval", default: 60))
         relay.access = try Settings.access(config.scoped(to: "access"))
         relay.management.adminPubkeys = try Settings.pubkeys(config, "management.admin_pubkeys")
+        mesh = try Settings.mesh(config.scoped(to: "mesh"), frameSizeLimit: negentropy.frameSizeLimit)
     }
 
     /// The `access` section: who may read and write.
@@ -104,6 +110,35 @@ struct Settings {
         access.rateLimits.requestsPerSecondPerIP = rates.double(forKey: "requests_per_second_per_ip", default: 0)
         access.rateLimits.burst = rates.double(forKey: "burst", default: access.rateLimits.burst)
         return access
+    }
+
+    /// The `mesh` section: the peers kept in step with this relay.
+    private static func mesh(_ config: ConfigReader, frameSizeLimit: Int) throws -> MeshConfiguration {
+        var mesh = MeshConfiguration()
+        mesh.peers = try config.stringArray(forKey: "peers", default: []).compactMap { entry in
+            // `MARTLET_MESH_PEERS="ws://a, ws://b"` is a list too.
+            let url = String(entry.filter { !$0.isWhitespace })
+            if url.isEmpty { return nil }
+            guard url.hasPrefix("ws://") || url.hasPrefix("wss://") else {
+                throw SettingsError("mesh.peers: \"\(url)\" is not a ws:// or wss:// URL")
+            }
+            return url
+        }
+        if let filter = config.string(forKey: "filter") {
+            do {
+                mesh.filter = try Filter.decode(json: Array(filter.utf8))
+            } catch {
+                throw SettingsError("mesh.filter is not a NIP-01 filter: \(error.reason)")
+            }
+        }
+        if let hex = config.string(forKey: "secret_key") {
+            guard let key = SecretKey(hex: hex) else {
+                throw SettingsError("mesh.secret_key is not a 64-character hex secret key")
+            }
+            mesh.secretKey = key
+        }
+        mesh.frameSizeLimit = frameSizeLimit
+        return mesh
     }
 
     private static func pubkeys(_ config: ConfigReader, _ key: String, section: String = "") throws -> Set<PublicKey> {

@@ -131,11 +131,16 @@ enum Chromium {
         process.standardError = FileHandle.nullDevice
         try process.run()
         let reading = Task.detached { output.fileHandleForReading.readDataToEndOfFile() }
-        let finished = try await withTimeout(.seconds(90)) {
-            while process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
-            return true
+        do {
+            _ = try await withTimeout(.seconds(90)) {
+                while process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+                return true
+            }
+        } catch {
+            process.terminate()
+            throw error
         }
-        #expect(finished && process.terminationStatus == 0, "chromium exited with \(process.terminationStatus)")
+        #expect(process.terminationStatus == 0, "chromium exited with \(process.terminationStatus)")
         return String(decoding: await reading.value, as: UTF8.self)
     }
 

@@ -32,7 +32,7 @@ enum StatusPage {
             <section class="cards">
               <div class="card"><span class="label">Connections</span><span class="figure" id="connections">–</span></div>
               <div class="card"><span class="label">Subscriptions</span><span class="figure" id="subscriptions">–</span></div>
-              <div class="card"><span class="label">Events/s accepted</span><span class="figure" id="rate">–</span></div>
+              <div class="card"><span class="label">Events / s</span><span class="figure" id="rate">–</span></div>
               <div class="card"><span class="label">Stored events</span><span class="figure" id="stored">–</span></div>
               <div class="card"><span class="label">Storage</span><span class="figure" id="bytes">–</span></div>
               <div class="card"><span class="label">Uptime</span><span class="figure" id="uptime">–</span></div>
@@ -79,7 +79,7 @@ enum StatusPage {
         .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(9.5rem,1fr));gap:.8rem;margin:1rem 0}
         .card,.panel{background:var(--panel);border:1px solid var(--line);border-radius:10px;padding:.9rem 1rem}
         .label{display:block;color:var(--muted);font-size:.8rem;text-transform:uppercase;letter-spacing:.04em}
-        .figure{display:block;font-size:1.8rem;font-weight:600;font-variant-numeric:tabular-nums}
+        .figure{display:block;font-size:1.6rem;font-weight:600;font-variant-numeric:tabular-nums;white-space:nowrap}
         .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(20rem,1fr));gap:.8rem;margin-bottom:.8rem}
         canvas{width:100%;display:block}.key{display:inline-block;width:.8rem;height:.25rem;margin:0 .25rem .2rem .6rem;background:var(--a)}
         .key.r{background:var(--r)}.kinds .row{display:grid;grid-template-columns:9rem 1fr 4.5rem;gap:.5rem;align-items:center;margin:.25rem 0}

@@ -27,6 +27,8 @@ struct TestRelay: Sendable {
 
     /// Starts a relay, runs `body`, then shuts the relay down gracefully and removes its files
     /// (unless `directory` names a folder to keep, for a restart on the same store).
+    /// `store` makes the store instead of the SQLite file in that folder (several nodes on
+    /// one PostgreSQL database); the relay closes it when done.
     @discardableResult
     static func with<T: Sendable>(
         configure: (inout RelayConfiguration) -> Void = { _ in },
@@ -34,6 +36,7 @@ struct TestRelay: Sendable {
         policies: [any WritePolicy] = [],
         pingInterval: Duration = .seconds(30),
         directory kept: URL? = nil,
+        store makeStore: (() async throws -> any EventStore)? = nil,
         _ body: (TestRelay) async throws -> T
     ) async throws -> T {
         let directory = kept ?? FileManager.default.temporaryDirectory
@@ -41,37 +44,15 @@ struct TestRelay: Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { if kept == nil { try? FileManager.default.removeItem(at: directory) } }
 
-        var configuration = RelayConfiguration()
-        configuration.purgeInterval = .seconds(1)
-        configure(&configuration)
-        let store = try SQLiteEventStore(path: directory.appendingPathComponent("martlet.sqlite").path)
-        var logger = Logger(label: "martlet.test")
-        logger.logLevel = .warning
-        let metrics = MetricsExporter()
-        let relay = Relay(
-            configuration: configuration, store: store, policies: policies, logger: logger,
-            metrics: metrics.makeRelayMetrics(), clock: clock ?? { Int64(Date().timeIntervalSince1970) })
-        try await RelayAdministration(relay: relay).restore()
-        let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let app = RelayServer.application(
-            relay: relay, host: "127.0.0.1", port: 0, pingInterval: pingInterval, metrics: metrics,
-            onServerRunning: { port in portContinuation.yield(port) }, logger: logger)
-        let serviceGroup = ServiceGroup(
-            configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
-        let running = Task { try await serviceGroup.run() }
-        var ports = portStream.makeAsyncIterator()
-        guard let port = await ports.next() else { throw TestFailure("the relay did not start") }
-        let testRelay = TestRelay(port: port, relay: relay, directory: directory)
+        let running = try await RunningRelay.start(
+            configure: configure, clock: clock, policies: policies, pingInterval: pingInterval, directory: directory,
+            store: makeStore)
         do {
-            let result = try await body(testRelay)
-            await serviceGroup.triggerGracefulShutdown()
-            try await running.value
-            try await store.close()
+            let result = try await body(running.testRelay)
+            try await running.stop()
             return result
         } catch {
-            await serviceGroup.triggerGracefulShutdown()
-            _ = try? await running.value
-            try? await store.close()
+            try? await running.stop()
             throw error
         }
     }

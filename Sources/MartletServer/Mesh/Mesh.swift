@@ -1,0 +1,92 @@
+public import CoreMetrics
+public import Logging
+public import MartletRelay
+public import NostrCore
+public import ServiceLifecycle
+import Synchronization
+
+/// This relay's replication mesh: one `MeshPeer` per configured peer, all run by this one
+/// service, and the router that hands each event the relay accepts to every peer it did not
+/// come from.
+///
+/// ```swift
+/// let mesh = Mesh(relay: relay, configuration: settings.mesh, metrics: exporter.factory)
+/// let app = RelayServer.application(relay: relay, host: host, port: port, services: [mesh])
+/// mesh.status.count(.live) // peers caught up and streaming
+/// ```
+public final class Mesh: Service, AcceptedEventObserver, Sendable {
+    public let configuration: MeshConfiguration
+    public let peers: [MeshPeer]
+    private let relay: Relay
+
+    /// - Parameter metrics: where `martlet_mesh_peers{state}` and
+    ///   `martlet_mesh_events_total{direction}` are recorded, if anywhere.
+    public init(
+        relay: Relay, configuration: MeshConfiguration, metrics: (any MetricsFactory)? = nil,
+        logger: Logger = Logger(label: "martlet.mesh")
+    ) {
+        self.relay = relay
+        self.configuration = configuration
+        let metrics = metrics.map { MeshMetrics(factory: $0, peers: configuration.peers.count) }
+        self.peers = configuration.peers.map { url in
+            MeshPeer(url: url, relay: relay, configuration: configuration, metrics: metrics, logger: logger)
+        }
+    }
+
+    /// Every peer's state and counters now.
+    public var status: MeshStatus { MeshStatus(peers: peers.map(\.status)) }
+
+    public func run() async {
+        relay.acceptedEvents.add(self)
+        defer { relay.acceptedEvents.remove(self) }
+        await withTaskGroup(of: Void.self) { group in
+            for peer in peers {
+                group.addTask { await peer.run() }
+            }
+        }
+    }
+
+    public func accepted(_ event: Event, from origin: EventOrigin) {
+        guard configuration.filter.matches(event) else { return }
+        for peer in peers where origin != .peer(peer.url) {
+            peer.queue.append(event)
+        }
+    }
+}
+
+/// The mesh's figures in swift-metrics: peers per state (gauges kept equal to
+/// `MeshStatus.count`) and events replicated each way.
+///
+/// ```swift
+/// let metrics = MeshMetrics(factory: exporter.factory, peers: 2)
+/// metrics.moved(from: .connecting, to: .syncing)
+/// ```
+final class MeshMetrics: Sendable {
+    let eventsIn: Counter
+    let eventsOut: Counter
+    private let gauges: [MeshStatus.State: Gauge]
+    private let counts: Mutex<[MeshStatus.State: Int]>
+
+    init(factory: any MetricsFactory, peers: Int) {
+        eventsIn = Counter(label: "martlet_mesh_events_total", dimensions: [("direction", "in")], factory: factory)
+        eventsOut = Counter(label: "martlet_mesh_events_total", dimensions: [("direction", "out")], factory: factory)
+        var gauges: [MeshStatus.State: Gauge] = [:]
+        for state in MeshStatus.State.allCases {
+            gauges[state] = Gauge(label: "martlet_mesh_peers", dimensions: [("state", state.rawValue)], factory: factory)
+        }
+        self.gauges = gauges
+        // Every peer starts out connecting.
+        counts = Mutex([.connecting: peers])
+        for (state, gauge) in gauges { gauge.record(state == .connecting ? peers : 0) }
+    }
+
+    func moved(from old: MeshStatus.State, to new: MeshStatus.State) {
+        // Recorded under the lock, so that two peers moving at once leave the last word right.
+        counts.withLock { counts in
+            counts[old, default: 0] -= 1
+            counts[new, default: 0] += 1
+            gauges[old]?.record(counts[old, default: 0])
+            gauges[new]?.record(counts[new, default: 0])
+        }
+    }
+}

@@ -1,0 +1,237 @@
+public import Logging
+public import MartletRelay
+import NostrCore
+public import ServiceLifecycle
+import Synchronization
+
+/// One peer of the mesh, kept in step for as long as it runs: connect, catch up both ways
+/// with NIP-77 (`RelaySync` over the open connection), then stream live both ways until
+/// the connection ends; wait (`Backoff`) and start over, with a fresh catch-up, so that a
+/// restart or a partition heals by itself.
+///
+/// Live, in: a subscription on the peer for new events (`limit: 0`), opened before the
+/// catch-up so that nothing falls between the two; each event goes through this relay's
+/// whole ingest pipeline as coming from `.peer(url)`. Live, out: every event this relay
+/// accepts that did not come from this peer (`Mesh` routes them here) is published to it,
+/// `eventsInFlight` awaiting their `OK` at once. Loops end at the first relay that already
+/// has the event: it answers `duplicate:` and passes it on no further.
+///
+/// ```swift
+/// let peer = MeshPeer(url: "wss://relay-b.example.com", relay: relay, configuration: configuration)
+/// try await ServiceGroup(services: [relay, peer], logger: logger).run()
+/// print(peer.status.state) // .live
+/// ```
+public final class MeshPeer: Service, Sendable {
+    /// The peer's URL, as configured.
+    public let url: String
+    let relay: Relay
+    let configuration: MeshConfiguration
+    /// Events this relay accepted, waiting to be sent to the peer.
+    let queue: PeerQueue
+    private let current: Mutex<MeshStatus.Peer>
+    private let metrics: MeshMetrics?
+    private let logger: Logger
+
+    /// Why a connection ended from this side.
+    enum Failure: Error, CustomStringConvertible {
+        case fellBehind(Int)
+        var description: String {
+            switch self {
+            case .fellBehind(let count): "more than \(count) events waited to be sent; starting over with a catch-up"
+            }
+        }
+    }
+
+    init(url: String, relay: Relay, configuration: MeshConfiguration, metrics: MeshMetrics?, logger: Logger) {
+        self.url = url
+        self.relay = relay
+        self.configuration = configuration
+        self.queue = PeerQueue(capacity: configuration.maxQueuedEvents)
+        self.current = Mutex(MeshStatus.Peer(url: url))
+        self.metrics = metrics
+        var logger = logger
+        logger[metadataKey: "peer"] = "\(url)"
+        self.logger = logger
+    }
+
+    public convenience init(
+        url: String, relay: Relay, configuration: MeshConfiguration, logger: Logger = Logger(label: "martlet.mesh")
+    ) {
+        self.init(url: url, relay: relay, configuration: configuration, metrics: nil, logger: logger)
+    }
+
+    /// This peer's state and counters now.
+    public var status: MeshStatus.Peer { current.withLock { $0 } }
+
+    /// Connects, replicates and reconnects until cancelled or shut down gracefully.
+    public func run() async {
+        let cycling = Task { await self.cycle() }
+        await withTaskCancellationOrGracefulShutdownHandler {
+            await cycling.value
+        } onCancelOrGracefulShutdown: {
+            cycling.cancel()
+        }
+        set(.stopped)
+    }
+
+    private func cycle() async {
+        var random = SystemRandomNumberGenerator()
+        while !Task.isCancelled {
+            update { $0.connections += 1 }
+            set(.connecting)
+            do {
+                try await replicate()
+                fail("the connection closed")
+            } catch {
+                if Task.isCancelled { break }
+                fail("\(error)")
+            }
+            let failures = update { peer in
+                defer { peer.failures += 1 }
+                return peer.failures
+            }
+            set(.backoff)
+            do {
+                try await Task.sleep(for: configuration.backoff.delay(afterFailures: failures, using: &random))
+            } catch {
+                break
+            }
+        }
+    }
+
+    /// One connection, from open to its end (which is always an error or a cancellation).
+    private func replicate() async throws {
+        let client = try await RelayClient.connect(
+            to: url, replyTimeout: configuration.replyTimeout, signer: configuration.secretKey,
+            pingInterval: configuration.pingInterval, logger: logger)
+        // From here every accepted event is queued, so the catch-up's snapshot, taken later,
+        // misses nothing that the live stream does not send.
+        queue.open()
+        do {
+            set(.syncing)
+            let (live, stored) = try await client.subscribe([configuration.liveFilter])
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await self.pull(live, first: stored) }
+                group.addTask { try await self.push(over: client) }
+                group.addTask { try await self.catchUp(over: client) }
+                try await group.waitForAll()
+            }
+        } catch {
+            queue.close()
+            await client.close()
+            throw error
+        }
+        queue.close()
+        await client.close()
+    }
+
+    // MARK: Catch-up
+
+    private func catchUp(over client: RelayClient) async throws {
+        var options = RelaySync.Options()
+        options.filter = configuration.filter
+        options.limits = relay.configuration.limits
+        options.frameSizeLimit = configuration.frameSizeLimit
+        options.replyTimeout = configuration.replyTimeout
+        options.ingest = { [self] event in await self.ingest(event) }
+        let start = ContinuousClock.now
+        let sync = RelaySync(store: relay.store, remote: url, options: options, logger: logger, clock: relay.clock)
+        let report = try await sync.run(over: client)
+        countOut(report.uploaded)
+        update {
+            $0.lastCatchUp = report
+            $0.failures = 0
+        }
+        set(.live)
+        logger.info(
+            "caught up with peer",
+            metadata: ["report": "\(report)", "duration": "\(ContinuousClock.now - start)"])
+    }
+
+    // MARK: Live, in
+
+    private func pull(_ live: RelaySubscription, first: [Event]) async throws {
+        var events = first
+        while true {
+            // In groups, so that the writer commits many in one transaction; order between
+            // groups is kept, and within one the store's rules do not depend on it.
+            for start in stride(from: 0, to: events.count, by: 64) {
+                await withTaskGroup(of: Void.self) { group in
+                    for event in events[start..<min(events.count, start + 64)] {
+                        group.addTask { _ = await self.ingest(event) }
+                    }
+                }
+            }
+            events = try await live.next()
+        }
+    }
+
+    /// One event from the peer through this relay's pipeline; the `OK` it would get.
+    private func ingest(_ event: Event) async -> (accepted: Bool, message: String) {
+        guard case .ok(_, let accepted, let message) = await relay.ingest(event, fromPeer: url) else {
+            return (false, "error: the relay did not answer")
+        }
+        if accepted && message.isEmpty {
+            update { $0.eventsIn += 1 }
+            metrics?.eventsIn.increment()
+        }
+        return (accepted, message)
+    }
+
+    // MARK: Live, out
+
+    private func push(over client: RelayClient) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<max(1, configuration.eventsInFlight) {
+                group.addTask {
+                    while let event = await self.queue.next() {
+                        let answer = try await client.publish(event)
+                        if answer.accepted {
+                            if answer.message.isEmpty { self.countOut(1) }
+                        } else {
+                            // The peer's own rules (NIP-70, its bans, its limits): its choice.
+                            self.logger.debug(
+                                "peer refused an event", metadata: ["id": "\(event.id)", "reason": "\(answer.message)"])
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        if queue.overflowed { throw Failure.fellBehind(queue.capacity) }
+    }
+
+    private func countOut(_ count: Int) {
+        guard count > 0 else { return }
+        update { $0.eventsOut += count }
+        metrics?.eventsOut.increment(by: count)
+    }
+
+    // MARK: State
+
+    @discardableResult
+    private func update<T>(_ body: (inout MeshStatus.Peer) -> T) -> T {
+        current.withLock { body(&$0) }
+    }
+
+    private func set(_ state: MeshStatus.State) {
+        let previous = update { peer in
+            defer { peer.state = state }
+            return peer.state
+        }
+        if previous != state { metrics?.moved(from: previous, to: state) }
+    }
+
+    private func fail(_ reason: String) {
+        let first = update { peer in
+            defer { peer.lastError = reason }
+            return peer.failures == 0
+        }
+        // A peer that stays down fails every few seconds: one warning, then quieter.
+        if first {
+            logger.warning("mesh peer connection ended", metadata: ["reason": "\(reason)"])
+        } else {
+            logger.debug("mesh peer connection failed again", metadata: ["reason": "\(reason)"])
+        }
+    }
+}

@@ -1,0 +1,298 @@
+public import Logging
+import NIOCore
+public import NostrCore
+import PostgresNIO
+import Synchronization
+
+/// The event store on PostgreSQL, for many relay nodes sharing one database.
+///
+/// The contract is `SQLiteEventStore`'s; the differences are those of a server database:
+/// writes and reads use separate connection pools (`PostgresClient`s), so that a burst of
+/// queries never holds up a commit; each `save` batch is one transaction (group commit);
+/// replacement races between nodes are settled inside the database (see
+/// `PostgresEventWriter`); and as an `EventFeed` it tells each node about the events the
+/// others saved (see `PostgresFeedReader`). Every call is bounded by `Options.timeout`, so
+/// a database that is down or stalled costs a client an `error:` answer, not a hung
+/// request, and the pools reconnect by themselves when it is back.
+///
+/// ```swift
+/// let store = try await PostgresEventStore(url: "postgres://martlet@db:5432/martlet")
+/// _ = try await store.save([event])
+/// let notes = try await store.query([Filter(kinds: [1], limit: 20)], maxLimit: 500, now: now)
+/// ```
+public final class PostgresEventStore: EventStore, EventFeed {
+    /// Pool sizes and time limits.
+    ///
+    /// ```swift
+    /// var options = PostgresEventStore.Options()
+    /// options.readConnections = 16
+    /// let store = try await PostgresEventStore(url: url, options: options)
+    /// ```
+    public struct Options: Sendable {
+        /// Connections that serve queries at once (one more LISTENs for the live feed).
+        public var readConnections: Int
+        /// Connections that commit batches at once. The relay's one batching writer uses
+        /// one; `vanish` and the NIP-40 purge may use another.
+        public var writeConnections: Int
+        /// The longest any one call may take before it fails with `StoreError`; also the
+        /// server-side `statement_timeout`.
+        public var timeout: Duration
+        /// How long opening a connection may take.
+        public var connectTimeout: Duration
+        /// How long bringing the schema up to date at start may take (a new step may build
+        /// an index over every stored event).
+        public var migrationTimeout: Duration
+        /// How often the live feed looks for other nodes' events when no notification came.
+        public var feedPollInterval: Duration
+        /// A schema to keep the tables in, created when missing (tests use one each);
+        /// nil for the connection's default (`public`).
+        public var schema: String?
+
+        public init(
+            readConnections: Int = 8, writeConnections: Int = 2, timeout: Duration = .seconds(5),
+            connectTimeout: Duration = .seconds(3), migrationTimeout: Duration = .seconds(600),
+            feedPollInterval: Duration = .seconds(2), schema: String? = nil
+        ) {
+            self.readConnections = readConnections
+            self.writeConnections = writeConnections
+            self.timeout = timeout
+            self.connectTimeout = connectTimeout
+            self.migrationTimeout = migrationTimeout
+            self.feedPollInterval = feedPollInterval
+            self.schema = schema
+        }
+    }
+
+    /// Where the database is, without the password.
+    public let location: String
+    /// The schema the tables are in, when one was asked for.
+    public var schema: String? { options.schema }
+    private let options: Options
+    let writes: PostgresClient
+    let reads: PostgresClient
+    private let running: Task<Void, Never>
+    private let readers = PostgresFeedReaders()
+    private let closed = Atomic<Bool>(false)
+    private let logger: Logger
+
+    /// Connects to the database at `url` (`postgres://user:password@host:port/database`,
+    /// with `?sslmode=disable|prefer|require`) and brings its schema up to date.
+    public init(
+        url: String, options: Options = Options(), logger: Logger = Logger(label: "martlet.store.postgres")
+    ) async throws {
+        let target = try PostgresURL(url)
+        self.location = target.description
+        self.options = options
+        self.logger = logger
+        // postgres-nio logs every failed connection attempt; the store reports outages itself.
+        var background = logger
+        background.logLevel = max(logger.logLevel, .error)
+        let writes = PostgresClient(
+            configuration: target.configuration(connections: options.writeConnections, options: options),
+            backgroundLogger: background)
+        let reads = PostgresClient(
+            configuration: target.configuration(connections: options.readConnections + 1, options: options),
+            backgroundLogger: background)
+        self.writes = writes
+        self.reads = reads
+        running = Task {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await writes.run() }
+                group.addTask { await reads.run() }
+            }
+        }
+        do {
+            try await Deadline.run(options.timeout + options.connectTimeout, "first connection") {
+                try await writes.perform("SELECT 1")
+            }
+            try await Deadline.run(options.migrationTimeout, "schema migration") {
+                try await PostgresSchema.migrate(writes, schema: options.schema, logger: logger)
+            }
+        } catch {
+            running.cancel()
+            throw StoreError("cannot open PostgreSQL store at \(location): \(Self.describe(error))")
+        }
+    }
+
+    public func save(_ events: [Event]) async throws -> [SaveResult] {
+        guard !events.isEmpty else { return [] }
+        return try await bounded("save", on: writes) { [logger, readers] client in
+            try await client.withConnection { connection in
+                let (results, maxSeq) = try await connection.withTransaction(logger: logger) { connection in
+                    let saved = try await PostgresEventWriter(connection, logger: logger).save(events)
+                    readers.recordOwn(saved.transaction)
+                    return (saved.results, saved.maxSeq)
+                }
+                // After the commit, not inside the transaction: a NOTIFY in a transaction
+                // holds a database-wide lock through the commit, which would serialize the
+                // commits of every node. A lost notification only waits for the next poll.
+                if let maxSeq {
+                    try? await connection.perform(
+                        "SELECT pg_notify(\(PostgresFeedReader.channel), \(String(maxSeq)))", logger: logger)
+                }
+                return results
+            }
+        }
+    }
+
+    public func contains(_ id: EventID) async throws -> Bool {
+        try await bounded("duplicate check", on: reads) { client in
+            let rows = try await client.query("SELECT 1 FROM events WHERE id = \(id.postgresBytes)")
+            for try await _ in rows { return true }
+            return false
+        }
+    }
+
+    public func query(_ filters: [Filter], maxLimit: Int, now: Int64) async throws -> [Event] {
+        let plans = filters.compactMap { filter in PostgresFilterSQL(filter, now: now).map { (plan: $0, limit: filter.limit) } }
+        guard !plans.isEmpty else { return [] }
+        return try await bounded("query", on: reads) { client in
+            var seen = Set<EventID>()
+            var events: [Event] = []
+            for (plan, limit) in plans {
+                let limit = max(0, min(limit ?? maxLimit, maxLimit))
+                guard limit > 0 else { continue }
+                for event in try await client.query(plan.newest(limit: limit)).events()
+                where seen.insert(event.id).inserted {
+                    events.append(event)
+                }
+            }
+            if plans.count > 1 { events.sort(by: newestFirst) }
+            return events
+        }
+    }
+
+    public func count(_ filters: [Filter], now: Int64) async throws -> Int {
+        let plans = filters.compactMap { PostgresFilterSQL($0, now: now) }
+        guard !plans.isEmpty else { return 0 }
+        var binds = SQLBinds()
+        // UNION, not UNION ALL: an event matching two filters is counted once.
+        let union = plans.map { $0.rowSet(columns: "e.seq", &binds) }.joined(separator: " UNION ")
+        let query = binds.query("SELECT count(*) FROM (\(union)) AS matching")
+        return try await bounded("count", on: reads) { client in
+            for try await count in try await client.query(query).decode(Int64.self) { return Int(count) }
+            return 0
+        }
+    }
+
+    public func vanish(pubkey: PublicKey, until: Int64) async throws -> Int {
+        try await bounded("vanish", on: writes) { [logger] client in
+            try await client.withTransaction(logger: logger) { connection in
+                try await PostgresEventWriter(connection, logger: logger).vanish(pubkey: pubkey, until: until)
+            }
+        }
+    }
+
+    public func purgeExpired(now: Int64) async throws -> Int {
+        try await bounded("purge", on: writes) { [logger] client in
+            try await client.withTransaction(logger: logger) { connection in
+                let writer = PostgresEventWriter(connection, logger: logger)
+                let purged = try await writer.purgeExpired(now: now)
+                try await writer.foldKindCounts()
+                return purged
+            }
+        }
+    }
+
+    public func remove(_ ids: [EventID]) async throws -> Int {
+        guard !ids.isEmpty else { return 0 }
+        return try await bounded("remove", on: writes) { client in
+            let rows = try await client.query(
+                """
+                WITH removed AS (DELETE FROM events WHERE id = ANY(\(ids.map(\.postgresBytes))::bytea[]) RETURNING 1)
+                SELECT count(*) FROM removed
+                """)
+            for try await count in rows.decode(Int64.self) { return Int(count) }
+            return 0
+        }
+    }
+
+    public func negentropyItems(_ filter: Filter, now: Int64) async throws -> [NegentropyItem] {
+        guard let plan = PostgresFilterSQL(filter, now: now) else { return [] }
+        var binds = SQLBinds()
+        let sql = plan.rowSet(columns: "e.created_at, e.id", &binds) + " ORDER BY e.created_at, e.id"
+        let query = binds.query(sql)
+        return try await bounded("negentropy query", on: reads) { client in
+            var items: [NegentropyItem] = []
+            for try await (createdAt, id) in try await client.query(query).decode((Int64, ByteBuffer).self) {
+                items.append(NegentropyItem(createdAt: createdAt, id: EventID(try Bytes32(postgres: id))))
+            }
+            return items
+        }
+    }
+
+    public func stats() async throws -> StoreStats {
+        try await bounded("stats", on: reads) { client in
+            var kinds: [(kind: Kind, count: Int)] = []
+            let rows = try await client.query(
+                """
+                SELECT kind, sum(delta)::bigint FROM kind_counts GROUP BY kind HAVING sum(delta) > 0
+                ORDER BY 2 DESC, 1
+                """)
+            for try await (kind, count) in rows.decode((Int32, Int64).self) {
+                kinds.append((Kind(UInt16(truncatingIfNeeded: kind)), Int(count)))
+            }
+            var bytes: Int64 = 0
+            let sizes = try await client.query(
+                """
+                SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c
+                JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = current_schema() AND c.relkind = 'r'
+                """)
+            for try await size in sizes.decode(Int64.self) { bytes = size }
+            return StoreStats(
+                eventCount: kinds.reduce(0) { $0 + $1.count }, bytesOnDisk: bytes, topKinds: Array(kinds.prefix(20)))
+        }
+    }
+
+    public func close() async throws {
+        guard !closed.exchange(true, ordering: .relaxed) else { return }
+        for reader in readers.all { reader.stop() }
+        running.cancel()
+        await running.value
+    }
+
+    public func eventsFromOtherNodes() -> AsyncStream<Event> {
+        let reader = PostgresFeedReader(
+            client: reads, pollInterval: options.feedPollInterval, timeout: options.timeout, logger: logger)
+        readers.add(reader)
+        if closed.load(ordering: .relaxed) { reader.stop() }
+        reader.start()
+        return AsyncStream(
+            unfolding: { await reader.next() },
+            onCancel: { [readers] in
+                reader.stop()
+                readers.remove(reader)
+            })
+    }
+
+    /// Runs `body` against `client` within `Options.timeout`, turning every failure into a
+    /// `StoreError` the relay answers as `error:`.
+    @discardableResult
+    func bounded<T: Sendable>(
+        _ what: String, on client: PostgresClient, _ body: @escaping @Sendable (PostgresClient) async throws -> T
+    ) async throws -> T {
+        guard !closed.load(ordering: .relaxed) else { throw StoreError("the PostgreSQL store is closed") }
+        do {
+            return try await Deadline.run(options.timeout, what) { try await body(client) }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError("PostgreSQL \(what) failed: \(Self.describe(error))")
+        }
+    }
+
+    /// A one-line account of a postgres-nio error. `PSQLError`'s own description hides the
+    /// server's message (it may quote data); the message says what went wrong and is kept.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? PSQLError {
+            if let message = error.serverInfo?[.message] { return "\(error.code): \(message)" }
+            return "\(error.code)"
+        }
+        if let error = error as? PostgresTransactionError {
+            return [error.beginError, error.closureError, error.commitError].compactMap { $0 }.map(describe)
+                .first ?? "transaction failed"
+        }
+        return "\(error)"
+    }
+}

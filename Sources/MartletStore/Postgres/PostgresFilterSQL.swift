@@ -1,0 +1,174 @@
+import NIOCore
+import NostrCore
+import PostgresNIO
+
+/// One NIP-01 filter as PostgreSQL SQL.
+///
+/// Lists travel as array parameters (`= ANY($1)`), so a statement's text depends on the
+/// filter's shape, never on how long its lists are. PostgreSQL's planner has statistics
+/// and picks the index for a single stream itself; what it cannot do is merge many
+/// streams that are each in `created_at` order (500 followed authors, three kinds, several
+/// `#e` values): it would gather and sort every row of every stream. For those the newest
+/// query reads each stream through a `LATERAL` subquery cut at the limit, then merges.
+///
+/// ```swift
+/// let sql = PostgresFilterSQL(filter, now: now)!
+/// let rows = try await client.query(sql.newest(limit: 100))
+/// ```
+struct PostgresFilterSQL {
+    /// The index a filter's streams are read through, as in `FilterPlan.Driver`.
+    private enum Driver: Equatable {
+        case ids, authors, search, tag(String), kinds, time
+    }
+
+    private let filter: Filter
+    private let now: Int64
+    private let driver: Driver
+    private let tsQuery: String?
+    /// `#x` conditions sorted by letter, values in their stored spelling.
+    private let tags: [(name: String, values: [ByteBuffer])]
+
+    /// Nil when no event can match: an empty list, an empty time range, a search with no
+    /// word the index holds.
+    init?(_ filter: Filter, now: Int64) {
+        if filter.isImpossible { return nil }
+        tsQuery = filter.search.flatMap(SearchText.query)
+        if let search = filter.search, !SearchQuery(search).words.isEmpty, tsQuery == nil { return nil }
+        self.filter = filter
+        self.now = now
+        tags = filter.tags.sorted { $0.key < $1.key }.map { letter, values in
+            (name: String(UnicodeScalar(letter)), values: values.sorted().map(TagValue.postgresBytes))
+        }
+        if filter.ids != nil {
+            driver = .ids
+        } else if filter.authors != nil {
+            driver = .authors
+        } else if tsQuery != nil {
+            driver = .search
+        } else if let tag = Self.drivingTag(of: tags.map(\.name)) {
+            driver = .tag(tag)
+        } else if filter.kinds != nil {
+            driver = .kinds
+        } else {
+            driver = .time
+        }
+    }
+
+    /// Tags naming events and keys are rare per value; `t`, `d`, `k` values are shared by
+    /// many events, so they drive only when nothing better is there.
+    private static func drivingTag(of names: [String]) -> String? {
+        for preferred in ["e", "a", "E", "A", "q", "p", "P", "i"] where names.contains(preferred) {
+            return preferred
+        }
+        return names.first
+    }
+
+    private var authors: [ByteBuffer] { (filter.authors ?? []).sorted().map(\.postgresBytes) }
+    private var kinds: [Int32] { (filter.kinds ?? []).sorted().map(\.postgresInt) }
+
+    /// The newest `limit` events (`json` only), newest first, ties by lowest id.
+    func newest(limit: Int) -> PostgresQuery {
+        var binds = SQLBinds()
+        let order = "ORDER BY e.created_at DESC, e.id"
+        switch driver {
+        case .authors where authors.count * max(1, kinds.count) > 1:
+            let authorList = binds.bind(authors)
+            var streams = "unnest(\(authorList)::bytea[]) AS a(pubkey)"
+            var key = "e.pubkey = a.pubkey"
+            if filter.kinds != nil {
+                streams += " CROSS JOIN unnest(\(binds.bind(kinds))::integer[]) AS k(kind)"
+                key += " AND e.kind = k.kind"
+            }
+            return merged(streams: streams, key: key, skipping: [.authors, .kinds], limit: limit, &binds)
+        case .kinds where kinds.count > 1:
+            let streams = "unnest(\(binds.bind(kinds))::integer[]) AS k(kind)"
+            return merged(streams: streams, key: "e.kind = k.kind", skipping: [.kinds], limit: limit, &binds)
+        case .tag(let name):
+            // An event tagged with two of the values is in two streams: DISTINCT ON keeps one.
+            let values = tags.first { $0.name == name }!.values
+            let streams = "unnest(\(binds.bind(values))::bytea[]) AS v(value)"
+            let conditions = ["t.name = \(binds.bind(name))", "t.value = v.value"]
+                + residuals(&binds, skipping: [.tag(name)], time: "t.created_at")
+            let limitBind = binds.bind(Int64(limit))
+            return binds.query(
+                """
+                SELECT DISTINCT ON (s.created_at, s.id) s.json FROM \(streams) CROSS JOIN LATERAL (
+                    SELECT e.json, e.created_at, e.id FROM tags t JOIN events e ON e.seq = t.event_seq
+                    WHERE \(conditions.joined(separator: " AND "))
+                    ORDER BY t.created_at DESC, e.id LIMIT \(limitBind)
+                ) s ORDER BY s.created_at DESC, s.id LIMIT \(limitBind)
+                """)
+        default:
+            let conditions = residuals(&binds, skipping: [])
+            let limitBind = binds.bind(Int64(limit))
+            return binds.query(
+                "SELECT e.json FROM events e WHERE \(conditions.joined(separator: " AND ")) \(order) LIMIT \(limitBind)")
+        }
+    }
+
+    /// Streams that each hold their events once (author, kind): the union needs no
+    /// de-duplication.
+    private func merged(
+        streams: String, key: String, skipping: Set<Skip>, limit: Int, _ binds: inout SQLBinds
+    ) -> PostgresQuery {
+        let conditions = [key] + residuals(&binds, skipping: skipping)
+        let limitBind = binds.bind(Int64(limit))
+        return binds.query(
+            """
+            SELECT s.json FROM \(streams) CROSS JOIN LATERAL (
+                SELECT e.json, e.created_at, e.id FROM events e WHERE \(conditions.joined(separator: " AND "))
+                ORDER BY e.created_at DESC, e.id LIMIT \(limitBind)
+            ) s ORDER BY s.created_at DESC, s.id LIMIT \(limitBind)
+            """)
+    }
+
+    /// `SELECT <columns> FROM events e WHERE ...`: every matching event once, unordered,
+    /// for COUNT and negentropy. Columns are qualified with `e.`.
+    func rowSet(columns: String, _ binds: inout SQLBinds) -> String {
+        "SELECT \(columns) FROM events e WHERE \(residuals(&binds, skipping: []).joined(separator: " AND "))"
+    }
+
+    /// Conditions a driving stream may already apply.
+    private enum Skip: Hashable {
+        case authors, kinds, tag(String)
+    }
+
+    /// `column = $n` for one value, so that the planner can read an index in order (it
+    /// cannot for `= ANY`), `column = ANY($n)` for several.
+    private static func oneOf<Element: PostgresArrayEncodable & PostgresNonThrowingEncodable>(
+        _ column: String, _ values: [Element], _ type: String, _ binds: inout SQLBinds
+    ) -> String {
+        if values.count == 1 { return "\(column) = \(binds.bind(values[0]))" }
+        return "\(column) = ANY(\(binds.bind(values))::\(type)[])"
+    }
+
+    /// Every condition of the filter but those in `skipping`, on `events e`.
+    private func residuals(_ binds: inout SQLBinds, skipping: Set<Skip>, time: String = "e.created_at") -> [String] {
+        var conditions: [String] = []
+        if let ids = filter.ids {
+            conditions.append(Self.oneOf("e.id", ids.sorted().map(\.postgresBytes), "bytea", &binds))
+        }
+        if filter.authors != nil, !skipping.contains(.authors) {
+            conditions.append(Self.oneOf("e.pubkey", authors, "bytea", &binds))
+        }
+        if filter.kinds != nil, !skipping.contains(.kinds) {
+            conditions.append(Self.oneOf("e.kind", kinds, "integer", &binds))
+        }
+        for tag in tags where !skipping.contains(.tag(tag.name)) {
+            let value = Self.oneOf("x.value", tag.values, "bytea", &binds)
+            conditions.append(
+                """
+                EXISTS (SELECT 1 FROM tags x WHERE x.event_seq = e.seq AND x.name = \(binds.bind(tag.name)) \
+                AND \(value))
+                """)
+        }
+        if let since = filter.since { conditions.append("\(time) >= \(binds.bind(since))") }
+        if let until = filter.until { conditions.append("\(time) <= \(binds.bind(until))") }
+        if let tsQuery {
+            conditions.append("e.search @@ to_tsquery('simple', \(binds.bind(tsQuery)))")
+        }
+        // NIP-40: stored but expired events are never served, whether or not purged yet.
+        conditions.append("(e.expires_at IS NULL OR e.expires_at > \(binds.bind(now)))")
+        return conditions
+    }
+}

@@ -1,0 +1,16 @@
+import Foundation
+import MartletStore
+
+extension Settings {
+    /// The event store these settings name: PostgreSQL when `storage.database` (or
+    /// `--database`) is set, shared with the other nodes on that database, else the SQLite
+    /// file in the data folder. Also returns where it is, for the log.
+    func openStore() async throws -> (store: any EventStore, location: String) {
+        if let database {
+            let store = try await PostgresEventStore(url: database)
+            return (store, store.location)
+        }
+        let path = URL(fileURLWithPath: dataDirectory).appendingPathComponent("martlet.sqlite").path
+        return (try SQLiteEventStore(path: path), path)
+    }
+}

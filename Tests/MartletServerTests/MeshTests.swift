@@ -1,0 +1,178 @@
+import Foundation
+import MartletRelay
+import MartletServer
+import MartletStore
+import NostrCore
+import Testing
+
+/// The mesh: configured peers kept in step by a NIP-77 catch-up on every connection and a
+/// live stream both ways, healing after restarts.
+@Suite("Relay mesh replication")
+struct MeshTests {
+    @Test("a write on any of three meshed relays appears on all, stored once each and delivered once")
+    func threeRelays() async throws {
+        try await MeshOfThree.with { relays in
+            let watcher = try await relays[1].testRelay.connect()
+            try await watcher.request("watch", #"{"kinds":[1,20001]}"#)
+            _ = try await watcher.eventsUntilEOSE("watch")
+
+            let author = Author()
+            var notes: [Event] = []
+            for round in 0..<9 {
+                let note = author.event(content: "note \(round)")
+                try await MeshOfThree.publish(note, to: relays[round % 3])
+                notes.append(note)
+            }
+            try await MeshOfThree.publish(author.event(kind: 20001, content: "typing"), to: relays[2])
+
+            try await MeshOfThree.waitUntil("all three relays hold the 9 notes") {
+                try await MeshOfThree.allHold(notes, relays)
+            }
+            // Each event reaches a subscriber of the middle relay once, the ephemeral one too:
+            // the copies that came back around the triangle went no further.
+            var deliveries: [String: Int] = [:]
+            while let message = try await watcher.silence(for: .milliseconds(800)) {
+                if message.type == "EVENT", let id = message.object(2)?["id"] as? String { deliveries[id, default: 0] += 1 }
+            }
+            #expect(deliveries.count == 10)
+            #expect(deliveries.values.allSatisfy { $0 == 1 }, "\(deliveries)")
+            for relay in relays {
+                #expect(try await relay.relay.store.count([Filter()], now: now()) == notes.count)
+            }
+            await watcher.close()
+        }
+    }
+
+    @Test("a relay stopped while the others take writes catches up when started again on its folder and port")
+    func restartCatchesUp() async throws {
+        try await MeshOfThree.with { relays in
+            let author = Author()
+            var notes: [Event] = []
+            func publish(_ count: Int, to targets: [RunningRelay]) async throws {
+                for index in 0..<count {
+                    // Older created_at than the live stream would ever ask for with `since`.
+                    let note = author.event(content: "note \(notes.count)", createdAt: now() - 3600 - Int64(notes.count))
+                    try await MeshOfThree.publish(note, to: targets[index % targets.count])
+                    notes.append(note)
+                }
+            }
+            try await publish(6, to: relays)
+            try await MeshOfThree.waitUntil("the first 6 notes are everywhere") { try await MeshOfThree.allHold(notes, relays) }
+
+            let stopped = relays[2]
+            try await stopped.stop()
+            try await publish(20, to: [relays[0], relays[1]])
+            let restarted = try await RunningRelay.start(
+                port: stopped.port, directory: stopped.directory,
+                mesh: MeshOfThree.configuration(peers: [relays[0].url, relays[1].url]))
+            do {
+                let all = [relays[0], relays[1], restarted]
+                try await publish(2, to: [restarted])
+                try await MeshOfThree.waitUntil("all 28 notes are everywhere and every peer is live again") {
+                    try await MeshOfThree.allHold(notes, all) && MeshOfThree.allLive(all)
+                }
+                for relay in all {
+                    #expect(try await relay.relay.store.count([Filter()], now: now()) == notes.count)
+                }
+                // The 20 missed notes came by negentropy: the restarted relay's downloads, or
+                // what its peers uploaded when they reconnected.
+                let downloaded = restarted.mesh?.status.peers.reduce(0) { $0 + ($1.lastCatchUp?.need ?? 0) } ?? 0
+                let uploaded = relays[0..<2].reduce(0) { total, relay in
+                    total + (relay.mesh?.status.peers.first { $0.url == restarted.url }?.lastCatchUp?.have ?? 0)
+                }
+                #expect(downloaded + uploaded >= 20, "downloaded \(downloaded), uploaded \(uploaded)")
+                try await restarted.stop()
+            } catch {
+                try? await restarted.stop()
+                throw error
+            }
+        }
+    }
+
+    @Test("reconnect waits double after each failure, from 0.5 s up to 30 s, shortened by at most the jitter")
+    func backoffSchedule() {
+        let backoff = Backoff()
+        let ceilings = (0..<9).map { backoff.ceiling(afterFailures: $0) }
+        #expect(
+            ceilings == [
+                .milliseconds(500), .seconds(1), .seconds(2), .seconds(4), .seconds(8), .seconds(16), .seconds(30),
+                .seconds(30), .seconds(30),
+            ])
+        #expect(backoff.ceiling(afterFailures: 10_000) == .seconds(30))
+        #expect(backoff.delay(afterFailures: 3, random: 0) == .seconds(4))
+        #expect(backoff.delay(afterFailures: 3, random: 0.5) == .milliseconds(3600))
+        var generator = SystemRandomNumberGenerator()
+        for failures in 0..<12 {
+            let delay = backoff.delay(afterFailures: failures, using: &generator)
+            let ceiling = backoff.ceiling(afterFailures: failures)
+            #expect(delay <= ceiling && delay >= ceiling * 0.8)
+        }
+    }
+}
+
+/// Three relays on 127.0.0.1, each with the other two as mesh peers (added once all three
+/// ports are known), reconnecting fast so that a test sees a restart heal within a second.
+enum MeshOfThree {
+    static func configuration(peers: [String]) -> MeshConfiguration {
+        var configuration = MeshConfiguration()
+        configuration.peers = peers
+        configuration.backoff = Backoff(initial: .milliseconds(50), maximum: .milliseconds(400))
+        configuration.replyTimeout = .seconds(5)
+        return configuration
+    }
+
+    static func with(_ body: ([RunningRelay]) async throws -> Void) async throws {
+        let folders = (0..<3).map { _ in
+            FileManager.default.temporaryDirectory.appendingPathComponent("martlet-mesh-\(UUID().uuidString)")
+        }
+        defer { for folder in folders { try? FileManager.default.removeItem(at: folder) } }
+        var relays: [RunningRelay] = []
+        do {
+            for folder in folders {
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                relays.append(try await RunningRelay.start(directory: folder))
+            }
+            for relay in relays {
+                let peers = relays.filter { $0 !== relay }.map(\.url)
+                relay.startMesh(peers: peers) { $0 = configuration(peers: peers) }
+            }
+            try await waitUntil("every peer is live") { allLive(relays) }
+            try await body(relays)
+        } catch {
+            for relay in relays { try? await relay.stop() }
+            throw error
+        }
+        for relay in relays { try await relay.stop() }
+    }
+
+    static func publish(_ event: Event, to relay: RunningRelay) async throws {
+        let client = try await relay.testRelay.connect()
+        let answer = try await client.publishAndWait(event)
+        await client.close()
+        #expect(answer.accepted && answer.message.isEmpty, "\(answer)")
+    }
+
+    static func allHold(_ events: [Event], _ relays: [RunningRelay]) async throws -> Bool {
+        let wanted = Set(events.map(\.id))
+        for relay in relays where Set(try await relay.relay.store.negentropyItems(Filter(), now: now()).map(\.id)) != wanted {
+            return false
+        }
+        return true
+    }
+
+    static func allLive(_ relays: [RunningRelay]) -> Bool {
+        relays.allSatisfy { relay in relay.mesh.map { $0.status.count(.live) == $0.peers.count } ?? false }
+    }
+
+    /// Polls `condition` until it holds; fails the test after `timeout`.
+    static func waitUntil(
+        _ what: String, timeout: Duration = .seconds(10), _ condition: () async throws -> Bool
+    ) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw TestFailure("timed out waiting until \(what)")
+    }
+}

@@ -1,0 +1,181 @@
+import Foundation
+import MartletStore
+import NostrCore
+import PostgresNIO
+import Testing
+
+/// The store contract on PostgreSQL, each test on a fresh schema.
+@Suite("PostgreSQL event store", .enabled(if: PostgresFactory.url != nil, PostgresFactory.skipNote))
+struct PostgresEventStoreTests {
+    let contract = StoreContract(PostgresFactory())
+
+    @Test("a saved event is served with its JSON bytes unchanged")
+    func roundTrip() async throws { try await contract.roundTripKeepsJSONBytes() }
+
+    @Test("an event already stored is answered duplicate")
+    func duplicate() async throws { try await contract.duplicateIsReported() }
+
+    @Test("results are newest first, equal created_at ordered by lowest id")
+    func order() async throws { try await contract.newestFirstWithIDTieBreak() }
+
+    @Test("limit applies per filter and the union holds each event once")
+    func limits() async throws { try await contract.limitsApplyPerFilterAndUnionIsDeduplicated() }
+
+    @Test("ids, authors, kinds, #e, #p, #t, #d, since and until all select, alone and together")
+    func conditions() async throws { try await contract.everyFilterConditionSelects() }
+
+    @Test("a filter with an empty list matches nothing")
+    func emptyLists() async throws { try await contract.emptyListsMatchNothing() }
+
+    @Test("queries agree with Filter.matches over random events and filters", arguments: [1, 2, 3] as [UInt64])
+    func model(seed: UInt64) async throws { try await contract.queriesAgreeWithTheModel(seed: seed) }
+
+    @Test("only the newest replaceable event per pubkey and kind is kept")
+    func replaceable() async throws { try await contract.replaceableKeepsOnlyTheNewest() }
+
+    @Test("replaceable events with equal created_at keep the lowest id")
+    func replaceableTie() async throws { try await contract.replaceableTieKeepsTheLowestID() }
+
+    @Test("addressable events are replaced per pubkey, kind and d tag")
+    func addressable() async throws { try await contract.addressableIsReplacedPerDTag() }
+
+    @Test("versions of one replaceable event in one batch replace each other")
+    func batchVersions() async throws { try await contract.versionsInOneBatchReplaceEachOther() }
+
+    @Test("versions saved concurrently from many tasks leave exactly the newest")
+    func concurrentVersions() async throws { try await contract.concurrentVersionsLeaveExactlyOne() }
+
+    @Test("a deletion request removes the author's e-tagged events, not others', and they stay deleted")
+    func deletionByID() async throws { try await contract.deletionByIDRemovesOnlyTheAuthorsEvents() }
+
+    @Test("a deletion request and its target in one batch affect each other in order")
+    func deletionInBatch() async throws { try await contract.deletionInOneBatchWithItsTarget() }
+
+    @Test("an a-tag deletion removes versions up to the request's created_at")
+    func deletionByAddress() async throws { try await contract.deletionByAddressRemovesVersionsUpToItsTime() }
+
+    @Test("publishing a deletion request against a deletion request has no effect")
+    func deletionOfDeletion() async throws { try await contract.deletionOfADeletionHasNoEffect() }
+
+    @Test("expired events are not sent to clients and are purged")
+    func expiration() async throws { try await contract.expiredEventsAreNotServedAndArePurged() }
+
+    @Test("a request to vanish deletes the key's events and gift wraps to it, and they cannot be re-broadcast")
+    func vanish() async throws { try await contract.vanishRemovesAndRefuses() }
+
+    @Test("COUNT is exact over distinct events and ignores limit")
+    func count() async throws { try await contract.countIsExactAndDistinct() }
+
+    @Test("negentropy items ascend by created_at, then id")
+    func negentropy() async throws { try await contract.negentropyItemsAscend() }
+
+    @Test("search matches every word of the query in content")
+    func search() async throws { try await contract.searchFindsWords() }
+
+    @Test("stats count events per kind")
+    func stats() async throws { try await contract.statsCountKinds() }
+
+    @Test("data survives closing and reopening the store")
+    func reopen() async throws { try await contract.dataSurvivesReopening() }
+
+    @Test("a closed store refuses further calls")
+    func closed() async throws { try await contract.closedStoreRefusesWork() }
+}
+
+/// What only a database shared by several nodes has: migrations racing, writers on two
+/// nodes, the live feed between them.
+@Suite("PostgreSQL with several nodes", .enabled(if: PostgresFactory.url != nil, PostgresFactory.skipNote))
+struct PostgresNodesTests {
+    let factory = PostgresFactory()
+
+    @Test("nodes starting at once on a new database apply each schema step exactly once")
+    func concurrentMigrations() async throws {
+        let schema = PostgresFactory.freshSchema()
+        let stores = try await withThrowingTaskGroup(of: PostgresEventStore.self) { group in
+            for _ in 0..<4 { group.addTask { try await factory.makePostgresStore(schema: schema) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let (steps, distinct) = try await PostgresFactory.withAdminClient { client in
+            let rows = try await client.query(
+                PostgresQuery(unsafeSQL: "SELECT count(*), count(DISTINCT name) FROM \"\(schema)\".schema_migrations"))
+            for try await counts in rows.decode((Int64, Int64).self) { return counts }
+            return (0, 0)
+        }
+        #expect(steps > 0)
+        #expect(steps == distinct)
+        for store in stores { try await store.close() }
+        try await PostgresFactory.dropSchema(schema)
+    }
+
+    @Test("versions of one addressable event saved on two nodes at once leave exactly the newest")
+    func replacementRaceBetweenNodes() async throws {
+        let schema = PostgresFactory.freshSchema()
+        let nodeA = try await factory.makePostgresStore(schema: schema)
+        let nodeB = try await factory.makePostgresStore(schema: schema)
+        let author = Author()
+        let versions = (0..<60).map {
+            author.event(kind: 30000, at: 1_700_000_000 + Int64($0 % 9), tags: [["d", "list"]], content: "\($0)")
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, version) in versions.enumerated() {
+                let node = index.isMultiple(of: 2) ? nodeA : nodeB
+                group.addTask { _ = try await node.save([version]) }
+            }
+            try await group.waitForAll()
+        }
+        let winner = newestOrder(versions)[0]
+        #expect(try await nodeA.query(Filter(kinds: [30000])).map(\.id) == [winner.id])
+        #expect(try await nodeB.count([Filter()], now: testNow) == 1)
+        try await nodeA.close()
+        try await factory.dispose(nodeB)
+    }
+
+    @Test("the live feed carries what other nodes save, once each, and not the node's own writes")
+    func feedCarriesOtherNodesEvents() async throws {
+        let schema = PostgresFactory.freshSchema()
+        let nodeA = try await factory.makePostgresStore(schema: schema)
+        let nodeB = try await factory.makePostgresStore(schema: schema)
+        let feed = nodeA.eventsFromOtherNodes()
+        // The feed starts from the moment it is first read; let it take its bearings.
+        try await Task.sleep(for: .seconds(1))
+        let author = Author()
+        let own = author.event(content: "saved on A")
+        _ = try await nodeA.save([own])
+        let others = (0..<700).map { author.event(at: 1_700_000_000 + Int64($0), content: "saved on B \($0)") }
+        for batch in stride(from: 0, to: others.count, by: 100) {
+            _ = try await nodeB.save(Array(others[batch..<batch + 100]))
+        }
+        let received = try await withThrowingTaskGroup(of: [EventID].self) { group in
+            group.addTask {
+                var ids: [EventID] = []
+                for await event in feed {
+                    ids.append(event.id)
+                    if ids.count == others.count { break }
+                }
+                return ids
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(20))
+                throw StoreError("the feed delivered too little in time")
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
+        }
+        #expect(received == others.map(\.id))
+        #expect(!received.contains(own.id))
+        try await nodeA.close()
+        try await factory.dispose(nodeB)
+    }
+
+    @Test("a store whose database cannot be reached fails within its time limits")
+    func unreachableDatabaseFailsInTime() async throws {
+        var options = PostgresFactory.options
+        options.timeout = .seconds(1)
+        options.connectTimeout = .seconds(1)
+        let started = ContinuousClock.now
+        await #expect(throws: StoreError.self) {
+            _ = try await PostgresEventStore(url: "postgres://martlet@127.0.0.1:1/none", options: options)
+        }
+        #expect(ContinuousClock.now - started < .seconds(5))
+    }
+}
