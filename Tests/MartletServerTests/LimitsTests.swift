@@ -71,7 +71,10 @@ struct LimitsTests {
         try await TestRelay.with(configure: { $0.limits.maxLimit = 3 }) { relay in
             let client = try await relay.connect()
             let author = Author()
-            for offset in 0..<5 { _ = try await client.publishAndWait(author.event(createdAt: now() - Int64(offset))) }
+            // Distinct content: two events a second apart could otherwise share an id.
+            for offset in 0..<5 {
+                _ = try await client.publishAndWait(author.event(content: "n\(offset)", createdAt: now() - Int64(offset)))
+            }
             let served = try await client.query("s", #"{"authors":["\#(author.pubkey.hex)"],"limit":100}"#)
             #expect(served.count == 3)
             await client.close()

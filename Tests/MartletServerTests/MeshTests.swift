@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import MartletRelay
 import MartletServer
 import MartletStore
@@ -85,6 +88,99 @@ struct MeshTests {
             } catch {
                 try? await restarted.stop()
                 throw error
+            }
+        }
+    }
+
+    @Test("a peer that requires NIP-42 AUTH is answered with mesh.secret_key, and both directions replicate")
+    func authenticatesToPrivatePeer() async throws {
+        let meshKey = SecretKey.generate()
+        let author = Author()
+        let before = author.event(content: "on the private relay before the mesh started")
+        try await TestRelay.with(configure: { configuration in
+            configuration.access.mode = .privateRelay
+            configuration.access.allowedPubkeys = [meshKey.publicKey]
+        }) { privateRelay in
+            _ = try await privateRelay.relay.store.save([before])
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("martlet-mesh-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            var configuration = MeshOfThree.configuration(peers: [privateRelay.url])
+            configuration.secretKey = meshKey
+            let open = try await RunningRelay.start(directory: folder, mesh: configuration)
+            do {
+                // The catch-up's NEG-OPEN is refused auth-required: until the challenge is answered.
+                try await MeshOfThree.waitUntil("the private relay's event arrived by the catch-up") {
+                    try await MeshOfThree.allHold([before], [open])
+                }
+                let after = author.event(content: "published on the open relay")
+                try await MeshOfThree.publish(after, to: open)
+                try await MeshOfThree.waitUntil("the new event reached the private relay") {
+                    try await privateRelay.relay.store.contains(after.id)
+                }
+                let status = try #require(open.mesh?.status.peers.first)
+                #expect(status.state == .live && status.eventsIn == 1 && status.eventsOut == 1, "\(status)")
+                try await open.stop()
+            } catch {
+                try? await open.stop()
+                throw error
+            }
+        }
+    }
+
+    @Test("a peer that refuses NIP-77 is still streamed live both ways, without the catch-up")
+    func peerWithoutNegentropy() async throws {
+        try await TestRelay.with(configure: { $0.negentropy.maxSessionsPerConnection = 0 }) { plain in
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("martlet-mesh-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let meshed = try await RunningRelay.start(directory: folder, mesh: MeshOfThree.configuration(peers: [plain.url]))
+            do {
+                try await MeshOfThree.waitUntil("the peer is live") { MeshOfThree.allLive([meshed]) }
+                let status = try #require(meshed.mesh?.status.peers.first)
+                #expect(status.lastError?.contains("no catch-up") == true, "\(status)")
+                let here = Author().event(content: "published here")
+                let there = Author().event(content: "published on the peer")
+                try await MeshOfThree.publish(here, to: meshed)
+                let client = try await plain.connect()
+                #expect(try await client.publishAndWait(there).accepted)
+                await client.close()
+                try await MeshOfThree.waitUntil("each event reached the other relay") {
+                    let arrived = try await plain.relay.store.contains(here.id)
+                    let fetched = try await meshed.relay.store.contains(there.id)
+                    return arrived && fetched
+                }
+                try await meshed.stop()
+            } catch {
+                try? await meshed.stop()
+                throw error
+            }
+        }
+    }
+
+    @Test("martlet serve reads MARTLET_MESH_PEERS as a comma-separated list and replicates to the peers")
+    func serveReadsPeersFromTheEnvironment() async throws {
+        try await TestRelay.with { first in
+            try await TestRelay.with { second in
+                let folder = FileManager.default.temporaryDirectory.appendingPathComponent("martlet-mesh-\(UUID().uuidString)")
+                defer { try? FileManager.default.removeItem(at: folder) }
+                let served = try await RelayProcess.start(
+                    data: folder, environment: ["MARTLET_MESH_PEERS": "\(first.url), \(second.url)"])
+                let note = Author().event(content: "from the martlet process")
+                let client = try await served.connect()
+                #expect(try await client.publishAndWait(note).accepted)
+                await client.close()
+                try await MeshOfThree.waitUntil("both peers hold the note") {
+                    let onFirst = try await first.relay.store.contains(note.id)
+                    let onSecond = try await second.relay.store.contains(note.id)
+                    return onFirst && onSecond
+                }
+                try await MeshOfThree.waitUntil("/metrics shows both peers live") {
+                    let metrics = URLRequest(url: URL(string: "http://127.0.0.1:\(served.port)/metrics")!)
+                    let text = String(decoding: try await HTTPGet.run(metrics).body, as: UTF8.self)
+                    return text.contains(#"martlet_mesh_peers{state="live"} 2"#)
+                }
+                #expect(await served.stop(signal: SIGTERM) == 0)
             }
         }
     }

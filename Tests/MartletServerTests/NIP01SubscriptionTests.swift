@@ -27,7 +27,7 @@ struct NIP01SubscriptionTests {
             let client = try await relay.connect()
             let publisher = try await relay.connect()
             let author = Author()
-            for offset in 0..<5 { _ = try await publisher.publishAndWait(author.event(createdAt: now() - 100 + Int64(offset))) }
+            for offset in 0..<5 { _ = try await publisher.publishAndWait(author.event(content: "n\(offset)", createdAt: now() - 100 + Int64(offset))) }
             let initial = try await client.query("s", #"{"authors":["\#(author.pubkey.hex)"],"limit":2}"#)
             #expect(initial.count == 2)
             let live = (0..<3).map { author.event(content: "live \($0)") }

@@ -15,7 +15,7 @@ struct PostgresRestartTests {
         let refusals = Locked([String]())
         let stopping = Locked(false)
         try await TestRelay.with(
-            store: { try await TestPostgres.store(url: server.url, schema: schema, timeout: .seconds(2)) }
+            store: { try await TestPostgres.store(url: server.url, schema: schema, timeout: .seconds(3)) }
         ) { relay in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for publisher in 0..<3 {

@@ -12,10 +12,11 @@ struct PostgresFactory: StoreFactory {
     static let url = ProcessInfo.processInfo.environment["MARTLET_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
     static let skipNote: Comment = "MARTLET_TEST_POSTGRES_URL is not set: no PostgreSQL server to test against"
 
-    /// Short limits, so that a test of an outage does not wait long for each `error:`.
+    /// Small pools, a quick feed, and a time limit generous enough for a CI machine that
+    /// runs every suite at once on two cores.
     static var options: PostgresEventStore.Options {
         PostgresEventStore.Options(
-            readConnections: 4, writeConnections: 2, timeout: .seconds(5), feedPollInterval: .milliseconds(500))
+            readConnections: 4, writeConnections: 2, timeout: .seconds(30), feedPollInterval: .milliseconds(500))
     }
 
     func makeStore() async throws -> any EventStore {

@@ -27,8 +27,11 @@ public final class Mesh: Service, AcceptedEventObserver, Sendable {
     ) {
         self.relay = relay
         self.configuration = configuration
-        let metrics = metrics.map { MeshMetrics(factory: $0, peers: configuration.peers.count) }
-        self.peers = configuration.peers.map { url in
+        // The same peer listed twice would only double the traffic.
+        var seen = Set<String>()
+        let urls = configuration.peers.filter { seen.insert(RelayURL.normalize($0)).inserted }
+        let metrics = metrics.map { MeshMetrics(factory: $0, peers: urls.count) }
+        self.peers = urls.map { url in
             MeshPeer(url: url, relay: relay, configuration: configuration, metrics: metrics, logger: logger)
         }
     }
@@ -37,6 +40,8 @@ public final class Mesh: Service, AcceptedEventObserver, Sendable {
     public var status: MeshStatus { MeshStatus(peers: peers.map(\.status)) }
 
     public func run() async {
+        // A service that returns early would stop the whole service group with it.
+        guard !peers.isEmpty else { return await waitForShutdown() }
         relay.acceptedEvents.add(self)
         defer { relay.acceptedEvents.remove(self) }
         await withTaskGroup(of: Void.self) { group in
@@ -44,6 +49,10 @@ public final class Mesh: Service, AcceptedEventObserver, Sendable {
                 group.addTask { await peer.run() }
             }
         }
+    }
+
+    private func waitForShutdown() async {
+        try? await gracefulShutdown()
     }
 
     public func accepted(_ event: Event, from origin: EventOrigin) {

@@ -1,5 +1,5 @@
-public import Logging
-public import MartletRelay
+import Logging
+import MartletRelay
 import NostrCore
 public import ServiceLifecycle
 import Synchronization
@@ -16,10 +16,14 @@ import Synchronization
 /// `eventsInFlight` awaiting their `OK` at once. Loops end at the first relay that already
 /// has the event: it answers `duplicate:` and passes it on no further.
 ///
+/// A peer that refuses NIP-77 (or never answers a `NEG-OPEN`) is streamed live all the
+/// same, without the catch-up; its `lastError` says so.
+///
+/// `Mesh` makes and runs one per configured peer, and routes accepted events to it:
+///
 /// ```swift
-/// let peer = MeshPeer(url: "wss://relay-b.example.com", relay: relay, configuration: configuration)
-/// try await ServiceGroup(services: [relay, peer], logger: logger).run()
-/// print(peer.status.state) // .live
+/// let mesh = Mesh(relay: relay, configuration: configuration)
+/// for peer in mesh.peers { print(peer.url, peer.status.state) } // .live once caught up
 /// ```
 public final class MeshPeer: Service, Sendable {
     /// The peer's URL, as configured.
@@ -52,12 +56,6 @@ public final class MeshPeer: Service, Sendable {
         var logger = logger
         logger[metadataKey: "peer"] = "\(url)"
         self.logger = logger
-    }
-
-    public convenience init(
-        url: String, relay: Relay, configuration: MeshConfiguration, logger: Logger = Logger(label: "martlet.mesh")
-    ) {
-        self.init(url: url, relay: relay, configuration: configuration, metrics: nil, logger: logger)
     }
 
     /// This peer's state and counters now.
@@ -136,7 +134,21 @@ public final class MeshPeer: Service, Sendable {
         options.ingest = { [self] event in await self.ingest(event) }
         let start = ContinuousClock.now
         let sync = RelaySync(store: relay.store, remote: url, options: options, logger: logger, clock: relay.clock)
-        let report = try await sync.run(over: client)
+        let answered = Flag()
+        let report: RelaySync.Report
+        do {
+            report = try await sync.run(over: client) { progress in
+                if case .round = progress { answered.set() }
+            }
+        } catch let error as RelayClientError where Self.lacksNegentropy(error, answered: answered.isSet) {
+            update {
+                $0.failures = 0
+                $0.lastError = "no catch-up, live events only: \(error)"
+            }
+            set(.live)
+            logger.warning("peer does not reconcile; streaming live events only", metadata: ["reason": "\(error)"])
+            return
+        }
         countOut(report.uploaded)
         update {
             $0.lastCatchUp = report
@@ -146,6 +158,16 @@ public final class MeshPeer: Service, Sendable {
         logger.info(
             "caught up with peer",
             metadata: ["report": "\(report)", "duration": "\(ContinuousClock.now - start)"])
+    }
+
+    /// A `NEG-ERR`, or no answer at all to the `NEG-OPEN`, is a relay without NIP-77 for us;
+    /// a failure after the first round is a failure of this connection.
+    private static func lacksNegentropy(_ error: RelayClientError, answered: Bool) -> Bool {
+        switch error {
+        case .negentropyRefused: true
+        case .timedOut: !answered
+        default: false
+        }
     }
 
     // MARK: Live, in
@@ -220,6 +242,13 @@ public final class MeshPeer: Service, Sendable {
             return peer.state
         }
         if previous != state { metrics?.moved(from: previous, to: state) }
+    }
+
+    /// Set once, from another task.
+    private final class Flag: Sendable {
+        private let value = Atomic<Bool>(false)
+        func set() { value.store(true, ordering: .relaxed) }
+        var isSet: Bool { value.load(ordering: .relaxed) }
     }
 
     private func fail(_ reason: String) {

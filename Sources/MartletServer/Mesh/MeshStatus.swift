@@ -30,7 +30,7 @@ public struct MeshStatus: Sendable, Equatable {
         public var eventsIn = 0
         /// Events this relay sent that the peer accepted as new (live and catch-up).
         public var eventsOut = 0
-        /// Connections opened so far.
+        /// Connection attempts so far.
         public var connections = 0
         /// The last completed catch-up.
         public var lastCatchUp: RelaySync.Report?

@@ -3,20 +3,22 @@ import NIOCore
 import NostrCore
 import PostgresNIO
 
-/// Applies a batch of events inside the caller's transaction, one event after the other,
-/// so that events of one batch see each other exactly as if they had come in separate
-/// batches: the rules are `EventWriter`'s, the SQL is PostgreSQL's.
+/// Writes a batch of events inside the caller's transaction: reads what the batch can
+/// touch, plays it through `PostgresBatchPlan` (the rules), writes the outcome.
 ///
 /// Several relay nodes write at once. Two versions of one replaceable or addressable event
 /// arriving at two nodes would each find no newer version, and both be kept, or a version
-/// and an `a`-tag deletion of it would each miss the other. So before anything else a
+/// and an `a`-tag deletion of it would each miss the other. So before reading anything a
 /// batch takes a transaction-scoped advisory lock on every address it writes or deletes,
 /// in sorted order (no two batches can wait on each other in a cycle): the second batch
-/// waits until the first commits, and then, under READ COMMITTED, its next statement sees
-/// what the first wrote. The unique index `events_address` stays as the backstop.
+/// waits until the first commits, and then, under READ COMMITTED, its reads see what the
+/// first wrote. A lock rather than `INSERT ... ON CONFLICT` on `events_address`: the
+/// conflict would settle only the insert, while the rules also need the deletion records
+/// and the version being replaced to stay as read until the batch commits. The unique
+/// index stays as the backstop.
 ///
 /// ```swift
-/// let results = try await client.withTransaction(logger: logger) { connection in
+/// let saved = try await client.withTransaction(logger: logger) { connection in
 ///     try await PostgresEventWriter(connection, logger: logger).save(events)
 /// }
 /// ```
@@ -32,17 +34,18 @@ struct PostgresEventWriter {
     /// Saves `events` and returns one result per event, the id of the transaction (the live
     /// feed skips this node's own writes by it) and the highest `seq` written.
     func save(_ events: [Event]) async throws -> (results: [SaveResult], transaction: Int64, maxSeq: Int64?) {
-        let keys = Set(events.flatMap(Self.addressLocks)).sorted()
-        let transaction = try await lockAddresses(keys)
-        var results: [SaveResult] = []
-        results.reserveCapacity(events.count)
-        var maxSeq: Int64?
-        for event in events {
-            let (result, seq) = try await save(event)
-            results.append(result)
-            if let seq { maxSeq = max(maxSeq ?? seq, seq) }
+        let transaction = try await lockAddresses(Set(events.flatMap(Self.addressLocks)).sorted())
+        var plan = PostgresBatchPlan(stored: try await PostgresBatchReader(connection, logger: logger).read(events))
+        for event in events { plan.add(event) }
+        try await applyRemovals(plan)
+        let inserts = plan.inserts
+        let inserted = try await insert(inserts)
+        // An id another node inserted after our read was not inserted again: a duplicate.
+        let skipped = Set(inserts.map(\.id)).subtracting(inserted.keys)
+        let results = zip(events, plan.results).map { event, result in
+            result == .saved && skipped.contains(event.id) ? .duplicate : result
         }
-        return (results, transaction, maxSeq)
+        return (results, transaction, inserted.values.max())
     }
 
     /// The lock keys of the addresses `event` writes, or deletes by `a` tag.
@@ -74,122 +77,88 @@ struct PostgresEventWriter {
         throw StoreError("PostgreSQL returned no transaction id")
     }
 
-    private func save(_ event: Event) async throws -> (SaveResult, seq: Int64?) {
-        let dTag = event.storedDTag
-        var vanishKeys: [ByteBuffer] = []
-        if event.kind != .requestToVanish {
-            vanishKeys.append(event.pubkey.postgresBytes)
-            // NIP-62: gift wraps addressed to a key that vanished go with it.
-            if event.kind == .giftWrap { vanishKeys += event.referencedPubkeys.map(\.postgresBytes) }
+    /// Replaced versions, events deleted by id or by address, and the deletion records.
+    private func applyRemovals(_ plan: PostgresBatchPlan) async throws {
+        if !plan.replacedSeqs.isEmpty {
+            try await connection.perform(
+                "DELETE FROM events WHERE seq = ANY(\(plan.replacedSeqs)::bigint[])", logger: logger)
         }
-        let rows = try await connection.query(
-            """
-            SELECT EXISTS (SELECT 1 FROM events WHERE id = \(event.id.postgresBytes)),
-                (SELECT max(until) FROM vanished WHERE pubkey = ANY(\(vanishKeys)::bytea[])),
-                EXISTS (SELECT 1 FROM deleted_ids WHERE id = \(event.id.postgresBytes) AND pubkey = \(event.pubkey.postgresBytes)),
-                (SELECT deleted_until FROM deleted_addresses
-                 WHERE pubkey = \(event.pubkey.postgresBytes) AND kind = \(event.kind.postgresInt) AND d_tag = \(dTag)::text),
-                cur.seq, cur.created_at, cur.id
-            FROM (SELECT 1) AS one LEFT JOIN LATERAL (
-                SELECT seq, created_at, id FROM events
-                WHERE pubkey = \(event.pubkey.postgresBytes) AND kind = \(event.kind.postgresInt) AND d_tag = \(dTag)::text
-            ) AS cur ON true
-            """, logger: logger)
-        typealias Checks = (Bool, Int64?, Bool, Int64?, Int64?, Int64?, ByteBuffer?)
-        var checks: Checks?
-        for try await row in rows.decode(Checks.self) { checks = row }
-        guard let (exists, vanishedUntil, deletedByID, deletedUntil, currentSeq, currentCreatedAt, currentID) = checks
-        else { throw StoreError("PostgreSQL returned no row for the checks of an event") }
-
-        if exists { return (.duplicate, nil) }
-        if let vanishedUntil, event.createdAt <= vanishedUntil { return (.vanished, nil) }
-        // NIP-09 and NIP-62: deletion requests and requests to vanish cannot be deleted.
-        if event.kind != .deletion, event.kind != .requestToVanish {
-            if deletedByID { return (.deleted, nil) }
-            if let deletedUntil, event.createdAt <= deletedUntil { return (.deleted, nil) }
-        }
-        if let currentSeq, let currentCreatedAt, let currentID {
-            let current = EventID(try Bytes32(postgres: currentID))
-            let currentWins = currentCreatedAt != event.createdAt ? currentCreatedAt > event.createdAt : current < event.id
-            if currentWins { return (.superseded, nil) }
-            try await connection.perform("DELETE FROM events WHERE seq = \(currentSeq)", logger: logger)
-        }
-        guard let seq = try await insert(event, dTag: dTag) else { return (.duplicate, nil) }
-        if event.kind == .deletion { try await applyDeletion(event) }
-        return (.saved, seq)
-    }
-
-    /// Inserts the event and its index tags and returns its `seq`; nil when another
-    /// transaction stored the same id first (this insert waited for that one to commit).
-    private func insert(_ event: Event, dTag: String?) async throws -> Int64? {
-        var names: [String] = []
-        var values: [ByteBuffer] = []
-        var seen = Set<[UInt8]>()
-        for tag in event.tags where tag.indexLetter != nil && tag.fields.count > 1 {
-            let value = TagValue.postgresBytes(tag.fields[1])
-            if seen.insert(Array(tag.fields[0].utf8) + [0] + Array(value.readableBytesView)).inserted {
-                names.append(tag.fields[0])
-                values.append(value)
-            }
-        }
-        let rows = try await connection.query(
-            """
-            WITH inserted AS (
-                INSERT INTO events (id, pubkey, created_at, kind, d_tag, expires_at, json, search)
-                VALUES (\(event.id.postgresBytes), \(event.pubkey.postgresBytes), \(event.createdAt),
-                    \(event.kind.postgresInt), \(dTag)::text, \(event.expiration)::bigint, \(ByteBuffer(bytes: event.json)),
-                    to_tsvector('simple', \(SearchText.document(for: event))::text))
-                ON CONFLICT DO NOTHING RETURNING seq
-            ), tagged AS (
-                INSERT INTO tags (event_seq, name, value, created_at)
-                SELECT inserted.seq, t.name, t.value, \(event.createdAt)
-                FROM inserted CROSS JOIN unnest(\(names)::text[], \(values)::bytea[]) AS t(name, value)
-            )
-            SELECT seq FROM inserted
-            """, logger: logger)
-        for try await seq in rows.decode(Int64.self) { return seq }
-        return nil
-    }
-
-    /// NIP-09: removes the author's own events named by `e` tags and the author's versions
-    /// of `a` addresses up to the request's time, and remembers both.
-    private func applyDeletion(_ deletion: Event) async throws {
-        let author = deletion.pubkey.postgresBytes
-        let ids = Array(Set(deletion.referencedEventIDs)).map(\.postgresBytes)
-        if !ids.isEmpty {
+        if !plan.deletedIDs.isEmpty {
+            let ids = plan.deletedIDs.map(\.id.postgresBytes)
+            let authors = plan.deletedIDs.map(\.pubkey.postgresBytes)
             try await connection.perform(
                 """
-                INSERT INTO deleted_ids (id, pubkey) SELECT unnest(\(ids)::bytea[]), \(author)
+                INSERT INTO deleted_ids (id, pubkey) SELECT * FROM unnest(\(ids)::bytea[], \(authors)::bytea[])
                 ON CONFLICT DO NOTHING
                 """, logger: logger)
             try await connection.perform(
                 """
-                DELETE FROM events WHERE id = ANY(\(ids)::bytea[]) AND pubkey = \(author) AND kind NOT IN (5, 62)
+                DELETE FROM events e USING unnest(\(ids)::bytea[], \(authors)::bytea[]) AS d(id, pubkey)
+                WHERE e.id = d.id AND e.pubkey = d.pubkey AND e.kind NOT IN (5, 62)
                 """, logger: logger)
         }
-        let addresses = Self.ownAddresses(of: deletion)
-        guard !addresses.isEmpty else { return }
-        let kinds = addresses.map(\.kind.postgresInt)
-        let dTags = addresses.map(\.dTag)
-        try await connection.perform(
+        if !plan.deletedAddresses.isEmpty {
+            let addresses = Array(plan.deletedAddresses)
+            let authors = addresses.map(\.key.pubkey.postgresBytes)
+            let kinds = addresses.map(\.key.kind.postgresInt)
+            let dTags = addresses.map(\.key.dTag)
+            let untils = addresses.map(\.value)
+            try await connection.perform(
+                """
+                INSERT INTO deleted_addresses (pubkey, kind, d_tag, deleted_until)
+                SELECT * FROM unnest(\(authors)::bytea[], \(kinds)::integer[], \(dTags)::text[], \(untils)::bigint[])
+                ON CONFLICT (pubkey, kind, d_tag)
+                DO UPDATE SET deleted_until = greatest(deleted_addresses.deleted_until, excluded.deleted_until)
+                """, logger: logger)
+            try await connection.perform(
+                """
+                DELETE FROM events e
+                USING unnest(\(authors)::bytea[], \(kinds)::integer[], \(dTags)::text[], \(untils)::bigint[])
+                    AS a(pubkey, kind, d_tag, until)
+                WHERE e.pubkey = a.pubkey AND e.kind = a.kind AND e.d_tag = a.d_tag AND e.created_at <= a.until
+                """, logger: logger)
+        }
+    }
+
+    /// Inserts the events and their index tags in one statement; returns the `seq` of each
+    /// inserted id (an id another transaction stored first is skipped).
+    private func insert(_ events: [Event]) async throws -> [EventID: Int64] {
+        guard !events.isEmpty else { return [:] }
+        var columns = InsertColumns()
+        for event in events { columns.add(event) }
+        let rows = try await connection.query(
             """
-            INSERT INTO deleted_addresses (pubkey, kind, d_tag, deleted_until)
-            SELECT \(author), a.kind, a.d_tag, \(deletion.createdAt)
-            FROM unnest(\(kinds)::integer[], \(dTags)::text[]) AS a(kind, d_tag)
-            ON CONFLICT (pubkey, kind, d_tag)
-            DO UPDATE SET deleted_until = greatest(deleted_addresses.deleted_until, excluded.deleted_until)
+            WITH inserted AS (
+                INSERT INTO events (id, pubkey, created_at, kind, d_tag, expires_at, json, search)
+                SELECT id, pubkey, created_at, kind, CASE WHEN has_d THEN d_tag END,
+                    CASE WHEN expires THEN expires_at END, json,
+                    CASE WHEN searchable THEN to_tsvector('simple', search) END
+                FROM unnest(\(columns.ids)::bytea[], \(columns.pubkeys)::bytea[], \(columns.createdAts)::bigint[],
+                    \(columns.kinds)::integer[], \(columns.hasDTag)::boolean[], \(columns.dTags)::text[],
+                    \(columns.expires)::boolean[], \(columns.expiresAt)::bigint[], \(columns.jsons)::bytea[],
+                    \(columns.searchable)::boolean[], \(columns.searchTexts)::text[])
+                    AS v(id, pubkey, created_at, kind, has_d, d_tag, expires, expires_at, json, searchable, search)
+                ON CONFLICT DO NOTHING
+                RETURNING id, seq
+            ), tagged AS (
+                INSERT INTO tags (event_seq, name, value, created_at)
+                SELECT inserted.seq, t.name, t.value, t.created_at
+                FROM unnest(\(columns.tagEventIDs)::bytea[], \(columns.tagNames)::text[],
+                    \(columns.tagValues)::bytea[], \(columns.tagCreatedAts)::bigint[]) AS t(id, name, value, created_at)
+                JOIN inserted ON inserted.id = t.id
+            )
+            SELECT id, seq FROM inserted
             """, logger: logger)
-        try await connection.perform(
-            """
-            DELETE FROM events e USING unnest(\(kinds)::integer[], \(dTags)::text[]) AS a(kind, d_tag)
-            WHERE e.pubkey = \(author) AND e.kind = a.kind AND e.d_tag = a.d_tag
-                AND e.created_at <= \(deletion.createdAt)
-            """, logger: logger)
+        var inserted: [EventID: Int64] = [:]
+        for try await (id, seq) in rows.decode((ByteBuffer, Int64).self) {
+            inserted[EventID(try Bytes32(postgres: id))] = seq
+        }
+        return inserted
     }
 
     /// The replaceable and addressable addresses a deletion names under its own key, once
     /// each (an `a` tag naming someone else's key deletes nothing).
-    private static func ownAddresses(of deletion: Event) -> [(kind: Kind, dTag: String)] {
+    static func ownAddresses(of deletion: Event) -> [(kind: Kind, dTag: String)] {
         var seen = Set<EventAddress>()
         var addresses: [(kind: Kind, dTag: String)] = []
         for address in deletion.referencedAddresses where address.pubkey == deletion.pubkey {
@@ -246,9 +215,58 @@ struct PostgresEventWriter {
     /// Runs a `... RETURNING 1` statement and returns how many rows it touched.
     private func count(_ statement: PostgresQuery) async throws -> Int {
         let rows = try await connection.query(
-            PostgresQuery(unsafeSQL: "WITH touched AS (\(statement.sql)) SELECT count(*) FROM touched",
-                binds: statement.binds), logger: logger)
+            PostgresQuery(
+                unsafeSQL: "WITH touched AS (\(statement.sql)) SELECT count(*) FROM touched", binds: statement.binds),
+            logger: logger)
         for try await count in rows.decode(Int64.self) { return Int(count) }
         return 0
+    }
+}
+
+/// The events of an insert as one array per column (arrays cannot hold NULL here, so
+/// nullable columns travel with a flag), and their index tags likewise.
+private struct InsertColumns {
+    var ids: [ByteBuffer] = []
+    var pubkeys: [ByteBuffer] = []
+    var createdAts: [Int64] = []
+    var kinds: [Int32] = []
+    var hasDTag: [Bool] = []
+    var dTags: [String] = []
+    var expires: [Bool] = []
+    var expiresAt: [Int64] = []
+    var jsons: [ByteBuffer] = []
+    var searchable: [Bool] = []
+    var searchTexts: [String] = []
+    var tagEventIDs: [ByteBuffer] = []
+    var tagNames: [String] = []
+    var tagValues: [ByteBuffer] = []
+    var tagCreatedAts: [Int64] = []
+
+    mutating func add(_ event: Event) {
+        let id = event.id.postgresBytes
+        ids.append(id)
+        pubkeys.append(event.pubkey.postgresBytes)
+        createdAts.append(event.createdAt)
+        kinds.append(event.kind.postgresInt)
+        hasDTag.append(event.storedDTag != nil)
+        dTags.append(event.storedDTag ?? "")
+        expires.append(event.expiration != nil)
+        expiresAt.append(event.expiration ?? 0)
+        jsons.append(ByteBuffer(bytes: event.json))
+        let search = SearchText.document(for: event)
+        searchable.append(search != nil)
+        searchTexts.append(search ?? "")
+        // The primary key (event, name, value) holds a repeated tag once.
+        var seen = Set<[UInt8]>()
+        for tag in event.tags where tag.indexLetter != nil && tag.fields.count > 1 {
+            let value = TagValue.postgresBytes(tag.fields[1])
+            guard seen.insert(Array(tag.fields[0].utf8) + [0] + Array(value.readableBytesView)).inserted else {
+                continue
+            }
+            tagEventIDs.append(id)
+            tagNames.append(tag.fields[0])
+            tagValues.append(value)
+            tagCreatedAts.append(event.createdAt)
+        }
     }
 }
