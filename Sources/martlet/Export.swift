@@ -20,11 +20,7 @@ struct Export: AsyncParsableCommand {
     }
 
     private func parsedFilter() throws -> Filter {
-        do {
-            return try Filter.decode(json: Array(filter.utf8))
-        } catch {
-            throw ValidationError("--filter is not a NIP-01 filter: \(error.reason)")
-        }
+        try filterOption(filter)
     }
 
     func run() async throws {
