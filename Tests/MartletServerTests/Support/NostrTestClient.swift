@@ -119,7 +119,7 @@ final class NostrTestClient: Sendable {
     // MARK: Receiving
 
     /// The next message from the relay; throws after `timeout` or when the connection ends.
-    func next(timeout: Duration = .seconds(5)) async throws -> Message {
+    func next(timeout: Duration = .seconds(20)) async throws -> Message {
         let text: String
         switch await messages.take(timeout: timeout) {
         case .message(let value): text = value
@@ -132,7 +132,7 @@ final class NostrTestClient: Sendable {
     }
 
     /// Waits for the `OK` answering `id`, skipping other messages.
-    func ok(for id: EventID, timeout: Duration = .seconds(10)) async throws -> (accepted: Bool, message: String) {
+    func ok(for id: EventID, timeout: Duration = .seconds(30)) async throws -> (accepted: Bool, message: String) {
         while true {
             let message = try await next(timeout: timeout)
             if message.type == "OK", message.string(1) == id.hex {
