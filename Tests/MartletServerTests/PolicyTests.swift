@@ -151,8 +151,8 @@ struct PolicyTests {
     @Test("EVENT beyond the per-IP rate is answered rate-limited:, REQ beyond its rate CLOSED rate-limited:")
     func rateLimits() async throws {
         try await TestRelay.with(configure: {
-            $0.access.rateLimits.eventsPerSecondPerIP = 0.1
-            $0.access.rateLimits.requestsPerSecondPerIP = 0.1
+            $0.access.rateLimits.eventsPerSecondPerIP = 0.001
+            $0.access.rateLimits.requestsPerSecondPerIP = 0.001
             $0.access.rateLimits.burst = 3
         }) { relay in
             let client = try await relay.connect()
