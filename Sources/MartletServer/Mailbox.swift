@@ -71,6 +71,9 @@ final class Mailbox: Sendable {
                         return .success(state.messages)
                     }
                     if let failure = state.failure { return .failure(failure) }
+                    // Cancelled before this wait began: the cancellation handler has run
+                    // already and found no waiter, so nothing else would end this one.
+                    if Task.isCancelled { return .failure(RelayClientError.cancelled) }
                     state.waiter = Waiter(ticket: ticket, continuation: continuation)
                     return nil
                 }

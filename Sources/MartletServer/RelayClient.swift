@@ -111,8 +111,26 @@ public final class RelayClient: Sendable {
                 }
             }
         }
+        // A peer that accepts the TCP connection and never answers the upgrade must not
+        // hold the caller (a mesh peer shutting down, say) for ever: the wait is bounded by
+        // `replyTimeout` and ends at once when the caller is cancelled.
+        let gaveUp = Flag()
+        let giveUp: @Sendable () -> Void = {
+            gaveUp.set()
+            connection.cancel()
+            writerContinuation.finish()
+        }
+        let timer = Task {
+            try await Task.sleep(for: replyTimeout)
+            giveUp()
+        }
         var iterator = writers.makeAsyncIterator()
-        guard let outbound = await iterator.next() else {
+        let opened = await withTaskCancellationHandler { await iterator.next() } onCancel: { giveUp() }
+        timer.cancel()
+        guard let outbound = opened, !gaveUp.isSet else {
+            if gaveUp.isSet {
+                throw Task.isCancelled ? RelayClientError.cancelled : RelayClientError.timedOut("the connection to \(url)")
+            }
             try await connection.value
             throw RelayClientError.connectionClosed
         }
@@ -141,6 +159,9 @@ public final class RelayClient: Sendable {
     public func send(frame: [UInt8]) async throws {
         try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(bytes: frame))))
     }
+
+    /// The last `NOTICE` the relay sent, if any.
+    public var lastNotice: String? { routes.withLock { $0.lastNotice } }
 
     /// A subscription id not used before on this connection.
     public func makeSubscriptionID(_ prefix: String = "martlet") -> SubscriptionID {
@@ -315,6 +336,19 @@ public final class RelayClient: Sendable {
         for mailbox in mailboxes { mailbox.fail(.connectionClosed) }
         authentication?.connectionEnded()
     }
+}
+
+/// A yes-or-no that any task may set, once, and any other read.
+///
+/// ```swift
+/// let answered = Flag()
+/// Task { answered.set() }
+/// ```
+final class Flag: Sendable {
+    private let value = Atomic<Bool>(false)
+
+    func set() { value.store(true, ordering: .relaxed) }
+    var isSet: Bool { value.load(ordering: .relaxed) }
 }
 
 /// Hands the reading task its client once `connect` has built it (the first messages

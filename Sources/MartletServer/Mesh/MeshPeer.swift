@@ -12,9 +12,10 @@ import Synchronization
 /// Live, in: a subscription on the peer for new events (`limit: 0`), opened before the
 /// catch-up so that nothing falls between the two; each event goes through this relay's
 /// whole ingest pipeline as coming from `.peer(url)`. Live, out: every event this relay
-/// accepts that did not come from this peer (`Mesh` routes them here) is published to it,
-/// `eventsInFlight` awaiting their `OK` at once. Loops end at the first relay that already
-/// has the event: it answers `duplicate:` and passes it on no further.
+/// accepts that did not come from this peer (`Mesh` routes them here), and that the peer
+/// has not lately sent us, is published to it, `eventsInFlight` awaiting their `OK` at once.
+/// Loops end at the first relay that already has the event: it answers `duplicate:` and
+/// passes it on no further.
 ///
 /// A peer that refuses NIP-77 (or never answers a `NEG-OPEN`) is streamed live all the
 /// same, without the catch-up; its `lastError` says so.
@@ -32,6 +33,10 @@ public final class MeshPeer: Service, Sendable {
     let configuration: MeshConfiguration
     /// Events this relay accepted, waiting to be sent to the peer.
     let queue: PeerQueue
+    /// Ids the peer sent us lately. When it runs a mesh too, it also publishes to us what
+    /// it accepts; that arrives as a client's EVENT, so this relay cannot tell it came from
+    /// the peer, and only this memory keeps it from being sent straight back.
+    private let heardFrom = RecentEventIDs(capacity: 65_536)
     private let current: Mutex<MeshStatus.Peer>
     private let metrics: MeshMetrics?
     private let logger: Logger
@@ -140,7 +145,9 @@ public final class MeshPeer: Service, Sendable {
             report = try await sync.run(over: client) { progress in
                 if case .round = progress { answered.set() }
             }
-        } catch let error as RelayClientError where Self.lacksNegentropy(error, answered: answered.isSet) {
+        } catch let error as RelayClientError
+            where Self.lacksNegentropy(error, answered: answered.isSet, noticed: client.lastNotice != nil)
+        {
             update {
                 $0.failures = 0
                 $0.lastError = "no catch-up, live events only: \(error)"
@@ -160,12 +167,13 @@ public final class MeshPeer: Service, Sendable {
             metadata: ["report": "\(report)", "duration": "\(ContinuousClock.now - start)"])
     }
 
-    /// A `NEG-ERR`, or no answer at all to the `NEG-OPEN`, is a relay without NIP-77 for us;
-    /// a failure after the first round is a failure of this connection.
-    private static func lacksNegentropy(_ error: RelayClientError, answered: Bool) -> Bool {
+    /// A `NEG-ERR`, or a `NOTICE` and no answer to the `NEG-OPEN` (how relays that do not
+    /// know NIP-77 answer it), is a relay without NIP-77 for us. A plain timeout is a slow
+    /// or broken connection, and is retried on a new one.
+    private static func lacksNegentropy(_ error: RelayClientError, answered: Bool, noticed: Bool) -> Bool {
         switch error {
         case .negentropyRefused: true
-        case .timedOut: !answered
+        case .timedOut: !answered && noticed
         default: false
         }
     }
@@ -190,6 +198,7 @@ public final class MeshPeer: Service, Sendable {
 
     /// One event from the peer through this relay's pipeline; the `OK` it would get.
     private func ingest(_ event: Event) async -> (accepted: Bool, message: String) {
+        heardFrom.insert(event.id)
         guard case .ok(_, let accepted, let message) = await relay.ingest(event, fromPeer: url) else {
             return (false, "error: the relay did not answer")
         }
@@ -207,6 +216,7 @@ public final class MeshPeer: Service, Sendable {
             for _ in 0..<max(1, configuration.eventsInFlight) {
                 group.addTask {
                     while let event = await self.queue.next() {
+                        if self.heardFrom.contains(event.id) { continue }
                         let answer = try await client.publish(event)
                         if answer.accepted {
                             if answer.message.isEmpty { self.countOut(1) }
@@ -242,13 +252,6 @@ public final class MeshPeer: Service, Sendable {
             return peer.state
         }
         if previous != state { metrics?.moved(from: previous, to: state) }
-    }
-
-    /// Set once, from another task.
-    private final class Flag: Sendable {
-        private let value = Atomic<Bool>(false)
-        func set() { value.store(true, ordering: .relaxed) }
-        var isSet: Bool { value.load(ordering: .relaxed) }
     }
 
     private func fail(_ reason: String) {

@@ -70,7 +70,12 @@ final class RunningRelay: Sendable {
             configuration: configuration, store: store, policies: policies, logger: logger,
             metrics: metrics.makeRelayMetrics(), clock: clock ?? { Int64(Date().timeIntervalSince1970) })
         try await RelayAdministration(relay: relay).restore()
-        let mesh = meshConfiguration.map { Mesh(relay: relay, configuration: $0, metrics: metrics.factory, logger: logger) }
+        // Peers failing is what some tests are about: only errors are worth a line.
+        var meshLogger = logger
+        meshLogger.logLevel = .error
+        let mesh = meshConfiguration.map {
+            Mesh(relay: relay, configuration: $0, metrics: metrics.factory, logger: meshLogger)
+        }
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = RelayServer.application(
             relay: relay, host: "127.0.0.1", port: requested, pingInterval: pingInterval, metrics: metrics,
@@ -99,15 +104,51 @@ final class RunningRelay: Sendable {
         configuration.peers = peers
         configure(&configuration)
         var logger = Logger(label: "martlet.test.mesh")
-        logger.logLevel = .warning
+        logger.logLevel = .error
         let mesh = Mesh(relay: relay, configuration: configuration, logger: logger)
         addedMeshes.withLock { $0.append((mesh, Task { await mesh.run() })) }
         return mesh
     }
 
     /// Shuts down gracefully (meshes first, then the listener, then the writer) and closes
-    /// the store; the folder stays. Stopping a stopped relay does nothing.
-    func stop() async throws {
+    /// the store; the folder stays. Stopping a stopped relay does nothing. A shutdown that
+    /// takes longer than `limit` fails the test instead of hanging the run (and is left to
+    /// finish in the background).
+    func stop(within limit: Duration = .seconds(20)) async throws {
+        enum Outcome: Sendable {
+            case stopped
+            case failed(any Error)
+            case timedOut
+        }
+        let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
+            let once = Locked<CheckedContinuation<Outcome, Never>?>(continuation)
+            let finish: @Sendable (Outcome) -> Void = { outcome in
+                once.withLock { waiting in
+                    defer { waiting = nil }
+                    return waiting
+                }?.resume(returning: outcome)
+            }
+            Task {
+                do {
+                    try await self.shutDown()
+                    finish(.stopped)
+                } catch {
+                    finish(.failed(error))
+                }
+            }
+            Task {
+                try? await Task.sleep(for: limit)
+                finish(.timedOut)
+            }
+        }
+        switch outcome {
+        case .stopped: return
+        case .failed(let error): throw error
+        case .timedOut: throw TestFailure("the relay on port \(port) did not stop within \(limit)")
+        }
+    }
+
+    private func shutDown() async throws {
         let first = stopped.withLock { stopped in
             defer { stopped = true }
             return !stopped
