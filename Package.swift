@@ -96,6 +96,7 @@ let package = Package(
             name: "MartletBench",
             dependencies: [
                 "NostrCore",
+                "Negentropy",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -31,6 +31,7 @@ public struct BenchReport: Codable, Sendable {
             "subscribers": configuration.subscribers, "rate": configuration.rate,
             "seconds": configuration.seconds, "count": configuration.count, "threads": configuration.threads,
             "seed": Int(truncatingIfNeeded: configuration.seed), "timeout": configuration.timeout,
+            "differences": configuration.differences, "frame size limit": configuration.frameSizeLimit,
         ]
         let used: [Scenario: [String]] = [
             .ingest: ["connections", "window", "events"],
@@ -38,6 +39,7 @@ public struct BenchReport: Codable, Sendable {
             .query: ["connections", "window", "preload", "queries"],
             .fanout: ["subscribers", "rate", "seconds"],
             .connections: ["count"],
+            .negentropy: ["connections", "window", "preload", "differences", "frame size limit"],
         ]
         parameters = all.filter { used[configuration.scenario]!.contains($0.key) || ["threads", "seed", "timeout"].contains($0.key) }
         if let pid = configuration.pid { parameters["pid"] = Int(pid) }

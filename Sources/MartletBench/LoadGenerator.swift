@@ -15,6 +15,8 @@ public enum Scenario: String, CaseIterable, Sendable, Codable {
     case fanout
     /// Many idle connections with one subscription each; memory per connection.
     case connections
+    /// A preload, then one NIP-77 reconciliation of a set that differs from the relay's.
+    case negentropy
 }
 
 /// Everything a benchmark run is told; defaults are the issue's.
@@ -35,6 +37,10 @@ public struct BenchConfiguration: Sendable {
     public var rate = 500
     public var seconds = 10
     public var count = 1_000
+    /// Items in which the local set of the negentropy scenario differs from the relay's.
+    public var differences = 1_000
+    /// Bytes of one negentropy message the local side writes (0: no limit).
+    public var frameSizeLimit = 60_000
     /// The relay's process id, for its CPU seconds and resident memory.
     public var pid: Int32?
     /// Fixes authors, topics and event shapes, so runs against two relays load them alike.
@@ -83,6 +89,7 @@ public struct LoadGenerator: Sendable {
             case .query: try await context.query(into: &report)
             case .fanout: try await context.fanout(into: &report)
             case .connections: try await context.connections(into: &report)
+            case .negentropy: try await context.negentropy(into: &report)
             }
         } catch {
             try? await group.shutdownGracefully()

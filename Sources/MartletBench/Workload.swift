@@ -40,6 +40,19 @@ public struct Workload: Sendable {
         return await Self.sign(blueprints, authors: authors)
     }
 
+    /// `count` short kind-1 notes with `created_at` over the last 30 days: regular events,
+    /// every one of which a relay keeps, for scenarios that must know the relay's set.
+    public func notes(count: Int, stream: UInt64, now: Int64) async -> [Event] {
+        var random = SplitMix64(seed: seed &* 0x9E37_79B9 &+ stream)
+        let blueprints = (0..<count).map { index in
+            Blueprint(
+                author: author(&random), kind: .textNote, createdAt: now - Int64.random(in: 0..<(30 * 86_400), using: &random),
+                tags: [["t", topic(&random)]],
+                content: "note \(index): " + text(&random, length: Int.random(in: 20...120, using: &random)))
+        }
+        return await Self.sign(blueprints, authors: authors)
+    }
+
     /// `count` short kind-1 notes created now and tagged `#t` = `tag`, for live delivery.
     public func liveNotes(count: Int, tag: String, now: Int64) async -> [Event] {
         var random = SplitMix64(seed: seed &+ 0x5EED &+ UInt64(bitPattern: now))
