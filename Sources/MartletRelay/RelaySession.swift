@@ -12,7 +12,7 @@ import Synchronization
 /// ```swift
 /// let session = relay.makeSession(remoteAddress: "127.0.0.1")
 /// await session.receive(Array(#"["REQ","s",{"kinds":[1]}]"#.utf8))
-/// let frames = await session.outbox.nextBatch()
+/// let batch = session.outbox.take()   // .frames([...]): the REQ's EOSE
 /// session.close()
 /// ```
 public final class RelaySession: Sendable {
