@@ -77,13 +77,18 @@ public enum SaveResult: Sendable, Equatable {
 }
 
 /// One element of a negentropy item set.
-public struct NegentropyItem: Sendable, Hashable {
+public struct NegentropyItem: Sendable, Hashable, Comparable {
     public var createdAt: Int64
     public var id: EventID
 
     public init(createdAt: Int64, id: EventID) {
         self.createdAt = createdAt
         self.id = id
+    }
+
+    /// NIP-77's order: by `created_at`, then by id.
+    public static func < (lhs: NegentropyItem, rhs: NegentropyItem) -> Bool {
+        lhs.createdAt != rhs.createdAt ? lhs.createdAt < rhs.createdAt : lhs.id < rhs.id
     }
 }
 

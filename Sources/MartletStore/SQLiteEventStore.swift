@@ -170,6 +170,7 @@ public final class SQLiteEventStore: EventStore {
             while let row = try rows.next() {
                 items.append(NegentropyItem(createdAt: row[0], id: EventID(try Bytes32(row: row, index: 1))))
             }
+            items.sort()
             return items
         }
     }
@@ -240,9 +241,12 @@ public final class SQLiteEventStore: EventStore {
         )
     }
 
+    /// Unordered on purpose: `negentropyItems` sorts in memory. Ordered by `created_at`,
+    /// SQLite walks an index and fetches each row from the table at random (4 s for a
+    /// million events here); unordered, a filter without conditions is one sequential
+    /// scan (0.6 s), and the sort of 40-byte values costs a fraction of that.
     private static func negentropySQL(_ plan: FilterPlan) -> (sql: String, arguments: [DatabaseValue]) {
-        let part = plan.rowSetSQL(columns: "events.created_at, events.id")
-        return (part.sql + " ORDER BY events.created_at, events.id", part.arguments)
+        plan.rowSetSQL(columns: "events.created_at, events.id")
     }
 
     /// Statements whose text depends on how many filters a request has are prepared afresh
