@@ -41,6 +41,10 @@ public struct BenchConfiguration: Sendable {
     public var differences = 1_000
     /// Bytes of one negentropy message the local side writes (0: no limit).
     public var frameSizeLimit = 60_000
+    /// Unix time that anchors the negentropy notes' `created_at` (nil: now). With the same
+    /// seed and anchor a run makes the same notes, so a relay preloaded once answers the
+    /// next run's preload `duplicate:` and keeps exactly the set that run expects.
+    public var anchor: Int64?
     /// The relay's process id, for its CPU seconds and resident memory.
     public var pid: Int32?
     /// Fixes authors, topics and event shapes, so runs against two relays load them alike.

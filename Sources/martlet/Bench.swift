@@ -28,6 +28,8 @@ struct Bench: AsyncParsableCommand {
     var differences = 1_000
     @Option(help: "Bytes of one negentropy message this side writes, 0 for no limit (negentropy).")
     var frameSizeLimit = 60_000
+    @Option(help: "Unix time anchoring the notes' created_at; repeat it to find a preloaded relay's set again (negentropy).")
+    var anchor: Int64?
     @Option(help: "REQs to time (query).") var queries = 2_000
     @Option(help: "Live subscribers (fanout).") var subscribers = 1_000
     @Option(help: "Events per second the publisher sends (fanout).") var rate = 500
@@ -64,6 +66,7 @@ struct Bench: AsyncParsableCommand {
         configuration.count = count
         configuration.differences = differences
         configuration.frameSizeLimit = frameSizeLimit
+        configuration.anchor = anchor
         configuration.pid = pid
         configuration.seed = seed
         configuration.timeout = timeout
