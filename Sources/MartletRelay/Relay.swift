@@ -19,6 +19,8 @@ import Synchronization
 public final class Relay: Service, Sendable {
     public let configuration: RelayConfiguration
     public let store: any EventStore
+    /// The store's news of the other relay nodes on it, when it is shared (PostgreSQL).
+    let feed: (any EventFeed)?
     public let subscriptions = SubscriptionIndex()
     public let logger: Logger
     let writer: BatchingWriter
@@ -58,6 +60,7 @@ public final class Relay: Service, Sendable {
     ) {
         self.configuration = configuration
         self.store = store
+        self.feed = store as? any EventFeed
         self.logger = logger
         self.clock = clock
         self.info = RelayInfoBox(configuration.info)
@@ -121,22 +124,27 @@ public final class Relay: Service, Sendable {
         async let writing: Void = writer.run()
         let purging = Task { await self.purgeExpiredPeriodically() }
         let following = Task { await self.followOtherNodes() }
+        let administering = Task { await RelayAdministration(relay: self).followChangesOfOtherNodes() }
         // Until the service group asks us to stop; the server has stopped taking
         // connections by then, and the writer still commits what was queued.
         try? await gracefulShutdown()
         purging.cancel()
         following.cancel()
+        administering.cancel()
         writer.stop()
         await writing
         logger.info("relay stopped; every acknowledged event is committed")
     }
 
     /// Scale-out: when several relay nodes share one store (PostgreSQL), the events the other
-    /// nodes save reach this node's live subscribers too. This node fans out its own saves
-    /// itself; the feed carries only the others'.
+    /// nodes save or pass on as ephemeral reach this node's live subscribers too. This node
+    /// fans out what it accepts itself; the feed carries only the others'.
     private func followOtherNodes() async {
-        guard let feed = store as? any EventFeed else { return }
+        guard let feed else { return }
         for await event in feed.eventsFromOtherNodes() {
+            // The same ephemeral event may come here from another node and from a client or
+            // a mesh peer too: each subscriber gets it once, and a resend is a duplicate.
+            if event.kind.isEphemeral, !recentUnstored.insert(event.id) { continue }
             fanOut(event)
         }
     }
@@ -229,6 +237,9 @@ public final class Relay: Service, Sendable {
             guard recentUnstored.insert(event.id) else { return reply(.init(.duplicate, "already have this event")) }
             fanOut(event)
             acceptedEvents.notify(event, from: origin)
+            // Before the OK, as a stored event is committed before it: the other nodes have
+            // been told (or the store has given up within its time limit).
+            await feed?.publishEphemeral(event)
             return .ok(event.id, accepted: true, message: "")
         }
         if event.kind == .requestToVanish {

@@ -47,3 +47,21 @@ public struct SettingsListEntry: Sendable, Equatable {
         self.reason = reason
     }
 }
+
+/// A settings store that other writers share (relay nodes on one database) says when the
+/// recorded changes may have moved under this process, so that an operator's change
+/// through one node holds on every node within moments rather than at its next restart.
+///
+/// ```swift
+/// if let shared = store as? any RelaySettingsFeed {
+///     for await _ in shared.settingsChanges() { try await reloadSettings() }
+/// }
+/// ```
+public protocol RelaySettingsFeed: RelaySettingsStore {
+    /// An element each time another writer (or this one) recorded a change, and each time
+    /// one may have been missed (once the store listens, and again after it lost touch with
+    /// the database): read the lists and settings again then. Elements do not pile up: the
+    /// changes made while the reader is busy make one. The stream ends when the store is
+    /// closed or the consuming task is cancelled.
+    func settingsChanges() -> AsyncStream<Void>
+}

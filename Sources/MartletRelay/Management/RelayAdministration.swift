@@ -9,7 +9,10 @@ public import NostrCore
 /// connections already open, and is recorded in the store (when it keeps settings, see
 /// `RelaySettingsStore`) before it is applied, so that what a caller was told is what a
 /// restart brings back. `restore()` replays the recorded changes over the configuration's
-/// lists; call it once before the relay takes connections.
+/// lists; call it once before the relay takes connections. When the store is shared by
+/// several relay nodes (`RelaySettingsFeed`), `followChangesOfOtherNodes()`, which the relay
+/// runs, replays them again whenever another node records one, so that a change through any
+/// node holds on all of them within moments.
 ///
 /// ```swift
 /// let administration = RelayAdministration(relay: relay)
@@ -55,22 +58,57 @@ public actor RelayAdministration {
     /// Applies every recorded change over the configuration's lists and info.
     public func restore() async throws {
         guard let settingsStore else { return }
-        let entries = try await settingsStore.listEntries()
+        let (entries, settings) = try await replay(from: settingsStore, warn: true)
+        if entries > 0 || settings > 0 {
+            logger.info("restored management changes", metadata: ["entries": "\(entries)", "settings": "\(settings)"])
+        }
+    }
+
+    /// Replays the recorded changes each time the shared store says they may have moved,
+    /// until the task is cancelled; returns at once when the store is not shared. A replay
+    /// that fails (the database is away) is tried again every 2 s, so that no change waits
+    /// for the next one to be applied.
+    public func followChangesOfOtherNodes() async {
+        guard let shared = settingsStore as? any RelaySettingsFeed else { return }
+        for await _ in shared.settingsChanges() {
+            var failures = 0
+            while !Task.isCancelled {
+                do {
+                    _ = try await replay(from: shared, warn: false)
+                    if failures > 0 { logger.notice("management changes of other nodes read again") }
+                    break
+                } catch {
+                    if failures == 0 { logger.warning("could not read the management changes of other nodes: \(error)") }
+                    failures += 1
+                    try? await Task.sleep(for: .seconds(2))
+                }
+            }
+        }
+    }
+
+    /// Applies every recorded entry and setting. The lists need no clearing first: each value
+    /// has one entry, the operator's last word on it, and applying it twice changes nothing.
+    private func replay(from store: any RelaySettingsStore, warn: Bool) async throws -> (entries: Int, settings: Int) {
+        let entries = try await store.listEntries()
+        let settings = try await store.settings()
+        let bannedEvents = relay.access.snapshot.bannedEvents
         for entry in entries {
             guard let list = List(rawValue: entry.list), apply(list, entry.value, listed: entry.isListed) else {
-                logger.warning("ignoring a recorded list entry", metadata: ["list": "\(entry.list)", "value": "\(entry.value)"])
+                if warn {
+                    logger.warning(
+                        "ignoring a recorded list entry", metadata: ["list": "\(entry.list)", "value": "\(entry.value)"])
+                }
                 continue
             }
         }
-        let settings = try await settingsStore.settings()
+        // A newly banned event must be refused, not answered from memory as a duplicate.
+        if relay.access.snapshot.bannedEvents != bannedEvents { relay.recentIDs.removeAll() }
         relay.info.update { info in
             if let name = settings[Setting.name.rawValue] { info.name = name }
             if let description = settings[Setting.description.rawValue] { info.description = description }
             if let icon = settings[Setting.icon.rawValue] { info.icon = icon.isEmpty ? nil : icon }
         }
-        if !entries.isEmpty || !settings.isEmpty {
-            logger.info("restored management changes", metadata: ["entries": "\(entries.count)", "settings": "\(settings.count)"])
-        }
+        return (entries.count, settings.count)
     }
 
     // MARK: Changes

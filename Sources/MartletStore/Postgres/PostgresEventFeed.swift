@@ -5,7 +5,8 @@ import PostgresNIO
 import Synchronization
 
 /// One reader of `PostgresEventStore.eventsFromOtherNodes()`: the events other nodes
-/// commit, read from the `events` table behind a horizon, woken by LISTEN/NOTIFY.
+/// commit, read from the `events` table behind a horizon, and the ephemeral events they
+/// publish, both heard of through the store's `PostgresListener`.
 ///
 /// Why a horizon and not "rows with `seq` above the last one seen": `seq` is handed out
 /// when a row is inserted, not when its transaction commits, so a batch holding seq 100
@@ -16,16 +17,17 @@ import Synchronization
 /// horizon and this one are complete and final. They are read in `seq` order, a page at a
 /// time, then the horizon moves on.
 ///
-/// Writers send `NOTIFY martlet_events, '<max seq>'` after each committed batch; the reader
-/// LISTENs and reads at once, and also every `pollInterval` in case a notification was lost
-/// (a dropped connection, a notification sent before the horizon had moved).
+/// Writers send a notification on `PostgresChannels.events` after each committed batch; the
+/// reader reads at once, and also every `pollInterval` in case a notification was lost (a
+/// dropped connection, a notification sent before the horizon had moved). Ephemeral events
+/// are not stored: each comes once in its own notification (`PostgresEphemeralNotice`) and
+/// is handed out before the stored ones, without a look at the table; one sent while this
+/// node was not listening is lost, as an ephemeral event may be.
 ///
 /// ```swift
 /// for await event in store.eventsFromOtherNodes() { relay.fanOut(event) }
 /// ```
 final class PostgresFeedReader: Sendable {
-    static let channel = "martlet_events"
-
     private struct State {
         /// Rows from transactions at or above this are not read yet; nil until the first
         /// horizon is known.
@@ -34,37 +36,107 @@ final class PostgresFeedReader: Sendable {
         var window: (to: Int64, afterSeq: Int64)?
         var buffer: [Event] = []
         var position = 0
+        /// Other nodes' ephemeral events, waiting to be handed out.
+        var ephemeral: [PostgresEphemeralNotice] = []
+        var ephemeralPosition = 0
+        /// Whether to read the table before waiting again: a notification came, or LISTEN
+        /// holds (again) and may have missed some.
+        var readDue = true
+        var lastRead = ContinuousClock.now
         /// Transactions of this node's own writes, skipped when read.
         var own = Set<Int64>()
         var stopped = false
         var failing = false
+        var subscription: Int?
+        var bearings: Task<Void, Never>?
+
+        enum Step {
+            case deliver(Event)
+            case fetch(seq: Int64)
+            case read
+            case wait(Duration)
+            case stop
+        }
+
+        mutating func next(pollInterval: Duration) -> Step {
+            if ephemeralPosition < ephemeral.count {
+                let notice = ephemeral[ephemeralPosition]
+                ephemeralPosition += 1
+                if ephemeralPosition == ephemeral.count {
+                    ephemeral = []
+                    ephemeralPosition = 0
+                }
+                switch notice {
+                case .event(let event): return .deliver(event)
+                case .stored(let seq): return .fetch(seq: seq)
+                }
+            }
+            if position < buffer.count {
+                position += 1
+                return .deliver(buffer[position - 1])
+            }
+            buffer = []
+            position = 0
+            if stopped { return .stop }
+            let now = ContinuousClock.now
+            // A full page means more rows wait in the same window: read on without waiting.
+            if readDue || window != nil || now - lastRead >= pollInterval {
+                readDue = false
+                lastRead = now
+                return .read
+            }
+            return .wait(pollInterval - (now - lastRead))
+        }
     }
 
     private let client: PostgresClient
+    private let listener: PostgresListener
+    private let channels: PostgresChannels
+    private let node: String
     private let pollInterval: Duration
     private let timeout: Duration
     private let logger: Logger
     private let state = Mutex(State())
     private let signal = WakeSignal()
-    private let listener = Mutex<Task<Void, Never>?>(nil)
     private static let pageSize: Int64 = 500
+    /// Ephemeral events waiting beyond this are dropped: the relay hands each out at once,
+    /// so a backlog this long means it is not reading.
+    private static let ephemeralBacklog = 10_000
 
-    init(client: PostgresClient, pollInterval: Duration, timeout: Duration, logger: Logger) {
+    init(
+        client: PostgresClient, listener: PostgresListener, channels: PostgresChannels, node: String,
+        pollInterval: Duration, timeout: Duration, logger: Logger
+    ) {
         self.client = client
+        self.listener = listener
+        self.channels = channels
+        self.node = node
         self.pollInterval = pollInterval
         self.timeout = timeout
         self.logger = logger
     }
 
-    /// Starts listening for notifications.
+    /// Takes its bearings and starts hearing notifications.
     func start() {
-        let task = Task { [self] in await listen() }
-        listener.withLock { $0 = task }
+        let bearings = Task { [self] in
+            _ = try? await Deadline.run(timeout, "feed start") { [self] in try await takeBearings() }
+        }
+        state.withLock { $0.bearings = bearings }
+        let subscription = listener.subscribe { [self] message in hear(message) }
+        let stopped = state.withLock { state in
+            state.subscription = subscription
+            return state.stopped
+        }
+        if stopped { listener.unsubscribe(subscription) }
     }
 
     func stop() {
-        state.withLock { $0.stopped = true }
-        listener.withLock { $0 }?.cancel()
+        let (subscription, bearings) = state.withLock { state in
+            state.stopped = true
+            return (state.subscription, state.bearings)
+        }
+        bearings?.cancel()
+        if let subscription { listener.unsubscribe(subscription) }
         signal.wake()
     }
 
@@ -73,24 +145,59 @@ final class PostgresFeedReader: Sendable {
         state.withLock { _ = $0.own.insert(transaction) }
     }
 
+    private func hear(_ message: PostgresListener.Message) {
+        switch message {
+        case .listening:
+            state.withLock { $0.readDue = true }
+        case .notification(let channel, _) where channel == channels.events:
+            state.withLock { $0.readDue = true }
+        case .notification(let channel, let payload) where channel == channels.ephemeral:
+            guard let notice = PostgresEphemeralNotice(payload: payload, skipping: node) else { return }
+            let queued = state.withLock { state in
+                guard state.ephemeral.count - state.ephemeralPosition < Self.ephemeralBacklog else { return false }
+                state.ephemeral.append(notice)
+                return true
+            }
+            if !queued { logger.debug("dropped an ephemeral event from another node: the feed is not read") }
+        case .notification:
+            return
+        case .closed:
+            state.withLock { $0.stopped = true }
+        }
+        signal.wake()
+    }
+
     /// The next event, waiting for one as long as it takes; nil once stopped.
     func next() async -> Event? {
         while true {
-            let (event, stopped, windowOpen) = state.withLock { state -> (Event?, Bool, Bool) in
-                if state.position < state.buffer.count {
-                    state.position += 1
-                    return (state.buffer[state.position - 1], false, true)
-                }
-                state.buffer = []
-                state.position = 0
-                return (nil, state.stopped, state.window != nil)
-            }
-            if let event { return event }
-            if stopped || Task.isCancelled { return nil }
-            // A full page means more rows wait in the same window: read on without waiting.
-            if !windowOpen { await signal.wait(upTo: pollInterval) }
             if Task.isCancelled { return nil }
-            await read()
+            switch state.withLock({ $0.next(pollInterval: pollInterval) }) {
+            case .deliver(let event):
+                return event
+            case .fetch(let seq):
+                if let event = await ephemeralEvent(seq: seq) { return event }
+            case .read:
+                await read()
+            case .wait(let limit):
+                await signal.wait(upTo: limit)
+            case .stop:
+                return nil
+            }
+        }
+    }
+
+    /// A large ephemeral event from the table, or nil once it is gone (past its retention)
+    /// or cannot be read: an ephemeral event is not worth a retry.
+    private func ephemeralEvent(seq: Int64) async -> Event? {
+        do {
+            return try await Deadline.run(timeout, "ephemeral event read") { [client] in
+                let rows = try await client.query("SELECT json FROM ephemeral_events WHERE seq = \(seq)")
+                for try await json in rows.decode(ByteBuffer.self) { return try Event(stored: json) }
+                return nil
+            }
+        } catch {
+            logger.debug("an ephemeral event from another node could not be read: \(PostgresEventStore.describe(error))")
+            return nil
         }
     }
 
@@ -156,32 +263,13 @@ final class PostgresFeedReader: Sendable {
     }
 
     /// "From now on" starts at the horizon of the moment the feed was asked for, not of the
-    /// moment it is first read. Whichever of the reader and the listener gets it first sets it.
+    /// moment it is first read. Whichever of the reader and `start()` gets it first sets it.
     private func takeBearings() async throws {
         let rows = try await client.query("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
         for try await horizon in rows.decode(Int64.self) {
             state.withLock { state in
                 if state.from == nil { state.from = horizon }
             }
-        }
-    }
-
-    /// Keeps one connection LISTENing, reconnecting after a failure; every notification,
-    /// and every reconnection (which may have missed some), wakes the reader.
-    private func listen() async {
-        _ = try? await Deadline.run(timeout, "feed start") { [self] in try await takeBearings() }
-        while !Task.isCancelled {
-            do {
-                try await client.withConnection { connection in
-                    try await connection.listen(on: Self.channel) { notifications in
-                        signal.wake()
-                        for try await _ in notifications { signal.wake() }
-                    }
-                }
-            } catch {
-                logger.debug("LISTEN connection lost: \(PostgresEventStore.describe(error))")
-            }
-            try? await Task.sleep(for: pollInterval)
         }
     }
 }

@@ -10,8 +10,11 @@ import Synchronization
 /// writes and reads use separate connection pools (`PostgresClient`s), so that a burst of
 /// queries never holds up a commit; each `save` batch is one transaction (group commit);
 /// replacement races between nodes are settled inside the database (see
-/// `PostgresEventWriter`); and as an `EventFeed` it tells each node about the events the
-/// others saved (see `PostgresFeedReader`). Every call is bounded by `Options.timeout`, so
+/// `PostgresEventWriter`); as an `EventFeed` it tells each node about the events the
+/// others saved and the ephemeral events they accepted (see `PostgresFeedReader` and
+/// `PostgresEphemeralNotice`); and as a `RelaySettingsFeed` it tells each node when the
+/// operator changed a setting through another. One connection per node LISTENs for all of
+/// it (`PostgresListener`). Every call is bounded by `Options.timeout`, so
 /// a database that is down or stalled costs a client an `error:` answer, not a hung
 /// request, and the pools reconnect by themselves when it is back.
 ///
@@ -20,7 +23,7 @@ import Synchronization
 /// _ = try await store.save([event])
 /// let notes = try await store.query([Filter(kinds: [1], limit: 20)], maxLimit: 500, now: now)
 /// ```
-public final class PostgresEventStore: EventStore, EventFeed {
+public final class PostgresEventStore: EventStore, EventFeed, RelaySettingsFeed {
     /// Pool sizes and time limits.
     ///
     /// ```swift
@@ -29,7 +32,7 @@ public final class PostgresEventStore: EventStore, EventFeed {
     /// let store = try await PostgresEventStore(url: url, options: options)
     /// ```
     public struct Options: Sendable {
-        /// Connections that serve queries at once (one more LISTENs for the live feed).
+        /// Connections that serve queries at once (one more LISTENs for the other nodes' news).
         public var readConnections: Int
         /// Connections that commit batches at once. The relay's one batching writer uses
         /// one; `vanish` and the NIP-40 purge may use another.
@@ -42,7 +45,8 @@ public final class PostgresEventStore: EventStore, EventFeed {
         /// How long bringing the schema up to date at start may take (a new step may build
         /// an index over every stored event).
         public var migrationTimeout: Duration
-        /// How often the live feed looks for other nodes' events when no notification came.
+        /// How often the live feed looks for other nodes' events when no notification came;
+        /// also how soon a lost listening connection is tried again.
         public var feedPollInterval: Duration
         /// A schema to keep the tables in, created when missing (tests use one each);
         /// nil for the connection's default (`public`).
@@ -73,7 +77,12 @@ public final class PostgresEventStore: EventStore, EventFeed {
     private let running: Task<Void, Never>
     private let readers = PostgresFeedReaders()
     private let closed = Atomic<Bool>(false)
-    private let logger: Logger
+    let logger: Logger
+    let channels: PostgresChannels
+    let listener: PostgresListener
+    /// Names this store among the nodes, so that it skips its own ephemeral notifications.
+    let node: String
+    let ephemeralPublishFailing = Atomic<Bool>(false)
 
     /// Connects to the database at `url` (`postgres://user:password@host:port/database`,
     /// with `?sslmode=disable|prefer|require`) and brings its schema up to date.
@@ -95,6 +104,14 @@ public final class PostgresEventStore: EventStore, EventFeed {
             backgroundLogger: background)
         self.writes = writes
         self.reads = reads
+        let channels = PostgresChannels(schema: options.schema)
+        self.channels = channels
+        self.listener = PostgresListener(
+            client: reads, channels: channels, retryInterval: options.feedPollInterval, logger: logger)
+        self.node = (0..<2).map { _ in
+            let hex = String(UInt64.random(in: .min ... .max), radix: 16)
+            return String(repeating: "0", count: 16 - hex.count) + hex
+        }.joined()
         running = Task {
             await withDiscardingTaskGroup { group in
                 group.addTask { await writes.run() }
@@ -116,7 +133,7 @@ public final class PostgresEventStore: EventStore, EventFeed {
 
     public func save(_ events: [Event]) async throws -> [SaveResult] {
         guard !events.isEmpty else { return [] }
-        return try await bounded("save", on: writes) { [logger, readers] client in
+        return try await bounded("save", on: writes) { [logger, readers, channels] client in
             try await client.withConnection { connection in
                 let (results, maxSeq) = try await connection.withTransaction(logger: logger) { connection in
                     let saved = try await PostgresEventWriter(connection, logger: logger).save(events)
@@ -128,7 +145,7 @@ public final class PostgresEventStore: EventStore, EventFeed {
                 // commits of every node. A lost notification only waits for the next poll.
                 if let maxSeq {
                     try? await connection.perform(
-                        "SELECT pg_notify(\(PostgresFeedReader.channel), \(String(maxSeq)))", logger: logger)
+                        "SELECT pg_notify(\(channels.events), \(String(maxSeq)))", logger: logger)
                 }
                 return results
             }
@@ -248,13 +265,15 @@ public final class PostgresEventStore: EventStore, EventFeed {
     public func close() async throws {
         guard !closed.exchange(true, ordering: .relaxed) else { return }
         for reader in readers.all { reader.stop() }
+        listener.close()
         running.cancel()
         await running.value
     }
 
     public func eventsFromOtherNodes() -> AsyncStream<Event> {
         let reader = PostgresFeedReader(
-            client: reads, pollInterval: options.feedPollInterval, timeout: options.timeout, logger: logger)
+            client: reads, listener: listener, channels: channels, node: node, pollInterval: options.feedPollInterval,
+            timeout: options.timeout, logger: logger)
         readers.add(reader)
         if closed.load(ordering: .relaxed) { reader.stop() }
         reader.start()

@@ -27,7 +27,7 @@ enum PostgresSchema {
         var statements: [String]
     }
 
-    static let steps: [Step] = [events, tags, lifecycle, kindCounts, relaySettings]
+    static let steps: [Step] = [events, tags, lifecycle, kindCounts, relaySettings, ephemeralEvents]
 
     /// One row per stored event. `json` holds the canonical bytes served verbatim; the other
     /// columns exist to be searched. `d_tag` is "" for replaceable kinds, the `d` value for
@@ -149,6 +149,21 @@ enum PostgresSchema {
             )
             """,
             "CREATE TABLE settings_values (key text PRIMARY KEY, value text NOT NULL)",
+        ])
+
+    /// Ephemeral events too large to ride in a notification, kept a short while for the
+    /// other nodes to read (see `PostgresEphemeralNotice`). UNLOGGED: no WAL, and a crash
+    /// empties the table, which is all an ephemeral event may ask.
+    private static let ephemeralEvents = Step(
+        name: "ephemeral events",
+        statements: [
+            """
+            CREATE UNLOGGED TABLE ephemeral_events (
+                seq bigserial PRIMARY KEY,
+                json bytea NOT NULL,
+                published timestamptz NOT NULL DEFAULT now()
+            )
+            """,
         ])
 
     /// Brings the database (or `schema`, created when missing) up to date.
