@@ -7,8 +7,9 @@ import NostrCore
 
 /// `martlet sync <relay-url>`: one NIP-77 sync of the local store with another relay.
 ///
-/// It opens the same SQLite file as `serve` (safe while a relay serves it: WAL mode lets
-/// another process read and write beside it), so a running relay's store can be filled
+/// It opens the same store as `serve`: the SQLite file (safe while a relay serves it: WAL
+/// mode lets another process read and write beside it) or, with `--database`, the
+/// PostgreSQL database the relay nodes share, so a running relay's store can be filled
 /// from a peer. Progress goes to stderr; the summary line alone goes to stdout.
 struct Sync: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,6 +23,7 @@ struct Sync: AsyncParsableCommand {
 
     @Argument(help: "The relay to sync with (ws:// or wss://).") var url: String
     @Option(help: "Folder of the SQLite store (default: the one `serve` uses).") var data: String?
+    @Option(help: "PostgreSQL URL of the store to sync instead of SQLite.") var database: String?
     @Option(help: "NIP-01 filter (JSON) of the events to sync.") var filter = "{}"
     @Option(help: "down (fetch only), up (publish only) or both.") var direction = "both"
     @Option(help: "YAML configuration file (default: ./martlet.yaml when present).") var config: String?
@@ -44,6 +46,7 @@ struct Sync: AsyncParsableCommand {
     func run() async throws {
         var settings = try await Settings.load(file: config)
         if let data { settings.dataDirectory = data }
+        if let database { settings.database = database }
         let level = Logger.Level(rawValue: settings.logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -58,8 +61,7 @@ struct Sync: AsyncParsableCommand {
         options.frameSizeLimit = settings.relay.negentropy.frameSizeLimit
         options.replyTimeout = .seconds(timeout)
 
-        let path = URL(fileURLWithPath: settings.dataDirectory).appendingPathComponent("martlet.sqlite").path
-        let store = try SQLiteEventStore(path: path)
+        let store = try await settings.openStore().store
         let sync = RelaySync(store: store, remote: url, options: options, logger: Logger(label: "martlet.sync"))
         let display = ProgressDisplay()
         do {
