@@ -160,7 +160,17 @@ struct FilterPlan {
 
     /// Every matching event once, unordered: `SELECT <columns> FROM events ...`, for COUNT
     /// and negentropy. Columns must be qualified with `events.`.
-    func rowSetSQL(columns: String) -> (sql: String, arguments: [DatabaseValue]) {
+    ///
+    /// `readsRows`: the columns are not all in the driving index, so each match is a row of
+    /// `events`. A filter with no condition at all then reads the table in rowid order, one
+    /// sequential pass, rather than `events_created` and a random lookup per row (for a
+    /// million events, the difference between a negentropy set in 0.3 s and in 1.9 s).
+    func rowSetSQL(columns: String, readsRows: Bool = false) -> (sql: String, arguments: [DatabaseValue]) {
+        if readsRows, driver == .time, filter.since == nil, filter.until == nil {
+            var conditions = Conditions()
+            addResiduals(to: &conditions)
+            return ("SELECT \(columns) FROM events WHERE \(conditions.sql)", conditions.arguments)
+        }
         var conditions = Conditions()
         let from: String
         if case .tag(let name) = driver {

@@ -246,7 +246,7 @@ public final class SQLiteEventStore: EventStore {
     /// million events here); unordered, a filter without conditions is one sequential
     /// scan (0.6 s), and the sort of 40-byte values costs a fraction of that.
     private static func negentropySQL(_ plan: FilterPlan) -> (sql: String, arguments: [DatabaseValue]) {
-        plan.rowSetSQL(columns: "events.created_at, events.id")
+        plan.rowSetSQL(columns: "events.created_at, events.id", readsRows: true)
     }
 
     /// Statements whose text depends on how many filters a request has are prepared afresh

@@ -132,6 +132,12 @@ struct SQLiteEventStoreTests {
         for use in [SQLiteEventStore.QueryUse.newest, .count, .negentropy] {
             let plans = try store.explainQueryPlans(filters, for: use)
             for ((name, _), plan) in zip(Self.commonShapes, plans) {
+                // A negentropy set of everything is every row: one pass over the table in
+                // rowid order is the cheapest way to read it, and the scan is the point.
+                if use == .negentropy, name == "everything, newest" {
+                    #expect(plan.hasPrefix("SCAN events\n"), "\(plan)")
+                    continue
+                }
                 for line in plan.split(separator: "\n") {
                     let fullScan = (line.hasPrefix("SCAN events") || line.hasPrefix("SCAN tags")) && !line.contains("INDEX")
                     #expect(!fullScan, "\(use) \(name): \(plan)")
