@@ -60,9 +60,15 @@ extension RelayConfiguration {
         public var maxRecords = 1_000_000
         /// A session without a message for this long is dropped; a later `NEG-MSG` gets `closed:`.
         public var idleTimeout: Duration = .seconds(60)
-        /// Bytes of one negentropy message the relay writes (before hex, which doubles it):
-        /// 60 KB keeps a `NEG-MSG` under the 128 KiB frame limit common among relays and clients.
-        public var frameSizeLimit = 60_000
+        /// Bytes of one negentropy message the relay writes as the responder (before hex,
+        /// which doubles it). 250 KB keeps a `NEG-MSG` under the 512 KiB messages Martlet
+        /// takes, and reconciles a million events differing by a thousand in 6 round trips
+        /// where 60 KB took 13 (`martlet bench negentropy`).
+        public var frameSizeLimit = 250_000
+        /// Bytes of one negentropy message this relay writes when it starts a sync (the mesh,
+        /// `martlet sync`): 60 KB keeps a `NEG-MSG` under 128 KiB, the most that strfry and
+        /// other relays take by default. Raise it between Martlet relays.
+        public var initiatorFrameSizeLimit = 60_000
 
         public init() {}
     }

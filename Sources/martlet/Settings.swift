@@ -73,11 +73,14 @@ struct Settings {
         // Negentropy's smallest frame is 4096 bytes; 0 means unlimited.
         let frameSizeLimit = config.int(forKey: "negentropy.frame_size_limit", default: negentropy.frameSizeLimit)
         negentropy.frameSizeLimit = frameSizeLimit <= 0 ? 0 : max(4096, frameSizeLimit)
+        let initiatorLimit = config.int(
+            forKey: "negentropy.initiator_frame_size_limit", default: negentropy.initiatorFrameSizeLimit)
+        negentropy.initiatorFrameSizeLimit = initiatorLimit <= 0 ? 0 : max(4096, initiatorLimit)
         relay.negentropy = negentropy
         relay.purgeInterval = .seconds(config.int(forKey: "storage.purge_interval", default: 60))
         relay.access = try Settings.access(config.scoped(to: "access"))
         relay.management.adminPubkeys = try Settings.pubkeys(config, "management.admin_pubkeys")
-        mesh = try Settings.mesh(config.scoped(to: "mesh"), frameSizeLimit: negentropy.frameSizeLimit)
+        mesh = try Settings.mesh(config.scoped(to: "mesh"), frameSizeLimit: negentropy.initiatorFrameSizeLimit)
     }
 
     /// The `access` section: who may read and write.

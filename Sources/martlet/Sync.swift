@@ -58,7 +58,7 @@ struct Sync: AsyncParsableCommand {
         options.filter = try parsedFilter()
         options.direction = RelaySync.Direction(rawValue: direction) ?? .both
         options.limits = settings.relay.limits
-        options.frameSizeLimit = settings.relay.negentropy.frameSizeLimit
+        options.frameSizeLimit = settings.relay.negentropy.initiatorFrameSizeLimit
         options.replyTimeout = .seconds(timeout)
 
         let store = try await settings.openStore().store
