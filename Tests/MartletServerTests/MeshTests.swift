@@ -219,6 +219,69 @@ struct MeshTests {
         }
     }
 
+    @Test("three martlet serve processes: a write on any reaches all; one killed with SIGKILL misses writes, restarts and converges; nothing loops")
+    func threeProcessesSurviveAKill() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("martlet-mesh-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let ports = try (0..<3).map { _ in try unusedPort() }
+        let folders = (0..<3).map { root.appendingPathComponent("relay\($0)") }
+        func start(_ index: Int) async throws -> RelayProcess {
+            let peers = ports.indices.filter { $0 != index }.map { "ws://127.0.0.1:\(ports[$0])/" }
+            return try await RelayProcess.start(
+                data: folders[index], port: ports[index], environment: ["MARTLET_MESH_PEERS": peers.joined(separator: ",")])
+        }
+        var relays = [RelayProcess]()
+        do {
+            for index in 0..<3 { relays.append(try await start(index)) }
+            let author = Author()
+            let first = author.event(content: "written before the kill")
+            try await Self.publish(first, to: relays[0])
+            try await Self.waitUntilAllHold([first], relays)
+
+            await relays[2].stop(signal: SIGKILL)
+            let missed = [author.event(content: "missed by the killed relay, via 0"), author.event(content: "via 1")]
+            try await Self.publish(missed[0], to: relays[0])
+            try await Self.publish(missed[1], to: relays[1])
+            try await Self.waitUntilAllHold([first] + missed, Array(relays[0..<2]))
+
+            relays[2] = try await start(2)
+            let after = author.event(content: "written on the restarted relay")
+            try await Self.publish(after, to: relays[2])
+            let all = [first] + missed + [after]
+            try await Self.waitUntilAllHold(all, relays)
+            // No loop: a second later each relay still holds each event once, and nothing more.
+            try await Task.sleep(for: .seconds(1))
+            try await Self.waitUntilAllHold(all, relays)
+        } catch {
+            for relay in relays { await relay.stop(signal: SIGKILL) }
+            throw error
+        }
+        for relay in relays { #expect(await relay.stop(signal: SIGTERM) == 0) }
+    }
+
+    private static func publish(_ event: Event, to relay: RelayProcess) async throws {
+        let client = try await relay.connect()
+        let answer = try await client.publishAndWait(event)
+        await client.close()
+        #expect(answer.accepted, "\(answer.message)")
+    }
+
+    /// Until every relay returns exactly `events` for `{}`: each once, and nothing else.
+    private static func waitUntilAllHold(_ events: [Event], _ relays: [RelayProcess]) async throws {
+        let wanted = events.map(\.id.hex).sorted()
+        var seen: [[String]] = []
+        try await MeshOfThree.waitUntil("every relay holds exactly the \(events.count) notes", timeout: .seconds(60), detail: "\(seen)") {
+            seen = []
+            for relay in relays {
+                let client = try await relay.connect()
+                let ids = try await client.query("all", "{}").compactMap { $0["id"] as? String }.sorted()
+                await client.close()
+                seen.append(ids)
+            }
+            return seen.allSatisfy { $0 == wanted }
+        }
+    }
+
     @Test("reconnect waits double after each failure, from 0.5 s up to 30 s, shortened by at most the jitter")
     func backoffSchedule() {
         let backoff = Backoff()

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The real `martlet serve` binary in a child process, for tests that kill or signal it.
 ///
@@ -20,13 +23,14 @@ final class RelayProcess: @unchecked Sendable {
         self.port = port
     }
 
-    /// Starts `martlet serve` on a free port with its store in `data`, and waits until it listens.
+    /// Starts `martlet serve` on `port` (0: a free one) with its store in `data`, and waits
+    /// until it listens.
     static func start(
-        data: URL, arguments: [String] = [], environment extra: [String: String] = [:]
+        data: URL, port requested: Int = 0, arguments: [String] = [], environment extra: [String: String] = [:]
     ) async throws -> RelayProcess {
         let process = Process()
         process.executableURL = binary
-        process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--data", data.path] + arguments
+        process.arguments = ["serve", "--host", "127.0.0.1", "--port", "\(requested)", "--data", data.path] + arguments
         var environment = ProcessInfo.processInfo.environment
         environment["MARTLET_LOG_LEVEL"] = "warning"
         environment.merge(extra) { _, new in new }
@@ -78,6 +82,27 @@ final class RelayProcess: @unchecked Sendable {
         while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
         return process.terminationStatus
     }
+}
+
+/// A TCP port on 127.0.0.1 that nothing listens on right now, for a relay that must be
+/// configured with the ports of others before they start (the port is released before it
+/// is returned, so another process could take it first; on a test machine none does).
+func unusedPort() throws -> Int {
+    let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard socket >= 0 else { throw TestFailure("socket() failed") }
+    defer { close(socket) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
+            bind(socket, generic, length) == 0 && getsockname(socket, generic, &length) == 0
+        }
+    }
+    guard bound else { throw TestFailure("could not bind a port on 127.0.0.1") }
+    return Int(UInt16(bigEndian: address.sin_port))
 }
 
 /// Runs `body`, throwing `TimedOut` if it takes longer than `timeout`.
