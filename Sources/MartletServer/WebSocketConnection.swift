@@ -5,8 +5,9 @@ import NostrCore
 import NIOCore
 import NIOWebSocket
 
-/// Carries one WebSocket between the network and a `RelaySession`: a task reads messages
-/// into the session, and an `OutboxPump` writes the session's outbox to the socket.
+/// Carries one WebSocket between the network and a `RelaySession`: the connection's task
+/// reads messages into the session, and an `OutboxPump` writes the session's outbox to the
+/// socket from the event loop.
 ///
 /// Text frames are assembled into byte arrays without going through `String`: the relay's
 /// decoder checks UTF-8 itself and answers invalid input with a reason.
@@ -22,14 +23,14 @@ struct WebSocketConnection {
         // One line when a connection opens and one when it closes, with why; nothing per message.
         let remote = session.remoteAddress ?? "unknown"
         logger.info("connection opened", metadata: ["session": "\(session.id)", "remote": "\(remote)"])
+        // No task of its own for writing: the pump runs on the event loop, and a consumer too
+        // slow for its outbox has its channel closed by the outbox's overflow handler, which
+        // ends the reading below. One task per connection is memory that 5,000 idle
+        // connections feel.
         let drained = OutboxPump(outbox: session.outbox, channel: channel).start()
-        let reason = await withTaskGroup(of: String?.self) { group -> String in
-            group.addTask { await finishWriting(drained, outbound: outbound) }
-            let closedBy = await readMessages(from: inbound)
-            session.close()
-            let writerReason = await group.next() ?? nil
-            return writerReason ?? closedBy
-        }
+        let closedBy = await readMessages(from: inbound)
+        session.close()
+        let reason = await finishWriting(drained, outbound: outbound) ?? closedBy
         logger.info(
             "connection closed", metadata: ["session": "\(session.id)", "remote": "\(remote)", "reason": "\(reason)"])
     }
