@@ -34,7 +34,7 @@ public final class SubscriptionIndex: Sendable {
     /// Removes every subscription of a session.
     public func removeAll(session: UInt64) {
         state.withLock { state in
-            for key in state.subscriptions.keys where key.session == session { state.remove(key) }
+            for key in state.keys(of: session) { state.remove(key) }
         }
     }
 
@@ -44,17 +44,32 @@ public final class SubscriptionIndex: Sendable {
     /// The subscriptions with at least one filter matching `event`.
     public func matches(_ event: Event) -> [LiveSubscription] {
         state.withLock { state in
-            var candidates = Set<SubscriptionKey>()
-            state.byID[event.id].map { candidates.formUnion($0) }
-            state.byAuthor[event.pubkey].map { candidates.formUnion($0) }
-            state.byKind[event.kind].map { candidates.formUnion($0) }
-            candidates.formUnion(state.unindexed)
+            // Candidates are gathered as integer handles: at a thousand subscribers an event,
+            // hashing each candidate's session and subscription id was a tenth of fan-out.
+            var candidates: [Handle] = []
+            var sources = 0
+            func gather(_ handles: Set<Handle>?) {
+                guard let handles, !handles.isEmpty else { return }
+                candidates.append(contentsOf: handles)
+                sources += 1
+            }
+            gather(state.byID[event.id])
+            gather(state.byAuthor[event.pubkey])
+            gather(state.byKind[event.kind])
+            gather(state.unindexed)
             for tag in event.tags where tag.fields.count > 1 {
                 guard let letter = tag.indexLetter else { continue }
-                state.byTag[TagKey(letter: letter, value: tag.fields[1])].map { candidates.formUnion($0) }
+                gather(state.byTag[TagKey(letter: letter, value: tag.fields[1])])
             }
-            return candidates.compactMap { key in
-                guard let subscription = state.subscriptions[key],
+            // A subscription filed under several of the event's keys is delivered once.
+            if sources > 1 {
+                candidates.sort()
+                candidates = candidates.enumerated().compactMap { index, handle in
+                    index > 0 && candidates[index - 1] == handle ? nil : handle
+                }
+            }
+            return candidates.compactMap { handle in
+                guard let subscription = state.subscriptions[handle],
                     subscription.filters.contains(where: { $0.matches(event) })
                 else { return nil }
                 return subscription
@@ -88,13 +103,19 @@ struct TagKey: Hashable {
     var value: String
 }
 
+/// A live subscription's number inside the index, cheaper to hash than its key.
+private typealias Handle = Int
+
 private struct State {
-    var subscriptions: [SubscriptionKey: LiveSubscription] = [:]
-    var byID: [EventID: Set<SubscriptionKey>] = [:]
-    var byAuthor: [PublicKey: Set<SubscriptionKey>] = [:]
-    var byTag: [TagKey: Set<SubscriptionKey>] = [:]
-    var byKind: [Kind: Set<SubscriptionKey>] = [:]
-    var unindexed = Set<SubscriptionKey>()
+    var subscriptions: [Handle: LiveSubscription] = [:]
+    var handles: [SubscriptionKey: Handle] = [:]
+    var bySession: [UInt64: Set<SubscriptionID>] = [:]
+    var byID: [EventID: Set<Handle>] = [:]
+    var byAuthor: [PublicKey: Set<Handle>] = [:]
+    var byTag: [TagKey: Set<Handle>] = [:]
+    var byKind: [Kind: Set<Handle>] = [:]
+    var unindexed = Set<Handle>()
+    var nextHandle: Handle = 0
 
     /// Where one filter is filed: its most selective condition.
     enum Slot {
@@ -115,38 +136,52 @@ private struct State {
         return .none
     }
 
+    func keys(of session: UInt64) -> [SubscriptionKey] {
+        (bySession[session] ?? []).map { SubscriptionKey(session: session, id: $0) }
+    }
+
     mutating func insert(_ subscription: LiveSubscription) {
         let key = subscription.key
-        subscriptions[key] = subscription
+        let handle = nextHandle
+        nextHandle += 1
+        subscriptions[handle] = subscription
+        handles[key] = handle
+        bySession[key.session, default: []].insert(key.id)
         for filter in subscription.filters where !filter.isImpossible {
             switch State.slot(for: filter) {
-            case .ids(let ids): for id in ids { byID[id, default: []].insert(key) }
-            case .authors(let authors): for author in authors { byAuthor[author, default: []].insert(key) }
+            case .ids(let ids): for id in ids { byID[id, default: []].insert(handle) }
+            case .authors(let authors): for author in authors { byAuthor[author, default: []].insert(handle) }
             case .tag(let letter, let values):
-                for value in values { byTag[TagKey(letter: letter, value: value), default: []].insert(key) }
-            case .kinds(let kinds): for kind in kinds { byKind[kind, default: []].insert(key) }
-            case .none: unindexed.insert(key)
+                for value in values { byTag[TagKey(letter: letter, value: value), default: []].insert(handle) }
+            case .kinds(let kinds): for kind in kinds { byKind[kind, default: []].insert(handle) }
+            case .none: unindexed.insert(handle)
             }
         }
     }
 
     mutating func remove(_ key: SubscriptionKey) {
-        guard let subscription = subscriptions.removeValue(forKey: key) else { return }
+        guard let handle = handles.removeValue(forKey: key),
+            let subscription = subscriptions.removeValue(forKey: handle)
+        else { return }
+        if var ids = bySession[key.session] {
+            ids.remove(key.id)
+            bySession[key.session] = ids.isEmpty ? nil : ids
+        }
         for filter in subscription.filters {
             switch State.slot(for: filter) {
-            case .ids(let ids): for id in ids { State.drop(key, id, from: &byID) }
-            case .authors(let authors): for author in authors { State.drop(key, author, from: &byAuthor) }
+            case .ids(let ids): for id in ids { State.drop(handle, id, from: &byID) }
+            case .authors(let authors): for author in authors { State.drop(handle, author, from: &byAuthor) }
             case .tag(let letter, let values):
-                for value in values { State.drop(key, TagKey(letter: letter, value: value), from: &byTag) }
-            case .kinds(let kinds): for kind in kinds { State.drop(key, kind, from: &byKind) }
-            case .none: unindexed.remove(key)
+                for value in values { State.drop(handle, TagKey(letter: letter, value: value), from: &byTag) }
+            case .kinds(let kinds): for kind in kinds { State.drop(handle, kind, from: &byKind) }
+            case .none: unindexed.remove(handle)
             }
         }
     }
 
-    static func drop<K: Hashable>(_ key: SubscriptionKey, _ slot: K, from table: inout [K: Set<SubscriptionKey>]) {
-        guard var keys = table[slot] else { return }
-        keys.remove(key)
-        table[slot] = keys.isEmpty ? nil : keys
+    static func drop<K: Hashable>(_ handle: Handle, _ slot: K, from table: inout [K: Set<Handle>]) {
+        guard var handles = table[slot] else { return }
+        handles.remove(handle)
+        table[slot] = handles.isEmpty ? nil : handles
     }
 }

@@ -136,6 +136,28 @@ struct NIP01SubscriptionTests {
         }
     }
 
+    @Test("an event matching several filters of one subscription, or filed under several of its keys, arrives once")
+    func liveDeliveryOnce() async throws {
+        try await TestRelay.with { relay in
+            let client = try await relay.connect()
+            let publisher = try await relay.connect()
+            let author = Author()
+            // Filed under the author, under #t, under kind 1 and on the unindexed list: four
+            // ways for the same event to become a candidate of this one subscription.
+            let filters = [
+                #"{"authors":["\#(author.pubkey.hex)"]}"#, ##"{"#t":["martlet"]}"##, #"{"kinds":[1]}"#, #"{"since":1}"#,
+            ]
+            _ = try await client.query("s", filters[0], filters[1], filters[2], filters[3])
+            let event = author.event(tags: [["t", "martlet"]])
+            _ = try await publisher.publishAndWait(event)
+            let message = try await client.next()
+            #expect(message.type == "EVENT" && message.object(2)?["id"] as? String == event.id.hex)
+            #expect(try await client.silence() == nil)
+            await client.close()
+            await publisher.close()
+        }
+    }
+
     @Test("a REQ with more filters than max_filters is answered CLOSED invalid:")
     func tooManyFilters() async throws {
         try await TestRelay.with(configure: { $0.limits.maxFilters = 2 }) { relay in
