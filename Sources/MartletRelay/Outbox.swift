@@ -30,7 +30,7 @@ public final class Outbox: Sendable {
     /// What `take` hands the consumer.
     public enum Batch: Sendable, Equatable {
         /// Every frame queued, oldest first.
-        case frames([[UInt8]])
+        case frames([OutboundFrame])
         /// Nothing queued: the consumer is idle until its `onReady` callback runs.
         case idle
         /// The outbox has ended and nothing is left to write.
@@ -38,7 +38,7 @@ public final class Outbox: Sendable {
     }
 
     private struct State {
-        var frames = Deque<[UInt8]>()
+        var frames = Deque<OutboundFrame>()
         var queuedBytes = 0
         var ending: Ending?
         /// Whether the consumer has been told there is nothing and waits to be woken.
@@ -86,21 +86,33 @@ public final class Outbox: Sendable {
         wakeNow?()
     }
 
-    /// Queues one encoded frame; `false` when the outbox has ended.
+    /// Queues one encoded message; `false` when the outbox has ended.
     @discardableResult
     public func send(frame: [UInt8]) -> Bool {
+        send(OutboundFrame(message: frame))
+    }
+
+    /// Queues an EVENT message: a subscription's `prefix` (`RelayMessage.eventPrefix`),
+    /// then the stored event's JSON, shared rather than copied. `false` when the outbox has
+    /// ended.
+    @discardableResult
+    public func send(event json: [UInt8], after prefix: [UInt8]) -> Bool {
+        send(OutboundFrame(eventPrefix: prefix, json: json))
+    }
+
+    private func send(_ frame: OutboundFrame) -> Bool {
         typealias Outcome = (Bool, (@Sendable () -> Void)?, (@Sendable () -> Void)?)
         let (accepted, wake, overflowHandler) = state.withLock { state -> Outcome in
             guard state.ending == nil else { return (false, nil, nil) }
             var overflowHandler: (@Sendable () -> Void)?
-            if state.queuedBytes + frame.count > byteLimit {
+            if state.queuedBytes + frame.byteCount > byteLimit {
                 state.ending = .overflow
                 state.frames.removeAll()
                 state.queuedBytes = 0
                 overflowHandler = state.overflowHandler
             } else {
                 state.frames.append(frame)
-                state.queuedBytes += frame.count
+                state.queuedBytes += frame.byteCount
             }
             return (state.ending == nil, state.wakeConsumer(), overflowHandler)
         }
@@ -135,5 +147,34 @@ public final class Outbox: Sendable {
             state.consumerIdle = true
             return .idle
         }
+    }
+}
+
+/// One message waiting in an outbox, as the pieces it is written from: the whole message,
+/// or a subscription's `["EVENT","<id>",` prefix and a stored event's JSON, which many
+/// outboxes share, followed by `]`.
+public struct OutboundFrame: Sendable, Equatable {
+    /// The message, or the EVENT prefix before `event`.
+    public let head: [UInt8]
+    /// A stored event's canonical JSON; the message ends with `]` after it.
+    public let event: [UInt8]?
+
+    init(message: [UInt8]) {
+        head = message
+        event = nil
+    }
+
+    init(eventPrefix: [UInt8], json: [UInt8]) {
+        head = eventPrefix
+        event = json
+    }
+
+    /// The message's length in bytes.
+    public var byteCount: Int { head.count + (event.map { $0.count + 1 } ?? 0) }
+
+    /// The message as one byte array (tests, and transports that need it whole).
+    public var bytes: [UInt8] {
+        guard let event else { return head }
+        return head + event + [UInt8(ascii: "]")]
     }
 }

@@ -44,7 +44,8 @@ public final class RelaySession: Sendable {
     /// meanwhile wait in `loading` so that none is lost or sent before EOSE twice.
     private enum SubscriptionPhase {
         case loading(heldBack: [Event])
-        case live
+        /// Live, with the `["EVENT","<id>",` every live event is sent after.
+        case live(eventPrefix: [UInt8])
     }
 
     init(id: UInt64, relay: Relay, remoteAddress: String?, host: String?) {
@@ -155,18 +156,19 @@ public final class RelaySession: Sendable {
         // A newer REQ with the same id may have replaced this one while the query ran.
         guard isLoading(subscription) else { return }
         let reader = readContext
+        let head = RelayMessage.eventPrefix(subscription)
         for event in stored where relay.canSee(event, context: reader) {
-            outbox.send(frame: RelayMessage.event(subscription, eventJSON: event.json).encoded())
+            outbox.send(event: event.json, after: head)
         }
         outbox.send(.eose(subscription))
         let heldBack: [Event] = state.withLock { state in
             guard case .loading(let held) = state.subscriptions[subscription] else { return [] }
-            state.subscriptions[subscription] = .live
+            state.subscriptions[subscription] = .live(eventPrefix: head)
             return held
         }
         let sent = Set(stored.map(\.id))
         for event in heldBack where !sent.contains(event.id) {
-            outbox.send(frame: RelayMessage.event(subscription, eventJSON: event.json).encoded())
+            outbox.send(event: event.json, after: head)
         }
     }
 
@@ -220,19 +222,18 @@ public final class RelaySession: Sendable {
     /// Sends a live event to one of this session's subscriptions (called by fan-out).
     public func deliver(_ event: Event, to subscription: SubscriptionID) {
         guard relay.canSee(event, context: readContext) else { return }
-        let sendNow = state.withLock { state -> Bool in
+        let head = state.withLock { (state) -> [UInt8]? in
             switch state.subscriptions[subscription] {
-            case .live: return true
+            case .live(let eventPrefix): return eventPrefix
             case .loading(var held):
                 if held.count < RelaySession.maxHeldBackEvents { held.append(event) }
                 state.subscriptions[subscription] = .loading(heldBack: held)
-                return false
-            case nil: return false
+                return nil
+            case nil: return nil
             }
         }
-        if sendNow {
-            outbox.send(frame: RelayMessage.event(subscription, eventJSON: event.json).encoded())
-        }
+        // The event's bytes are shared with every other subscriber's outbox, not copied.
+        if let head { outbox.send(event: event.json, after: head) }
     }
 
     // MARK: NIP-42

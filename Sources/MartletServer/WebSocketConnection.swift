@@ -116,8 +116,12 @@ struct OutboxPump: Sendable {
         case .frames(let frames):
             let written = channel.eventLoop.makePromise(of: Void.self)
             for (index, frame) in frames.enumerated() {
-                var data = channel.allocator.buffer(capacity: frame.count)
-                data.writeBytes(frame)
+                var data = channel.allocator.buffer(capacity: frame.byteCount)
+                data.writeBytes(frame.head)
+                if let event = frame.event {
+                    data.writeBytes(event)
+                    data.writeInteger(UInt8(ascii: "]"))
+                }
                 let webSocketFrame = WebSocketFrame(fin: true, opcode: .text, data: data)
                 channel.write(webSocketFrame, promise: index == frames.count - 1 ? written : nil)
             }

@@ -17,6 +17,19 @@ public enum RelayMessage: Sendable, Equatable {
     case negMsg(SubscriptionID, message: String)
     case negErr(SubscriptionID, reason: String)
 
+    /// `["EVENT","<subscription>",`: what precedes a stored event's JSON (and a closing
+    /// `]` follows it) in every EVENT message of one subscription. Encoded once per
+    /// subscription, so that fan-out shares the event's bytes instead of copying them into
+    /// a message per subscriber.
+    public static func eventPrefix(_ subscription: SubscriptionID) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(subscription.value.utf8.count + 14)
+        out.append(contentsOf: #"["EVENT","#.utf8)
+        EventSerializer.appendString(subscription.value, to: &out)
+        out.append(UInt8(ascii: ","))
+        return out
+    }
+
     /// The JSON text of this message.
     public func encoded() -> [UInt8] {
         var out = [UInt8]()

@@ -31,6 +31,16 @@ struct RelayMessageTests {
         expectEncoding(.event(SubscriptionID(#"a"b\c"#), eventJSON: json.bytes), #"["EVENT","a\"b\\c","# + json + "]")
     }
 
+    @Test("the EVENT prefix of a subscription, the stored JSON and ] are exactly the EVENT message")
+    func eventPrefix() {
+        let json = Fixture.plain.json.bytes
+        for id in ["sub1", #"a"b\c"#, "ü ✓", ""] {
+            let subscription = SubscriptionID(id)
+            let joined = RelayMessage.eventPrefix(subscription) + json + [UInt8(ascii: "]")]
+            #expect(joined == RelayMessage.event(subscription, eventJSON: json).encoded(), "\(id)")
+        }
+    }
+
     @Test(#"["OK", <event_id>, <true|false>, <message>]"#)
     func ok() {
         expectEncoding(.ok(id, accepted: true, message: ""), #"["OK","\#(idHex)",true,""]"#)
