@@ -38,7 +38,9 @@ public enum RelayServer {
                 status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: StatusPage.html(for: relay))))
         }
-        addOperations(to: router, relay: relay, metrics: metrics, logger: logger)
+        // The status page lists the mesh's peers when one runs beside the relay.
+        let mesh = services.lazy.compactMap { $0 as? Mesh }.first
+        addOperations(to: router, relay: relay, mesh: mesh, metrics: metrics, logger: logger)
         let limits = relay.configuration.limits
         // Frames up to twice the message limit reach the relay, which answers an oversized
         // message with a reason; only beyond that does the WebSocket layer drop the connection.

@@ -214,6 +214,21 @@ struct MeshTests {
                     let text = String(decoding: try await HTTPGet.run(metrics).body, as: UTF8.self)
                     return text.contains(#"martlet_mesh_peers{state="live"} 2"#)
                 }
+                // The status page's figures list the same peers, live, with the note sent to each.
+                let status = URLRequest(url: URL(string: "http://127.0.0.1:\(served.port)/status.json")!)
+                var peers: [[String: Any]] = []
+                try await MeshOfThree.waitUntil("/status.json lists both peers live, one event out each", detail: "\(peers)") {
+                    let document = try JSONSerialization.jsonObject(with: try await HTTPGet.run(status).body) as? [String: Any]
+                    peers = document?["mesh"] as? [[String: Any]] ?? []
+                    return Set(peers.compactMap { $0["url"] as? String }) == [first.url, second.url]
+                        && peers.allSatisfy { $0["state"] as? String == "live" && $0["events_out"] as? Int == 1 }
+                }
+                // And the page a browser renders shows them.
+                let chromium = try #require(Chromium.path, "Chromium is not installed: run `make browser-deps`")
+                let dom = try await Chromium.run(
+                    chromium, ["--virtual-time-budget=3000", "--dump-dom", "http://127.0.0.1:\(served.port)/"])
+                #expect(dom.components(separatedBy: #"<tr data-state="live">"#).count == 3, "two live peer rows")
+                #expect(dom.contains(first.url) && dom.contains(second.url))
                 #expect(await served.stop(signal: SIGTERM) == 0)
             }
         }

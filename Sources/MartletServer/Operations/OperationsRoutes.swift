@@ -7,7 +7,7 @@ extension RelayServer {
     /// The operator's routes: NIP-86 on the relay URL, the status page's JSON and the
     /// Prometheus metrics (when the relay records into an exporter).
     static func addOperations(
-        to router: Router<BasicRequestContext>, relay: Relay, metrics: MetricsExporter?, logger: Logger
+        to router: Router<BasicRequestContext>, relay: Relay, mesh: Mesh?, metrics: MetricsExporter?, logger: Logger
     ) {
         let management = ManagementAPI(relay: relay, administration: RelayAdministration(relay: relay), logger: logger)
         router.post("/") { request, _ -> Response in
@@ -21,7 +21,7 @@ extension RelayServer {
         router.get("/status.json") { _, _ -> Response in
             Response(
                 status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: await StatusDocument.json(for: relay, startedAt: started))))
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: await StatusDocument.json(for: relay, mesh: mesh, startedAt: started))))
         }
         guard let metrics else { return }
         router.get("/metrics") { _, _ -> Response in

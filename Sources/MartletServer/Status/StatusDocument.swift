@@ -11,7 +11,7 @@ import NostrCore
 /// and never a private kind (gift wraps).
 ///
 /// ```swift
-/// let body = await StatusDocument.json(for: relay, startedAt: start)
+/// let body = await StatusDocument.json(for: relay, mesh: mesh, startedAt: start)
 /// ```
 enum StatusDocument {
     /// Recent events listed, at most.
@@ -19,7 +19,7 @@ enum StatusDocument {
     /// Characters of a note's content shown.
     static let excerptLength = 140
 
-    static func json(for relay: Relay, startedAt start: ContinuousClock.Instant) async -> [UInt8] {
+    static func json(for relay: Relay, mesh: Mesh? = nil, startedAt start: ContinuousClock.Instant) async -> [UInt8] {
         let info = relay.info.current
         let totals = relay.metrics.totals
         let stats = try? await relay.store.stats()
@@ -39,6 +39,17 @@ enum StatusDocument {
             ],
             "recent": await recentEvents(relay),
         ]
+        if let mesh {
+            // The same states /metrics counts (`martlet_mesh_peers{state=...}`), one row a peer.
+            document["mesh"] = mesh.status.peers.map { peer -> [String: Any] in
+                var row: [String: Any] = [
+                    "url": peer.url, "state": peer.state.rawValue, "events_in": peer.eventsIn,
+                    "events_out": peer.eventsOut, "connections": peer.connections,
+                ]
+                if let error = peer.lastError { row["last_error"] = error }
+                return row
+            }
+        }
         if let icon = info.icon { document["icon"] = icon }
         if let url = info.url { document["url"] = url }
         if let stats {

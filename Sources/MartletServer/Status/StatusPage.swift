@@ -51,6 +51,9 @@ enum StatusPage {
                 <tr><td>Live deliveries</td><td id="delivered">–</td></tr>
               </tbody></table></div>
             </section>
+            <section class="panel" id="meshPanel" hidden><h2>Mesh peers</h2>
+              <table class="recent"><thead><tr><th>Peer</th><th>State</th><th>In</th><th>Out</th><th>Connections</th><th>Last error</th></tr></thead>
+              <tbody id="mesh"></tbody></table></section>
             <section class="panel"><h2>Recent events</h2>
               <table class="recent"><thead><tr><th>Kind</th><th>Author</th><th>Created</th><th>Content</th></tr></thead>
               <tbody id="recent"><tr><td colspan="4" class="empty">No events yet.</td></tr></tbody></table></section>
@@ -143,6 +146,9 @@ enum StatusPage {
           if(!s.recent.length){const row=body.insertRow();const td=row.insertCell();td.colSpan=4;td.className="empty";td.textContent="No events yet."}
           for(const e of s.recent){const row=document.createElement("tr");cell(row,kindName(e.kind));
             cell(row,e.pubkey.slice(0,8)+"…"+e.pubkey.slice(-4));cell(row,ago(e.created_at));cell(row,e.content||"");body.appendChild(row)}
+          const peers=s.mesh||[];$("meshPanel").hidden=!peers.length;const mesh=$("mesh");mesh.textContent="";
+          for(const p of peers){const row=document.createElement("tr");row.dataset.state=p.state;cell(row,p.url);cell(row,p.state);
+            cell(row,fmt(p.events_in));cell(row,fmt(p.events_out));cell(row,fmt(p.connections));cell(row,p.last_error||"");mesh.appendChild(row)}
           draw($("eventsChart"),[history.map(p=>p.received),history.map(p=>p.rate)],["--r","--a"]);
           draw($("connectionsChart"),[history.map(p=>p.connections)],["--a"]);
           const badge=$("state");badge.textContent="live";badge.className="badge live";
