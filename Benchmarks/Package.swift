@@ -1,8 +1,11 @@
 // swift-tools-version: 6.1
-// Micro benchmarks for NostrCore, kept out of the root package so that building or
-// testing the relay never resolves package-benchmark. Run from this directory:
+// Micro benchmarks of every hot-path stage, kept out of the root package so that building
+// or testing the relay never resolves package-benchmark. NostrCoreBenchmarks: decode, hash,
+// verify, filter match, frame encode. RelayBenchmarks: the write-policy chain, the SQLite
+// store's write per event of a batch, the subscription index's match. Run from this directory:
 //
-//     swift package benchmark
+//     swift package benchmark                            # both targets
+//     swift package benchmark --target RelayBenchmarks   # one of them
 import PackageDescription
 
 let package = Package(
@@ -23,6 +26,17 @@ let package = Package(
                 .product(name: "CSecp256k1", package: "martlet"),
             ],
             path: "Benchmarks/NostrCoreBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "RelayBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "MartletRelay", package: "martlet"),
+                .product(name: "MartletStore", package: "martlet"),
+                .product(name: "NostrCore", package: "martlet"),
+            ],
+            path: "Benchmarks/RelayBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
     ],

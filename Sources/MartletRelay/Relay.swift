@@ -77,8 +77,9 @@ public final class Relay: Service, Sendable {
                 ? [] : [PrivateKindsPolicy(kinds: configuration.access.privateKinds)]) + readPolicies
     }
 
-    /// The rules every write passes, cheapest and most decisive first.
-    static func builtInWritePolicies(_ configuration: RelayConfiguration, access: AccessLists) -> [any WritePolicy] {
+    /// The rules every write passes, cheapest and most decisive first. Public so that the
+    /// Benchmarks package times the very chain a relay with `configuration` runs.
+    public static func builtInWritePolicies(_ configuration: RelayConfiguration, access: AccessLists) -> [any WritePolicy] {
         var policies: [any WritePolicy] = [
             AuthenticationEventPolicy(),
             AccessListPolicy(lists: access, mode: configuration.access.mode),
