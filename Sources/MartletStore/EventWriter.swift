@@ -157,7 +157,7 @@ struct EventWriter {
         try execute(
             """
             DELETE FROM events NOT INDEXED WHERE rowid IN (
-                SELECT event_rowid FROM tags INDEXED BY tags_name_value_created
+                SELECT event_rowid FROM tags
                 WHERE name = 'p' AND value = ? AND created_at <= ?
             ) AND kind = 1059
             """, [key, .init(value: until)])

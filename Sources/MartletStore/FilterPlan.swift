@@ -22,7 +22,7 @@ struct FilterPlan {
         case search
         /// `events_pubkey_kind_created` with kinds, `events_pubkey_created` without.
         case authors
-        /// `tags_name_value_created` for one `#x` condition.
+        /// `tags`, keyed by (name, value, created_at), for one `#x` condition.
         case tag(String)
         /// `events_kind_created`.
         case kinds
@@ -182,7 +182,7 @@ struct FilterPlan {
             addTimeRange(column: "created_at", to: &inner)
             from = "events NOT INDEXED"
             conditions.add(
-                "events.rowid IN (SELECT event_rowid FROM tags INDEXED BY tags_name_value_created WHERE \(inner.sql))",
+                "events.rowid IN (SELECT event_rowid FROM tags WHERE \(inner.sql))",
                 inner.arguments)
             addResiduals(to: &conditions, includingTime: false)
         } else {
@@ -219,7 +219,7 @@ struct FilterPlan {
         case .tag(let name):
             conditions.add("tags.name = ?", [.init(value: name)])
             list("tags.value", tags.first { $0.name == name }!.values, keyIndex: 1)
-            return "tags INDEXED BY tags_name_value_created CROSS JOIN events ON events.rowid = tags.event_rowid"
+            return "tags CROSS JOIN events ON events.rowid = tags.event_rowid"
         case .kinds:
             list("events.kind", kinds, keyIndex: 0)
             return "events INDEXED BY events_kind_created"
@@ -239,7 +239,10 @@ struct FilterPlan {
         }
         for tag in tags where driver != .tag(tag.name) {
             var inner = Conditions()
-            inner.add("also.event_rowid = events.rowid AND also.name = ?", [.init(value: tag.name)])
+            // Every column of the key, so each test is one lookup in `tags`.
+            inner.add(
+                "also.name = ? AND also.created_at = events.created_at AND also.event_rowid = events.rowid",
+                [.init(value: tag.name)])
             inner.add("also.value IN \(SQLList.placeholders(tag.values.count))", list: tag.values)
             conditions.add("EXISTS (SELECT 1 FROM tags AS also WHERE \(inner.sql))", inner.arguments)
         }
