@@ -190,8 +190,25 @@ public final class SQLiteEventStore: EventStore {
             eventCount: kinds.reduce(0) { $0 + $1.count }, bytesOnDisk: bytes, topKinds: Array(kinds.prefix(20)))
     }
 
+    /// Closes the file once every read in progress has ended.
+    ///
+    /// GRDB's `close()` blocks its thread until the pool's connections come back, and they
+    /// come back only when the tasks using them run again. On the cooperative pool (one
+    /// thread per core) two stores closing at once blocked both threads of this 2-core
+    /// machine and waited for each other's readers for ever, so it runs on a queue of its own
+    /// (a serial queue gets a thread of its own; the global queue is the same starved pool).
     public func close() async throws {
-        try pool.close()
+        let pool = self.pool
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            DispatchQueue(label: "martlet.sqlite.close").async {
+                do {
+                    try pool.close()
+                    continuation.resume()
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
     }
 
     /// SQLite's EXPLAIN QUERY PLAN of the statements `query`, `count` or `negentropyItems`
