@@ -173,7 +173,7 @@ struct FuzzTests {
     }
 
     @Test("random bytes and mutated messages never crash the decoder; every rejection is invalid:, every accepted EVENT re-encodes to the same event")
-    func fuzz() {
+    func fuzz() async {
         var rng = SplitMix64(state: Self.seed)
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: Self.budget)
@@ -188,6 +188,11 @@ struct FuzzTests {
             #expect((try? RelayMessage.decode(message)) != nil, "\(String(decoding: message, as: UTF8.self))")
         }
         while clock.now < deadline && failures < 5 {
+            // Tests share the cooperative pool, one thread per core: a loop that never
+            // suspends would hold one of this machine's two threads for the whole budget,
+            // and the end-to-end tests beside it would starve (a relay's shutdown, waiting
+            // for readers only a free thread can hand back, hung a CI run).
+            await Task.yield()
             for _ in 0..<64 {
                 inputs += 1
                 if inputs % 8 == 7 {
