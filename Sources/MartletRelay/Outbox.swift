@@ -171,10 +171,4 @@ public struct OutboundFrame: Sendable, Equatable {
 
     /// The message's length in bytes.
     public var byteCount: Int { head.count + (event.map { $0.count + 1 } ?? 0) }
-
-    /// The message as one byte array (tests, and transports that need it whole).
-    public var bytes: [UInt8] {
-        guard let event else { return head }
-        return head + event + [UInt8(ascii: "]")]
-    }
 }

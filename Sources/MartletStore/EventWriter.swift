@@ -122,15 +122,9 @@ struct EventWriter {
             try execute(
                 "DELETE FROM events WHERE id = ? AND pubkey = ? AND kind NOT IN (5, 62)", [id.databaseValue, author])
         }
-        for address in deletion.referencedAddresses where address.pubkey == deletion.pubkey {
-            let dTag: String
-            switch address.kind.category {
-            case .replaceable: dTag = ""
-            case .addressable: dTag = address.identifier
-            case .regular, .ephemeral: continue
-            }
+        for (kind, dTag) in deletion.ownDeletedAddresses {
             let arguments: [DatabaseValue] = [
-                author, address.kind.databaseValue, dTag.databaseValue, .init(value: deletion.createdAt),
+                author, kind.databaseValue, dTag.databaseValue, .init(value: deletion.createdAt),
             ]
             try execute(
                 """
@@ -179,6 +173,26 @@ struct EventWriter {
 }
 
 extension Event {
+    /// The replaceable and addressable addresses this deletion names under its own key, as
+    /// `(kind, d_tag column)`, once each (an `a` tag naming someone else's key deletes
+    /// nothing). Both stores apply a deletion through this list.
+    var ownDeletedAddresses: [(kind: Kind, dTag: String)] {
+        var seen = Set<EventAddress>()
+        var addresses: [(kind: Kind, dTag: String)] = []
+        for address in referencedAddresses where address.pubkey == pubkey {
+            let dTag: String
+            switch address.kind.category {
+            case .replaceable: dTag = ""
+            case .addressable: dTag = address.identifier
+            case .regular, .ephemeral: continue
+            }
+            if seen.insert(EventAddress(kind: address.kind, pubkey: address.pubkey, identifier: dTag)).inserted {
+                addresses.append((address.kind, dTag))
+            }
+        }
+        return addresses
+    }
+
     /// The `d_tag` column: "" for replaceable kinds, the `d` value for addressable ones,
     /// nil for the rest, which have no address.
     var storedDTag: String? {

@@ -138,7 +138,7 @@ struct PostgresBatchPlan {
                 stored.current[address] = nil
             }
         }
-        for (kind, dTag) in PostgresEventWriter.ownAddresses(of: deletion) {
+        for (kind, dTag) in deletion.ownDeletedAddresses {
             let address = Address(pubkey: author, kind: kind, dTag: dTag)
             let until = max(stored.deletedUntil[address] ?? deletion.createdAt, deletion.createdAt)
             stored.deletedUntil[address] = until

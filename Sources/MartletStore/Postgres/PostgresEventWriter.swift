@@ -59,7 +59,7 @@ struct PostgresEventWriter {
         }
         if let dTag = event.storedDTag { return [key(event.pubkey, event.kind, dTag)] }
         guard event.kind == .deletion else { return [] }
-        return ownAddresses(of: event).map { key(event.pubkey, $0.kind, $0.dTag) }
+        return event.ownDeletedAddresses.map { key(event.pubkey, $0.kind, $0.dTag) }
     }
 
     /// Takes the address locks and returns the transaction's id.
@@ -154,25 +154,6 @@ struct PostgresEventWriter {
             inserted[EventID(try Bytes32(postgres: id))] = seq
         }
         return inserted
-    }
-
-    /// The replaceable and addressable addresses a deletion names under its own key, once
-    /// each (an `a` tag naming someone else's key deletes nothing).
-    static func ownAddresses(of deletion: Event) -> [(kind: Kind, dTag: String)] {
-        var seen = Set<EventAddress>()
-        var addresses: [(kind: Kind, dTag: String)] = []
-        for address in deletion.referencedAddresses where address.pubkey == deletion.pubkey {
-            let dTag: String
-            switch address.kind.category {
-            case .replaceable: dTag = ""
-            case .addressable: dTag = address.identifier
-            case .regular, .ephemeral: continue
-            }
-            if seen.insert(EventAddress(kind: address.kind, pubkey: address.pubkey, identifier: dTag)).inserted {
-                addresses.append((address.kind, dTag))
-            }
-        }
-        return addresses
     }
 
     /// NIP-62: removes and refuses from now on everything by `pubkey` up to `until`, and
