@@ -152,13 +152,13 @@ public actor RelayAdministration {
         try await change(.kinds, String(kind.rawValue), listed: false, reason: nil)
     }
 
-    /// Blocks an IP address, spelled as `IPAddress.canonical` spells it (as connections are).
+    /// Blocks an IP address or a CIDR range, recorded as `IPRange.description` spells it.
     public func block(ip: String, reason: String?) async throws {
-        try await change(.blockedIPs, ip, listed: true, reason: reason)
+        try await change(.blockedIPs, IPRange(ip)?.description ?? ip, listed: true, reason: reason)
     }
 
     public func unblock(ip: String) async throws {
-        try await change(.blockedIPs, ip, listed: false, reason: nil)
+        try await change(.blockedIPs, IPRange(ip)?.description ?? ip, listed: false, reason: nil)
     }
 
     public func change(_ setting: Setting, to value: String) async throws {
@@ -199,6 +199,7 @@ public actor RelayAdministration {
             guard let id = EventID(hex: value) else { return false }
             listed ? access.ban(id) : access.unban(id)
         case .blockedIPs:
+            guard IPRange(value) != nil else { return false }
             listed ? access.block(ip: value) : access.unblock(ip: value)
         case .kinds:
             guard let number = UInt16(value) else { return false }
