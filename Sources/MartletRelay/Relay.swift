@@ -32,6 +32,8 @@ public final class Relay: Service, Sendable {
     let recentIDs = RecentEventIDs(capacity: 200_000)
     /// The NIP-11 descriptive fields as they are now (the management API changes them).
     public let info: RelayInfoBox
+    /// The URLs NIP-42 and NIP-98 authentications must name.
+    public let addresses: RelayAddresses
     /// Counters and timings of the pipeline (exported at `/metrics`).
     public let metrics: RelayMetrics
     /// Told of every event accepted, with where it came from (mesh replication listens here).
@@ -64,6 +66,7 @@ public final class Relay: Service, Sendable {
         self.logger = logger
         self.clock = clock
         self.info = RelayInfoBox(configuration.info)
+        self.addresses = RelayAddresses(configured: configuration.info.configuredURLs)
         self.metrics = metrics
         self.writer = BatchingWriter(store: store, batchSize: configuration.writerBatchSize)
         let access = AccessLists(configuration.access)
@@ -100,15 +103,12 @@ public final class Relay: Service, Sendable {
     }
 
     /// A session for one new connection.
-    /// - Parameters:
-    ///   - remoteAddress: the client's IP address (blocklists, rate limits).
-    ///   - host: the `Host` the client connected to, for NIP-42's relay tag when no public
-    ///     URL is configured.
-    public func makeSession(remoteAddress: String?, host: String? = nil) -> RelaySession {
+    /// - Parameter remoteAddress: the client's IP address (blocklists, rate limits).
+    public func makeSession(remoteAddress: String?) -> RelaySession {
         let id = nextSessionID.wrappingAdd(1, ordering: .relaxed).oldValue
         openSessions.wrappingAdd(1, ordering: .relaxed)
         metrics.recordConnectionOpened()
-        let session = RelaySession(id: id, relay: self, remoteAddress: remoteAddress, host: host)
+        let session = RelaySession(id: id, relay: self, remoteAddress: remoteAddress)
         if configuration.access.mode == .privateRelay { session.sendChallenge() }
         return session
     }
@@ -280,10 +280,7 @@ public final class Relay: Service, Sendable {
     /// author published up to its `created_at`, and the store refuses those events from then on.
     private func vanish(_ event: Event) async -> RelayMessage {
         let targets = event.tags.values(named: "relay")
-        let ours = configuration.info.url
-        let addressed = targets.contains { target in
-            target == "ALL_RELAYS" || (ours.map { RelayURL.same(target, $0) } ?? false)
-        }
+        let addressed = targets.contains { target in target == "ALL_RELAYS" || addresses.names(target) }
         guard addressed else {
             let reason = RejectReason.invalid("request to vanish does not name this relay")
             return .ok(event.id, accepted: false, message: reason.message)

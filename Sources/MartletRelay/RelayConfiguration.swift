@@ -22,6 +22,14 @@ public struct RelayConfiguration: Sendable {
     public var access = Access()
     /// Who may call the NIP-86 management API.
     public var management = Management()
+    /// Who may see the status page, `/status.json` and `/metrics`; nil for the default:
+    /// `.public`, or `.loopback` on a private relay.
+    public var statusAccess: StatusAccess?
+
+    /// `statusAccess` as it applies.
+    public var effectiveStatusAccess: StatusAccess {
+        statusAccess ?? (access.mode == .privateRelay ? .loopback : .public)
+    }
 
     public init() {}
 
@@ -83,6 +91,32 @@ public struct RelayInfo: Sendable {
     public var icon: String?
     /// The public `wss://` URL of this relay (NIP-42 checks the `relay` tag against it).
     public var url: String?
+    /// Other URLs the same relay is reached by (an onion address, a second domain); NIP-42
+    /// and NIP-98 accept them as they accept `url`.
+    public var alternateURLs: [String] = []
 
     public init() {}
+
+    /// `url` and `alternateURLs`: every URL the operator named.
+    public var configuredURLs: [String] { (url.map { [$0] } ?? []) + alternateURLs }
+}
+
+/// Who may see the operator's pages: the status page, `/status.json` and `/metrics`.
+///
+/// They show connection counts, rates, the kinds stored and the latest events; on a
+/// private relay that is already more than an outsider should learn, so there they are
+/// served only to loopback peers and admins unless the operator says otherwise.
+///
+/// ```yaml
+/// server:
+///   status_access: admin   # public | loopback | admin
+/// ```
+public enum StatusAccess: String, Sendable, CaseIterable {
+    /// Anyone.
+    case `public`
+    /// Peers on 127.0.0.0/8 or ::1, and admins (NIP-98) from anywhere. Behind a reverse
+    /// proxy on the same machine every client is a loopback peer: use `admin` there.
+    case loopback
+    /// Admins only, each request with its own NIP-98 authorization.
+    case admin
 }

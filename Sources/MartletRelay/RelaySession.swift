@@ -18,8 +18,6 @@ import Synchronization
 public final class RelaySession: Sendable {
     public let id: UInt64
     public let remoteAddress: String?
-    /// The `Host` the client connected to.
-    public let host: String?
     /// This connection's NIP-42 challenge, valid for the whole connection.
     public let challenge: String
     public let outbox: Outbox
@@ -38,6 +36,8 @@ public final class RelaySession: Sendable {
         var closed = false
         var authenticated: Set<PublicKey> = []
         var challengeSent = false
+        /// Whether this connection may still read, as decided at an `AccessLists.generation`.
+        var readPermission: (generation: UInt64, refusal: RejectReason?)?
     }
 
     /// A subscription sends its stored events before live ones; live events that arrive
@@ -48,11 +48,10 @@ public final class RelaySession: Sendable {
         case live(eventPrefix: [UInt8])
     }
 
-    init(id: UInt64, relay: Relay, remoteAddress: String?, host: String?) {
+    init(id: UInt64, relay: Relay, remoteAddress: String?) {
         self.id = id
         self.relay = relay
         self.remoteAddress = remoteAddress
-        self.host = host
         var generator = SystemRandomNumberGenerator()
         self.challenge = Hex.encode((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
         self.outbox = Outbox(byteLimit: relay.configuration.outboxByteLimit)
@@ -221,6 +220,10 @@ public final class RelaySession: Sendable {
 
     /// Sends a live event to one of this session's subscriptions (called by fan-out).
     public func deliver(_ event: Event, to subscription: SubscriptionID) {
+        if let revoked = readRevocation() {
+            endSubscriptions(revoked)
+            return
+        }
         guard relay.canSee(event, context: readContext) else { return }
         let head = state.withLock { (state) -> [UInt8]? in
             switch state.subscriptions[subscription] {
@@ -234,6 +237,38 @@ public final class RelaySession: Sendable {
         }
         // The event's bytes are shared with every other subscriber's outbox, not copied.
         if let head { outbox.send(event: event.json, after: head) }
+    }
+
+    /// Why this connection may no longer read what it subscribed to, if it may not: the
+    /// operator blocked its address, or (private relay) no pubkey it authenticated as is a
+    /// member any more. Looked at again only when the access lists or the authentication
+    /// changed, so a delivery costs one atomic load.
+    private func readRevocation() -> RejectReason? {
+        let generation = relay.access.generation
+        if let known = state.withLock({ $0.readPermission }), known.generation == generation { return known.refusal }
+        var refusal: RejectReason?
+        if let ip = remoteAddress, relay.access.isBlocked(ip: ip) {
+            refusal = .blocked("your IP address is blocked")
+        } else if relay.configuration.access.mode == .privateRelay,
+            !authenticatedPubkeys.contains(where: relay.access.isAllowed)
+        {
+            refusal = .restricted("this pubkey is no longer a member of this private relay")
+        }
+        state.withLock { $0.readPermission = (generation, refusal) }
+        return refusal
+    }
+
+    /// Ends every subscription with `CLOSED` and the reason (NIP-01: the relay ends a
+    /// subscription it will not serve any more).
+    private func endSubscriptions(_ reason: RejectReason) {
+        let ended = state.withLock { state in
+            defer { state.subscriptions.removeAll() }
+            return Array(state.subscriptions.keys)
+        }
+        for subscription in ended {
+            relay.subscriptions.remove(session: id, id: subscription)
+            outbox.send(.closed(subscription, message: reason.message))
+        }
     }
 
     // MARK: NIP-42
@@ -255,7 +290,8 @@ public final class RelaySession: Sendable {
     }
 
     /// Checks a client's AUTH event as NIP-42 lists: kind 22242, created_at within ten
-    /// minutes, this connection's challenge, and a relay tag naming this relay.
+    /// minutes, this connection's challenge, and a relay tag naming this relay, which is one
+    /// of the operator's URLs (`RelayAddresses`), never the `Host` the client sent.
     private func authenticate(_ event: Event) {
         func refuse(_ reason: RejectReason) {
             outbox.send(.ok(event.id, accepted: false, message: reason.message))
@@ -272,18 +308,14 @@ public final class RelaySession: Sendable {
         guard event.tags.firstValue(named: "challenge") == challenge else {
             return refuse(.invalid("AUTH challenge does not match this connection's"))
         }
-        guard let relayTag = event.tags.firstValue(named: "relay"), namesThisRelay(relayTag) else {
+        guard let relayTag = event.tags.firstValue(named: "relay"), relay.addresses.names(relayTag) else {
             return refuse(.invalid("AUTH relay tag does not name this relay"))
         }
-        state.withLock { _ = $0.authenticated.insert(event.pubkey) }
+        state.withLock { state in
+            state.authenticated.insert(event.pubkey)
+            state.readPermission = nil
+        }
         outbox.send(.ok(event.id, accepted: true, message: ""))
-    }
-
-    private func namesThisRelay(_ url: String) -> Bool {
-        if let configured = relay.configuration.info.url { return RelayURL.same(url, configured) }
-        // No public URL configured: the host the client connected to is the relay's name.
-        guard let host else { return true }
-        return RelayURL.host(url) == RelayURL.host(host)
     }
 
     /// In private mode everything but AUTH (and closing what is open) waits for an

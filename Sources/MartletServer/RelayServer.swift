@@ -2,7 +2,7 @@ public import Hummingbird
 import HummingbirdWebSocket
 public import Logging
 public import MartletRelay
-import NIOCore
+public import NIOCore
 public import ServiceLifecycle
 
 /// The HTTP face of the relay: one URL that upgrades to the Nostr WebSocket, answers NIP-11
@@ -24,9 +24,11 @@ public enum RelayServer {
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
         logger: Logger = Logger(label: "martlet.server")
     ) -> some ApplicationProtocol {
-        let router = Router()
+        let router = Router(context: RelayRequestContext.self)
         router.add(middleware: CORSMiddleware())
-        router.get("/") { request, _ -> Response in
+        let status = StatusGate(
+            access: relay.configuration.effectiveStatusAccess, admins: AdminAuthorization(relay: relay))
+        router.get("/") { request, context -> Response in
             if request.headers[.accept]?.contains("application/nostr+json") == true {
                 var information = RelayInformationDocument(configuration: relay.configuration)
                 information.configuration.info = relay.info.current
@@ -34,13 +36,14 @@ public enum RelayServer {
                     status: .ok, headers: [.contentType: "application/nostr+json"],
                     body: ResponseBody(byteBuffer: ByteBuffer(bytes: information.json())))
             }
+            if let refusal = status.refusal(of: request, from: context.remoteAddress) { return refusal }
             return Response(
                 status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: StatusPage.html(for: relay))))
         }
         // The status page lists the mesh's peers when one runs beside the relay.
         let mesh = services.lazy.compactMap { $0 as? Mesh }.first
-        addOperations(to: router, relay: relay, mesh: mesh, metrics: metrics, logger: logger)
+        addOperations(to: router, relay: relay, mesh: mesh, metrics: metrics, status: status, logger: logger)
         let limits = relay.configuration.limits
         // Frames up to twice the message limit reach the relay, which answers an oversized
         // message with a reason; only beyond that does the WebSocket layer drop the connection.
@@ -52,9 +55,8 @@ public enum RelayServer {
                 guard request.path == "/" || request.path?.hasPrefix("/?") == true else { return .dontUpgrade }
                 let remote = channel.remoteAddress?.ipAddress
                 if let remote, relay.access.isBlocked(ip: remote) { return .dontUpgrade }
-                let host = request.authority
                 return .upgrade([:]) { inbound, outbound, _ in
-                    let session = relay.makeSession(remoteAddress: remote, host: host)
+                    let session = relay.makeSession(remoteAddress: remote)
                     session.outbox.onOverflow { channel.close(promise: nil) }
                     let connection = WebSocketConnection(
                         session: session, channel: channel, maxMessageLength: limits.maxMessageLength * 2,
@@ -64,9 +66,25 @@ public enum RelayServer {
             },
             configuration: .init(address: .hostname(host, port: port), serverName: "martlet"),
             services: [relay] + services,
-            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
+            onServerRunning: { channel in
+                let listening = channel.localAddress?.port ?? port
+                relay.addresses.listening(host: host, port: listening)
+                await onServerRunning(listening)
+            },
             logger: logger
         )
+    }
+}
+
+/// The context of the relay's HTTP routes: Hummingbird's, plus the peer's address, which
+/// the operator's pages check (`StatusAccess`).
+public struct RelayRequestContext: RequestContext, RemoteAddressRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let remoteAddress: SocketAddress?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
     }
 }
 

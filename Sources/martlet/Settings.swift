@@ -46,7 +46,9 @@ struct Settings {
         info.pubkey = config.string(forKey: "relay.pubkey")
         info.contact = config.string(forKey: "relay.contact")
         info.icon = config.string(forKey: "relay.icon")
-        info.url = config.string(forKey: "relay.url")
+        info.url = config.string(forKey: "relay.url").flatMap { $0.isEmpty ? nil : $0 }
+        info.alternateURLs = config.stringArray(forKey: "relay.alternate_urls", default: [])
+            .map { String($0.filter { !$0.isWhitespace }) }.filter { !$0.isEmpty }
         relay.info = info
 
         var limits = relay.limits
@@ -80,7 +82,21 @@ struct Settings {
         relay.purgeInterval = .seconds(config.int(forKey: "storage.purge_interval", default: 60))
         relay.access = try Settings.access(config.scoped(to: "access"))
         relay.management.adminPubkeys = try Settings.pubkeys(config, "management.admin_pubkeys")
+        if let access = config.string(forKey: "server.status_access") {
+            guard let parsed = StatusAccess(rawValue: access) else {
+                let choices = StatusAccess.allCases.map(\.rawValue).joined(separator: ", ")
+                throw SettingsError("server.status_access must be one of \(choices), not \"\(access)\"")
+            }
+            relay.statusAccess = parsed
+        }
         mesh = try Settings.mesh(config.scoped(to: "mesh"), frameSizeLimit: negentropy.initiatorFrameSizeLimit)
+        if relay.access.mode == .privateRelay, relay.info.url == nil {
+            // Without it AUTH could only be checked against loopback URLs (or, as before, a
+            // Host header the client chooses), and a private relay on a public address
+            // would then let nobody in, or anyone whose AUTH a hostile relay relayed.
+            throw SettingsError(
+                "access.mode: private needs relay.url, the wss:// URL clients connect to: every NIP-42 AUTH must name it")
+        }
     }
 
     /// The `access` section: who may read and write.
@@ -101,7 +117,13 @@ struct Settings {
                 }
                 return id
             })
-        access.blockedIPs = Set(config.stringArray(forKey: "blocked_ips", default: []))
+        access.blockedIPs = Set(
+            try config.stringArray(forKey: "blocked_ips", default: []).map { text in
+                guard let range = IPRange(text) else {
+                    throw SettingsError("access.blocked_ips: \"\(text)\" is not an IP address or a CIDR range")
+                }
+                return range.description
+            })
         if let allowed = config.intArray(forKey: "allowed_kinds") { access.allowedKinds = try kinds(allowed, "allowed_kinds") }
         access.deniedKinds = try kinds(config.intArray(forKey: "denied_kinds", default: []), "denied_kinds")
         access.privateKinds = try kinds(config.intArray(forKey: "private_kinds", default: [1059]), "private_kinds")

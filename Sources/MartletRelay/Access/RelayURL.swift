@@ -19,12 +19,6 @@ public enum RelayURL {
         while text.hasSuffix("/") { text.removeLast() }
         return text
     }
-
-    /// The host (and port) of a URL or of a `Host` header value.
-    public static func host(_ url: String) -> String {
-        let normalized = normalize(url)
-        return String(normalized.split(separator: "/", maxSplits: 1).first ?? "")
-    }
 }
 
 extension String {

@@ -9,7 +9,7 @@ public import NostrCore
 ///
 /// ```swift
 /// let header = HTTPAuthorization.header(signedBy: secret, url: "https://relay.example.com/", method: "POST", body: body)
-/// let pubkey = try HTTPAuthorization.verify(header, urls: ["https://relay.example.com/"], method: "POST", body: body, now: now)
+/// let event = try HTTPAuthorization.verify(header, urls: ["https://relay.example.com/"], method: "POST", body: body, now: now)
 /// ```
 public enum HTTPAuthorization {
     /// How far `created_at` may be from the server's clock (NIP-98's suggestion).
@@ -26,6 +26,7 @@ public enum HTTPAuthorization {
         case wrongMethod
         case missingPayload
         case wrongPayload
+        case replayed
 
         public var description: String {
             switch self {
@@ -38,6 +39,7 @@ public enum HTTPAuthorization {
             case .wrongMethod: "the authorization event's method tag is not this request's method"
             case .missingPayload: "the authorization event has no payload tag"
             case .wrongPayload: "the authorization event's payload tag is not the SHA-256 of the body"
+            case .replayed: "the authorization event was used before; sign a new one for each request"
             }
         }
     }
@@ -53,12 +55,14 @@ public enum HTTPAuthorization {
         return "Nostr " + Data(event.json).base64EncodedString()
     }
 
-    /// Checks `header` in NIP-98's order and returns the signer. `urls` are the spellings
-    /// of this request's URL that count (the configured public URL, the URL it arrived
-    /// at); they are compared the way `RelayURL` compares relay URLs.
+    /// Checks `header` in NIP-98's order and returns the verified authorization event.
+    /// `urls` are the relay's own URLs (`RelayAddresses`), compared the way `RelayURL`
+    /// compares relay URLs; never the URL the request says it reached, which the client
+    /// chose. The path of the `u` tag is compared with `path`, the request's own.
     public static func verify(
-        _ header: String?, urls: [String], method: String, body: [UInt8], now: Int64, requirePayload: Bool = true
-    ) throws(Failure) -> PublicKey {
+        _ header: String?, urls: [String], path: String = "/", method: String, body: [UInt8], now: Int64,
+        requirePayload: Bool = true
+    ) throws(Failure) -> Event {
         guard let header, !header.isEmpty else { throw .missing }
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "nostr" else { throw .missing }
@@ -71,7 +75,7 @@ public enum HTTPAuthorization {
         }
         guard event.kind == .httpAuth else { throw .wrongKind }
         guard abs(event.createdAt - now) <= allowedClockSkew else { throw .outsideTimeWindow }
-        guard let url = event.tags.firstValue(named: "u"), urls.contains(where: { RelayURL.same($0, url) }) else {
+        guard let url = event.tags.firstValue(named: "u"), urls.contains(where: { names($0, url, path: path) }) else {
             throw .wrongURL
         }
         guard event.tags.firstValue(named: "method")?.uppercased() == method.uppercased() else { throw .wrongMethod }
@@ -86,7 +90,14 @@ public enum HTTPAuthorization {
         } catch {
             throw .invalidEvent(error.message)
         }
-        return event.pubkey
+        return event
+    }
+
+    /// Whether the `u` tag names `base` (a relay URL, at its root) with the request's path.
+    private static func names(_ base: String, _ url: String, path: String) -> Bool {
+        let root = RelayURL.normalize(base)
+        let target = path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? "/"
+        return RelayURL.normalize(url) == RelayURL.normalize(root + (target.hasPrefix("/") ? target : "/" + target))
     }
 
     static func sha256Hex(_ bytes: [UInt8]) -> String {

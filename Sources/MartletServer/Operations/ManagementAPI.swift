@@ -32,6 +32,7 @@ struct ManagementAPI: Sendable {
 
     let relay: Relay
     let administration: RelayAdministration
+    let admins: AdminAuthorization
     let logger: Logger
 
     static func accepts(_ request: Request) -> Bool {
@@ -65,18 +66,10 @@ struct ManagementAPI: Sendable {
         }
     }
 
-    /// NIP-98 against the URL this request reached and the configured public URL, then the
-    /// admin list (a valid signature from anyone else is refused the same way).
+    /// NIP-98 for one of the relay's own URLs, signed by an admin, used once.
     private func authorize(_ request: Request, body: [UInt8]) throws -> PublicKey {
-        var urls: [String] = []
-        if let url = relay.configuration.info.url { urls.append(url) }
-        if let host = request.head.authority { urls.append("http://\(host)\(request.uri)") }
-        let pubkey = try HTTPAuthorization.verify(
-            request.headers[.authorization], urls: urls, method: request.method.rawValue, body: body, now: relay.clock())
-        guard relay.configuration.management.adminPubkeys.contains(pubkey) else {
-            throw CallError("\(pubkey) is not an admin of this relay")
-        }
-        return pubkey
+        try admins.authorize(
+            request.headers[.authorization], path: request.uri.path, method: request.method.rawValue, body: body)
     }
 
     private func perform(_ method: String, _ params: Parameters) async throws -> Any {
@@ -178,10 +171,11 @@ private struct Parameters {
         return Kind(kind)
     }
 
+    /// An address or a CIDR range (`10.0.0.0/8`, `2001:db8::/32`), in its canonical spelling.
     func ip(_ index: Int) throws -> String {
-        guard let address = IPAddress.canonical(try text(index)) else {
-            throw CallError("parameter \(index + 1) must be an IPv4 or IPv6 address")
+        guard let range = IPRange(try text(index)) else {
+            throw CallError("parameter \(index + 1) must be an IPv4 or IPv6 address or a CIDR range")
         }
-        return address
+        return range.description
     }
 }

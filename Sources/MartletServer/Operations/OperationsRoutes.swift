@@ -7,9 +7,11 @@ extension RelayServer {
     /// The operator's routes: NIP-86 on the relay URL, the status page's JSON and the
     /// Prometheus metrics (when the relay records into an exporter).
     static func addOperations(
-        to router: Router<BasicRequestContext>, relay: Relay, mesh: Mesh?, metrics: MetricsExporter?, logger: Logger
+        to router: Router<RelayRequestContext>, relay: Relay, mesh: Mesh?, metrics: MetricsExporter?,
+        status: StatusGate, logger: Logger
     ) {
-        let management = ManagementAPI(relay: relay, administration: RelayAdministration(relay: relay), logger: logger)
+        let management = ManagementAPI(
+            relay: relay, administration: RelayAdministration(relay: relay), admins: status.admins, logger: logger)
         router.post("/") { request, _ -> Response in
             guard ManagementAPI.accepts(request) else {
                 return Response(status: .unsupportedMediaType, headers: [.contentType: "text/plain; charset=utf-8"],
@@ -18,14 +20,16 @@ extension RelayServer {
             return try await management.respond(to: request)
         }
         let started = ContinuousClock.now
-        router.get("/status.json") { _, _ -> Response in
-            Response(
+        router.get("/status.json") { request, context -> Response in
+            if let refusal = status.refusal(of: request, from: context.remoteAddress) { return refusal }
+            return Response(
                 status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: await StatusDocument.json(for: relay, mesh: mesh, startedAt: started))))
         }
         guard let metrics else { return }
-        router.get("/metrics") { _, _ -> Response in
-            Response(
+        router.get("/metrics") { request, context -> Response in
+            if let refusal = status.refusal(of: request, from: context.remoteAddress) { return refusal }
+            return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: await metrics.render(for: relay))))
         }

@@ -56,7 +56,9 @@ enum StatusDocument {
             document["store"] = [
                 "events": stats.eventCount,
                 "bytes": stats.bytesOnDisk,
-                "top_kinds": stats.topKinds.map { ["kind": Int($0.kind.rawValue), "count": $0.count] },
+                // A count per private kind would tell anyone when gift wraps arrive, and how many.
+                "top_kinds": stats.topKinds.filter { !relay.configuration.access.privateKinds.contains($0.kind) }
+                    .map { ["kind": Int($0.kind.rawValue), "count": $0.count] },
             ] as [String: Any]
         }
         let data = (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])) ?? Data("{}".utf8)
