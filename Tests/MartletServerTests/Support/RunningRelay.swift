@@ -47,8 +47,9 @@ final class RunningRelay: Sendable {
     }
 
     /// Starts a relay with its store in `directory` (SQLite unless `store` makes one) on
-    /// `port` (0: a free one), running `mesh` beside it as `martlet serve` does.
+    /// `host` and `port` (0: a free one), running `mesh` beside it as `martlet serve` does.
     static func start(
+        host: String = "127.0.0.1",
         configure: (inout RelayConfiguration) -> Void = { _ in },
         clock: (@Sendable () -> Int64)? = nil,
         policies: [any WritePolicy] = [],
@@ -78,7 +79,7 @@ final class RunningRelay: Sendable {
         }
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = RelayServer.application(
-            relay: relay, host: "127.0.0.1", port: requested, pingInterval: pingInterval, metrics: metrics,
+            relay: relay, host: host, port: requested, pingInterval: pingInterval, metrics: metrics,
             services: mesh.map { [$0] } ?? [], onServerRunning: { port in portContinuation.yield(port) }, logger: logger)
         let serviceGroup = ServiceGroup(
             configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
