@@ -16,6 +16,12 @@ struct Serve: AsyncParsableCommand {
     var database: String?
     @Option(help: "YAML configuration file (default: ./martlet.yaml when present).") var config: String?
 
+    func validate() throws {
+        if let port, !(0...65535).contains(port) {
+            throw ValidationError("--port: \(port) is out of range; allowed: a whole number from 0 to 65535")
+        }
+    }
+
     func run() async throws {
         var settings = try await Settings.load(file: config)
         if let host { settings.host = host }

@@ -1,3 +1,4 @@
+import Foundation
 import Configuration
 import MartletRelay
 import MartletServer
@@ -20,7 +21,12 @@ struct Settings {
     var mesh = MeshConfiguration()
 
     /// Reads `file` (missing is fine only when it is the default path) and the environment.
+    /// Every key is checked first (`ConfigurationCheck`): a problem stops here with one line each.
     static func load(file: String?, environment: [String: String]? = nil) async throws -> Settings {
+        let check = try ConfigurationCheck(file: file, environment: environment ?? ProcessInfo.processInfo.environment)
+        guard check.problems.isEmpty else {
+            throw SettingsError(check.problems.map(\.description).joined(separator: "\n"))
+        }
         var providers: [any ConfigProvider] = [
             (environment.map { EnvironmentVariablesProvider(environmentVariables: $0) } ?? EnvironmentVariablesProvider())
                 .prefixKeys(with: "martlet")
@@ -169,8 +175,8 @@ struct Settings {
     private static func pubkeys(_ config: ConfigReader, _ key: String, section: String = "") throws -> Set<PublicKey> {
         Set(
             try config.stringArray(forKey: .init(key), default: []).map { text in
-                guard let pubkey = PublicKey(hex: text) else {
-                    throw SettingsError("\(section)\(key): \"\(text)\" is not a 64-character lowercase hex pubkey")
+                guard let pubkey = PublicKey(hexOrNpub: text) else {
+                    throw SettingsError("\(section)\(key): \"\(text)\" is not a public key (64 hex characters or npub1...)")
                 }
                 return pubkey
             })

@@ -1,0 +1,129 @@
+import MartletRelay
+import NostrCore
+
+extension SettingKey {
+    /// Every key `Settings` reads, in the order of the README's example file.
+    static let all: [SettingKey] = server + storage + relay + limits + negentropy + management + mesh + access + log
+
+    private static let count = Int.max
+    private static let seconds = Int.max
+
+    private static let server: [SettingKey] = [
+        .init(name: "server.host", shape: .text) { $0.host },
+        .init(name: "server.port", shape: .integer(0...65535)) { "\($0.port)" },
+        .init(name: "server.ping_interval", shape: .integer(1...3600)) { "\($0.pingInterval)" },
+        .init(name: "server.status_access", shape: .choice(StatusAccess.allCases.map(\.rawValue))) {
+            $0.relay.effectiveStatusAccess.rawValue
+        },
+    ]
+
+    private static let storage: [SettingKey] = [
+        .init(name: "storage.data", shape: .text) { $0.dataDirectory },
+        .init(name: "storage.database", shape: .databaseURL) { $0.database.map(redactingPassword) ?? "" },
+        .init(name: "storage.purge_interval", shape: .integer(1...seconds)) { "\($0.relay.purgeInterval.components.seconds)" },
+    ]
+
+    private static let relay: [SettingKey] = [
+        .init(name: "relay.name", shape: .text) { $0.relay.info.name },
+        .init(name: "relay.description", shape: .text) { $0.relay.info.description },
+        .init(name: "relay.pubkey", shape: .text) { $0.relay.info.pubkey ?? "" },
+        .init(name: "relay.contact", shape: .text) { $0.relay.info.contact ?? "" },
+        .init(name: "relay.icon", shape: .text) { $0.relay.info.icon ?? "" },
+        .init(name: "relay.url", shape: .relayURL) { $0.relay.info.url ?? "" },
+        .init(name: "relay.alternate_urls", shape: .relayURLs) { list($0.relay.info.alternateURLs) },
+    ]
+
+    private static let limits: [SettingKey] = [
+        .init(name: "limits.max_message_length", shape: .integer(1024...count)) { "\($0.relay.limits.maxMessageLength)" },
+        .init(name: "limits.max_subscriptions", shape: .integer(1...count)) { "\($0.relay.limits.maxSubscriptions)" },
+        .init(name: "limits.max_filters", shape: .integer(1...count)) { "\($0.relay.limits.maxFilters)" },
+        .init(name: "limits.max_limit", shape: .integer(1...count)) { "\($0.relay.limits.maxLimit)" },
+        .init(name: "limits.default_limit", shape: .integer(1...count)) { "\($0.relay.limits.defaultLimit)" },
+        .init(name: "limits.max_subid_length", shape: .integer(1...64)) { "\($0.relay.limits.maxSubscriptionIDLength)" },
+        .init(name: "limits.max_event_tags", shape: .integer(1...count)) { "\($0.relay.limits.maxEventTags)" },
+        .init(name: "limits.max_content_length", shape: .integer(1...count)) { "\($0.relay.limits.maxContentLength)" },
+        .init(name: "limits.created_at_lower_limit", shape: .integer(0...seconds)) {
+            "\($0.relay.limits.createdAtLowerLimit)"
+        },
+        .init(name: "limits.created_at_upper_limit", shape: .integer(0...seconds)) {
+            "\($0.relay.limits.createdAtUpperLimit)"
+        },
+    ]
+
+    private static let negentropy: [SettingKey] = [
+        .init(name: "negentropy.max_sessions", shape: .integer(0...count)) {
+            "\($0.relay.negentropy.maxSessionsPerConnection)"
+        },
+        .init(name: "negentropy.max_records", shape: .integer(1...count)) { "\($0.relay.negentropy.maxRecords)" },
+        .init(name: "negentropy.idle_timeout", shape: .integer(1...seconds)) {
+            "\($0.relay.negentropy.idleTimeout.components.seconds)"
+        },
+        .init(name: "negentropy.frame_size_limit", shape: .integer(0...count)) { "\($0.relay.negentropy.frameSizeLimit)" },
+        .init(name: "negentropy.initiator_frame_size_limit", shape: .integer(0...count)) {
+            "\($0.relay.negentropy.initiatorFrameSizeLimit)"
+        },
+    ]
+
+    private static let management: [SettingKey] = [
+        .init(name: "management.admin_pubkeys", shape: .pubkeys) { list($0.relay.management.adminPubkeys.map(\.hex)) }
+    ]
+
+    private static let mesh: [SettingKey] = [
+        .init(name: "mesh.peers", shape: .relayURLs) { list($0.mesh.peers) },
+        .init(name: "mesh.filter", shape: .filter) { String(decoding: $0.mesh.filter.json, as: UTF8.self) },
+        .init(name: "mesh.secret_key", shape: .secretKey) { $0.mesh.secretKey == nil ? "" : "(set)" },
+    ]
+
+    private static let access: [SettingKey] = [
+        .init(name: "access.mode", shape: .choice(RelayConfiguration.Access.Mode.allCases.map(\.rawValue))) {
+            $0.relay.access.mode.rawValue
+        },
+        .init(name: "access.allowed_pubkeys", shape: .pubkeys) { list($0.relay.access.allowedPubkeys.map(\.hex)) },
+        .init(name: "access.banned_pubkeys", shape: .pubkeys) { list($0.relay.access.bannedPubkeys.map(\.hex)) },
+        .init(name: "access.banned_events", shape: .eventIDs) { list($0.relay.access.bannedEvents.map(\.hex)) },
+        .init(name: "access.blocked_ips", shape: .addresses) { list($0.relay.access.blockedIPs) },
+        .init(name: "access.allowed_kinds", shape: .kinds) {
+            $0.relay.access.allowedKinds.map { kinds($0) } ?? "(every kind)"
+        },
+        .init(name: "access.denied_kinds", shape: .kinds) { kinds($0.relay.access.deniedKinds) },
+        .init(name: "access.private_kinds", shape: .kinds) { kinds($0.relay.access.privateKinds) },
+        .init(name: "access.min_pow_difficulty", shape: .integer(0...256)) { "\($0.relay.access.minPowDifficulty)" },
+        .init(name: "access.job_request_lifetime", shape: .integer(1...seconds)) {
+            "\($0.relay.access.jobRequestLifetime)"
+        },
+        .init(name: "access.rate_limits.events_per_second_per_ip", shape: .number(0...Double.greatestFiniteMagnitude)) {
+            "\($0.relay.access.rateLimits.eventsPerSecondPerIP)"
+        },
+        .init(
+            name: "access.rate_limits.events_per_second_per_pubkey", shape: .number(0...Double.greatestFiniteMagnitude)
+        ) { "\($0.relay.access.rateLimits.eventsPerSecondPerPubkey)" },
+        .init(
+            name: "access.rate_limits.requests_per_second_per_ip", shape: .number(0...Double.greatestFiniteMagnitude)
+        ) { "\($0.relay.access.rateLimits.requestsPerSecondPerIP)" },
+        .init(name: "access.rate_limits.burst", shape: .number(1...Double.greatestFiniteMagnitude)) {
+            "\($0.relay.access.rateLimits.burst)"
+        },
+    ]
+
+    private static let log: [SettingKey] = [
+        .init(
+            name: "log.level", shape: .choice(["trace", "debug", "info", "notice", "warning", "error", "critical"])
+        ) { $0.logLevel }
+    ]
+
+    private static func list(_ items: some Sequence<String>) -> String {
+        "[" + items.sorted().joined(separator: ", ") + "]"
+    }
+
+    private static func kinds(_ kinds: Set<Kind>) -> String {
+        "[" + kinds.map(\.rawValue).sorted().map(String.init).joined(separator: ", ") + "]"
+    }
+
+    /// `postgres://user:secret@host/db` as `postgres://user:***@host/db`.
+    private static func redactingPassword(_ url: String) -> String {
+        guard let at = url.firstIndex(of: "@"), let scheme = url.range(of: "://"),
+            let colon = url[scheme.upperBound..<at].firstIndex(of: ":")
+        else { return url }
+        return String(url[..<url.index(after: colon)]) + "***" + String(url[at...])
+    }
+}
