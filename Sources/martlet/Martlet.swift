@@ -1,4 +1,5 @@
 import ArgumentParser
+import MartletServer
 
 /// `martlet`: the relay and its tools.
 @main
@@ -6,7 +7,9 @@ struct Martlet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "martlet",
         abstract: "A Nostr relay.",
-        subcommands: [Serve.self, Sync.self, Import.self, Export.self, Bench.self],
+        // The same string NIP-11's `version` serves.
+        version: RelayInformationDocument.version,
+        subcommands: [Serve.self, Sync.self, Import.self, Export.self, Bench.self, ConfigCommand.self, Admin.self],
         defaultSubcommand: Serve.self
     )
 }

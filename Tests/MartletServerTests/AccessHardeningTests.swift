@@ -73,7 +73,7 @@ struct AccessHardeningTests {
         environment.removeValue(forKey: "MARTLET_RELAY_URL")
         process.environment = environment
         let errors = FileManager.default.temporaryDirectory.appendingPathComponent("martlet-stderr-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: errors.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: errors) }
         process.standardError = try FileHandle(forWritingTo: errors)
         process.standardOutput = FileHandle.nullDevice
