@@ -90,8 +90,8 @@ public struct ProcessProbe: Sendable {
 }
 
 /// The machine's ingest ceiling measured in the same run: BIP-340 verification is the
-/// physical limit of ingest (DESIGN.md, Performance model), so a relay can accept at most
-/// `cores / time-per-verify` events per second.
+/// physical limit of ingest (every other stage of an EVENT costs a fraction of a verify),
+/// so a relay can accept at most `cores / time-per-verify` events per second.
 ///
 /// ```swift
 /// let bound = VerifyBound.measure(events: events, samples: 2000)
