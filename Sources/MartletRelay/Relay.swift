@@ -305,7 +305,7 @@ public final class Relay: Service, Sendable {
         // A block by the operator holds for connections already open, reads included.
         if let ip = context.remoteAddress, access.isBlocked(ip: ip) { return .blocked("your IP address is blocked") }
         if let requestLimiter, let ip = context.remoteAddress,
-            !requestLimiter.take(ip, now: (ContinuousClock.now - startedAt) / .seconds(1))
+            !requestLimiter.take(address: ip, now: (ContinuousClock.now - startedAt) / .seconds(1))
         {
             return .rateLimited("too many requests from your address, slow down")
         }
