@@ -53,13 +53,13 @@ struct NIP77BudgetTests {
 
     @Test("a session dropped for idleness gives its items back")
     func idleSessionReleases() async throws {
-        try await TestRelay.with(configure: { $0.negentropy.idleTimeout = .seconds(3) }) { relay in
+        try await TestRelay.with(configure: { $0.negentropy.idleTimeout = .seconds(10) }) { relay in
             let author = Author()
             _ = try await relay.relay.store.save((0..<7).map { author.event(content: "note \($0)") })
             let client = try await relay.connect()
             #expect(try await client.negOpen("idle", try Self.initial()).type == "NEG-MSG")
             #expect(relay.relay.negentropyBudget.heldItems == 7)
-            try await waitUntil(timeout: .seconds(30)) { relay.relay.negentropyBudget.heldItems == 0 }
+            try await waitUntil(timeout: .seconds(60)) { relay.relay.negentropyBudget.heldItems == 0 }
             #expect(relay.relay.negentropyBudget.heldItems == 0)
             await client.close()
         }
