@@ -2,7 +2,7 @@ import Synchronization
 
 /// The items all NIP-77 sessions of a relay hold at once, against a relay-wide budget.
 ///
-/// A session holds its whole item set (about 90 bytes an item measured, with the store's
+/// A session holds its whole item set (45 to 90 bytes an item measured, with the store's
 /// copy it is built from), so without a budget 4 connections × 8 sessions over 60,000
 /// events took 165 MiB and the per-session caps alone allowed gigabytes. A `NEG-OPEN` first
 /// reserves the items its filter counts; one that does not fit is refused `blocked:`, and

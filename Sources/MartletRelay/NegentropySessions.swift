@@ -119,8 +119,11 @@ final class NegentropySessions: Sendable {
             if state.sweeper == nil { state.sweeper = startSweeper() }
             return true
         }
-        if !stored { budget.release(reserved) }
-        if stored { outbox.send(.negMsg(subscription, message: NegentropyHex.encode(reply))) }
+        if stored {
+            outbox.send(.negMsg(subscription, message: NegentropyHex.encode(reply)))
+        } else {
+            budget.release(reserved)  // the connection ended while the set was built
+        }
     }
 
     /// `NEG-MSG`: the next round of an open session.

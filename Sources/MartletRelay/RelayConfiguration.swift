@@ -61,9 +61,9 @@ extension RelayConfiguration {
         /// `martlet bench negentropy`); the relay-wide budget below bounds the memory.
         public var maxRecords = 1_000_000
         /// Items all sessions of the relay may hold together; a `NEG-OPEN` that does not
-        /// fit is answered `blocked:` until others close (0: no limit). About 90 bytes an
-        /// item measured, so 2,000,000 is about 180 MB: two whole-store syncs of a million
-        /// events at once, or 32 sessions of 60,000.
+        /// fit is answered `blocked:` until others close (0: no limit). A held item costs
+        /// 45 to 90 bytes (measured), so 2,000,000 is at most about 180 MB: two whole-store
+        /// syncs of a million events at once, or 33 sessions of 60,000.
         public var maxTotalRecords = 2_000_000
         /// A session without a message for this long is dropped; a later `NEG-MSG` gets `closed:`.
         public var idleTimeout: Duration = .seconds(60)
