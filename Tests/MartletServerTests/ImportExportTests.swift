@@ -110,7 +110,7 @@ struct ImportExportTests {
     func lineReaderSkipsOverlongLine() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("martlet-lines-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: file) }
-        let huge = [UInt8](repeating: UInt8(ascii: "y"), count: 5_000_000)
+        let huge = [UInt8](repeating: UInt8(ascii: "y"), count: 400_000)
         let text = Array("first\n".utf8) + huge + Array("\nthird\n".utf8) + huge + Array("\nlast".utf8)
         try Data(text).write(to: file)
         let lines = Array(try #require(LineReader(path: file.path, maxLineLength: 1000, chunkSize: 4096)))
@@ -118,7 +118,7 @@ struct ImportExportTests {
         #expect(lines.map(\.count) == [5, 1001, 5, 1001, 4])
         #expect(lines[0] == Array("first".utf8) && lines[2] == Array("third".utf8) && lines[4] == Array("last".utf8))
         let unlimited = Array(try #require(LineReader(path: file.path)))
-        #expect(unlimited.map(\.count) == [5, 5_000_000, 5, 5_000_000, 4])
+        #expect(unlimited.map(\.count) == [5, 400_000, 5, 400_000, 4])
     }
 
     @Test("martlet import refuses a 3 MB line over max_message_length on stderr and imports the others")

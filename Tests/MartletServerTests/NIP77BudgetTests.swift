@@ -17,7 +17,10 @@ struct NIP77BudgetTests {
 
     @Test("a NEG-OPEN that would take the relay past its item budget is answered NEG-ERR blocked:, until a session closes")
     func budgetRefusesUntilRelease() async throws {
-        try await TestRelay.with(configure: { $0.negentropy.maxTotalRecords = 25 }) { relay in
+        try await TestRelay.with(configure: {
+            $0.negentropy.maxTotalRecords = 25
+            $0.negentropy.idleTimeout = .seconds(600)
+        }) { relay in
             let author = Author()
             _ = try await relay.relay.store.save((0..<10).map { author.event(content: "note \($0)") })
             let budget = relay.relay.negentropyBudget
@@ -67,7 +70,11 @@ struct NIP77BudgetTests {
 
     @Test("4 connections × 8 sessions hold no more than the budget; the rest are answered blocked:")
     func manySessionsStayWithinBudget() async throws {
-        try await TestRelay.with(configure: { $0.negentropy.maxTotalRecords = 2_500 }) { relay in
+        // Sessions must not expire while the loop runs, even on a stalled machine.
+        try await TestRelay.with(configure: {
+            $0.negentropy.maxTotalRecords = 2_500
+            $0.negentropy.idleTimeout = .seconds(600)
+        }) { relay in
             let author = Author()
             _ = try await relay.relay.store.save((0..<500).map { author.event(content: "note \($0)") })
             let budget = relay.relay.negentropyBudget

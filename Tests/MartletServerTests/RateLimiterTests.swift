@@ -16,10 +16,12 @@ struct RateLimiterTests {
     }
 
     @Test("200,000 distinct IPv6 addresses in one /64 share one bucket: rate-limited: after the burst")
-    func oneSlash64IsOneClient() {
+    func oneSlash64IsOneClient() async {
         let policy = Self.perIPPolicy(burst: 5)
         var accepted = 0
         for index in 0..<200_000 {
+            // Other suites share the two cooperative threads of a 2-core machine.
+            if index % 2_000 == 0 { await Task.yield() }
             let address = "2001:db8:aa:bb:\(String(index >> 16, radix: 16)):\(String(index & 0xffff, radix: 16)):0:1"
             let refusal = policy.check(Self.event, context: WriteContext(now: 0, remoteAddress: address))
             if let refusal {
@@ -48,11 +50,12 @@ struct RateLimiterTests {
     }
 
     @Test("a spray over distinct /64s keeps the table within its bound, with one sweep per maxKeys/2 new keys")
-    func sprayIsBounded() {
+    func sprayIsBounded() async {
         let limiter = RateLimiter(rate: 0.001, burst: 3, maxKeys: 10_000)
-        let calls = 250_000
+        let calls = 100_000
         var largest = 0
         for index in 0..<calls {
+            if index % 2_000 == 0 { await Task.yield() }
             let address = "2001:db8:\(String(index >> 16, radix: 16)):\(String(index & 0xffff, radix: 16))::1"
             #expect(limiter.take(address: address, now: Double(index) / 1_000))
             if index % 1_000 == 0 { largest = max(largest, limiter.keyCount) }
