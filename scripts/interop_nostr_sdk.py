@@ -356,6 +356,33 @@ async def check_query(session: Session) -> None:
             f"returned event differs from the published one: {event.as_json()}")
 
 
+async def check_control_characters(session: Session) -> None:
+    """Notes whose content and tags hold C0 control characters are accepted and come
+    back unchanged.
+
+    NIP-01 names seven escapes; rust-nostr (like nostr-tools and go-nostr) writes the
+    other C0 controls as \\u00XX in lower-case hex when it computes the id, so a relay
+    that hashes them any other way answers `invalid:` to real clients.
+    """
+    keys = Keys.generate()
+    now = int(time.time())
+    every_c0 = "".join(chr(code) for code in range(0x20)) + "\x7f"
+    notes = [signed(keys, "c0: \x01 \x02 end", created_at=now - 2),
+             signed(keys, f"martlet interop: every C0 {every_c0} end", created_at=now - 1,
+                    tags=[Tag.parse(["t", "c0 \x00\x1b\x1f"])])]
+    async with connected(session, "control publisher") as client:
+        for note in notes:
+            await publish_ok(client, note, "note with control characters")
+    got = await req_frames(session, [Filter().author(keys.public_key())], "controls")
+    require(sorted(ids(got)) == sorted(ids(notes)),
+            f"expected both notes back, got {describe(got)}")
+    for event in got:
+        require(event.verify(), f"{short(event.id().to_hex())} fails nostr-sdk verification")
+        sent = next(note for note in notes if note.id().to_hex() == event.id().to_hex())
+        require(event.as_json() == sent.as_json(),
+                f"returned event differs from the published one: {event.as_json()!r}")
+
+
 async def check_newest_first_limit(session: Session) -> None:
     """Five notes with distinct created_at (sent out of order); limit 3 -> the 3 newest,
     newest first, and no more than 3 EVENT frames before EOSE.
@@ -642,6 +669,7 @@ async def check_negentropy_sync(session: Session) -> None:
 CHECKS: list[tuple[str, Callable[[Session], Awaitable[None]]]] = [
     ("publish", check_publish),
     ("query", check_query),
+    ("control-characters", check_control_characters),
     ("newest-first-limit", check_newest_first_limit),
     ("subscribe", check_subscribe),
     ("replaceable", check_replaceable),

@@ -8,8 +8,9 @@ import Synchronization
 ///
 /// Each session holds the item set its filter matched when it was opened (only events
 /// this reader may see: the read policies apply as to a REQ) and answers every round
-/// from it with a `NegentropyResponder`. Sessions are bounded per connection,
-/// in size and in idle time (`RelayConfiguration.Negentropy`); every refusal is a
+/// from it with a `NegentropyResponder`. Sessions are bounded per connection, in size,
+/// in idle time and, all connections together, by the relay's `NegentropyBudget`
+/// (`RelayConfiguration.Negentropy`); every refusal is a
 /// `NEG-ERR` with NIP-77's `blocked:` / `closed:` prefixes, or NIP-01's `invalid:` /
 /// `error:`, after which the session is gone.
 ///
@@ -35,6 +36,14 @@ final class NegentropySessions: Sendable {
     private struct Session {
         var responder: NegentropyResponder<SortedItems>
         var lastActive: ContinuousClock.Instant
+        /// Items taken from the relay's budget, given back when the session ends.
+        var reserved: Int
+    }
+
+    /// An item set and the items it took from the relay's budget.
+    private struct ItemSet {
+        var items: SortedItems
+        var reserved: Int
     }
 
     private static let rememberedTimeouts = 32
@@ -45,6 +54,12 @@ final class NegentropySessions: Sendable {
     }
 
     private var settings: RelayConfiguration.Negentropy { relay.configuration.negentropy }
+    private var budget: NegentropyBudget { relay.negentropyBudget }
+
+    /// Ends a session, whatever the reason, and gives its items back to the relay.
+    private func drop(_ subscription: SubscriptionID, from state: inout State) {
+        if let session = state.sessions.removeValue(forKey: subscription) { budget.release(session.reserved) }
+    }
 
     // MARK: Messages
 
@@ -52,7 +67,7 @@ final class NegentropySessions: Sendable {
     /// session with the same id is closed first (NIP-77).
     func open(_ subscription: SubscriptionID, filter: Filter, message: String, context: ReadContext) async {
         let open = state.withLock { state in
-            state.sessions[subscription] = nil
+            drop(subscription, from: &state)
             state.timedOut.removeAll { $0 == subscription }
             return state.sessions.count
         }
@@ -76,13 +91,16 @@ final class NegentropySessions: Sendable {
             return refuse(subscription, .invalid(error.description))
         }
         let responder: NegentropyResponder<SortedItems>
+        let reserved: Int
         switch await itemSet(filter, context) {
         case .failure(let refusal):
             return refuse(subscription, refusal)
-        case .success(let items):
+        case .success(let set):
+            reserved = set.reserved
             do {
-                responder = try NegentropyResponder(storage: items, frameSizeLimit: settings.frameSizeLimit)
+                responder = try NegentropyResponder(storage: set.items, frameSizeLimit: settings.frameSizeLimit)
             } catch {
+                budget.release(reserved)
                 relay.logger.warning("negentropy is misconfigured: \(error)")
                 return refuse(subscription, .error("negentropy is misconfigured on this relay"))
             }
@@ -91,15 +109,21 @@ final class NegentropySessions: Sendable {
         do {
             reply = try responder.reconcile(initial)
         } catch {
+            budget.release(reserved)
             return refuse(subscription, .invalid(error.description))
         }
         let stored = state.withLock { state in
             guard !state.ended else { return false }
-            state.sessions[subscription] = Session(responder: responder, lastActive: .now)
+            drop(subscription, from: &state)
+            state.sessions[subscription] = Session(responder: responder, lastActive: .now, reserved: reserved)
             if state.sweeper == nil { state.sweeper = startSweeper() }
             return true
         }
-        if stored { outbox.send(.negMsg(subscription, message: NegentropyHex.encode(reply))) }
+        if stored {
+            outbox.send(.negMsg(subscription, message: NegentropyHex.encode(reply)))
+        } else {
+            budget.release(reserved)  // the connection ended while the set was built
+        }
     }
 
     /// `NEG-MSG`: the next round of an open session.
@@ -116,7 +140,7 @@ final class NegentropySessions: Sendable {
             }
             // The sweeper may not have run yet; an expired session is expired all the same.
             if session.lastActive.duration(to: .now) >= timeout {
-                state.sessions[subscription] = nil
+                drop(subscription, from: &state)
                 return .timedOut
             }
             return .found(session.responder)
@@ -146,7 +170,7 @@ final class NegentropySessions: Sendable {
     /// `NEG-CLOSE`: releases the session; nothing is sent back.
     func close(_ subscription: SubscriptionID) {
         state.withLock { state in
-            state.sessions[subscription] = nil
+            drop(subscription, from: &state)
             state.timedOut.removeAll { $0 == subscription }
         }
     }
@@ -162,7 +186,7 @@ final class NegentropySessions: Sendable {
     func closeAll() {
         let sweeper = state.withLock { state in
             state.ended = true
-            state.sessions.removeAll()
+            for id in Array(state.sessions.keys) { drop(id, from: &state) }
             defer { state.sweeper = nil }
             return state.sweeper
         }
@@ -171,18 +195,39 @@ final class NegentropySessions: Sendable {
 
     // MARK: Item sets
 
-    private func itemSet(_ filter: Filter, _ context: ReadContext) async -> Result<SortedItems, Refusal> {
+    /// The filter's items, taken from the relay's budget before they are loaded.
+    private func itemSet(_ filter: Filter, _ context: ReadContext) async -> Result<ItemSet, Refusal> {
         let cap = settings.maxRecords
+        var reserved = 0
+        func fail(_ refusal: Refusal) -> Result<ItemSet, Refusal> {
+            budget.release(reserved)
+            return .failure(refusal)
+        }
+        func reserve(_ count: Int) -> Bool {
+            guard budget.reserve(count) else { return false }
+            reserved += count
+            return true
+        }
+        let busy = Refusal.blocked(
+            "sync sessions on this relay hold too many records (max \(budget.limit) in all), try again later")
         do {
             // Counting first keeps an oversized filter from loading its whole item set.
             let total = try await relay.visibleCount([filter], context: context)
-            if total > cap { return .failure(.blocked("too many records (\(total), max \(cap))")) }
+            if total > cap { return fail(.blocked("too many records (\(total), max \(cap))")) }
+            guard reserve(total) else { return fail(busy) }
             let stored = try await relay.visibleNegentropyItems(filter, context: context)
-            if stored.count > cap { return .failure(.blocked("too many records (max \(cap))")) }
-            return .success(try SortedItems(stored.lazy.map(Self.item)))
+            if stored.count > cap { return fail(.blocked("too many records (max \(cap))")) }
+            // Events saved since the count: the session holds what it loaded.
+            if stored.count > reserved {
+                guard reserve(stored.count - reserved) else { return fail(busy) }
+            } else {
+                budget.release(reserved - stored.count)
+                reserved = stored.count
+            }
+            return .success(ItemSet(items: try SortedItems(stored.lazy.map(Self.item)), reserved: reserved))
         } catch {
             relay.logger.warning("negentropy item set failed: \(error)")
-            return .failure(.error("could not read the store"))
+            return fail(.error("could not read the store"))
         }
     }
 
@@ -214,7 +259,7 @@ final class NegentropySessions: Sendable {
             for (id, session) in state.sessions {
                 let idle = session.lastActive.duration(to: now)
                 if idle >= timeout {
-                    state.sessions[id] = nil
+                    drop(id, from: &state)
                     state.timedOut.append(id)
                 } else {
                     next = min(next ?? timeout, timeout - idle)

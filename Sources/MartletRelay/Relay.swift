@@ -43,6 +43,8 @@ public final class Relay: Service, Sendable {
     let recentUnstored = RecentEventIDs(capacity: 16_384)
     /// REQ and COUNT rate per IP address, when configured.
     let requestLimiter: RateLimiter?
+    /// The items every NIP-77 session of this relay holds, against `negentropy.maxTotalRecords`.
+    public let negentropyBudget: NegentropyBudget
     private let startedAt = ContinuousClock.now
     /// The current time in seconds (tests move it).
     public let clock: @Sendable () -> Int64
@@ -74,6 +76,7 @@ public final class Relay: Service, Sendable {
         let rates = configuration.access.rateLimits
         self.requestLimiter =
             rates.requestsPerSecondPerIP > 0 ? RateLimiter(rate: rates.requestsPerSecondPerIP, burst: rates.burst) : nil
+        self.negentropyBudget = NegentropyBudget(limit: configuration.negentropy.maxTotalRecords)
         self.policies = Relay.builtInWritePolicies(configuration, access: access) + policies
         self.readPolicies =
             (configuration.access.privateKinds.isEmpty
@@ -302,7 +305,7 @@ public final class Relay: Service, Sendable {
         // A block by the operator holds for connections already open, reads included.
         if let ip = context.remoteAddress, access.isBlocked(ip: ip) { return .blocked("your IP address is blocked") }
         if let requestLimiter, let ip = context.remoteAddress,
-            !requestLimiter.take(ip, now: (ContinuousClock.now - startedAt) / .seconds(1))
+            !requestLimiter.take(address: ip, now: (ContinuousClock.now - startedAt) / .seconds(1))
         {
             return .rateLimited("too many requests from your address, slow down")
         }

@@ -1,9 +1,20 @@
 /// The two byte spellings of an event: NIP-01's id preimage and the canonical JSON object.
 ///
-/// Both write strings with NIP-01's escapes (`\n \" \\ \r \t \b \f`). They differ only in
-/// the other control characters: NIP-01 says the id preimage carries them verbatim, while the
-/// JSON a relay sends must be valid JSON, so there they become `\u00XX` (which any JSON
-/// reader turns back into the same string).
+/// Both write strings the same way: NIP-01's seven named escapes (`\n \" \\ \r \t \b \f`),
+/// `\u00XX` in lower-case hex for the other C0 controls, every other character verbatim
+/// (DEL and C1 too).
+///
+/// NIP-01's text says controls outside its list are "included verbatim" in the id preimage,
+/// but no client signs that way: rust-nostr (serde_json), nostr-tools (`JSON.stringify`) and
+/// go-nostr write them as `\u00XX`, and so do the relays they talk to. Hashing the raw bytes
+/// refused every such event as forged, so the preimage follows the clients (see the nostr-sdk
+/// vectors in `Tests/NostrCoreTests/Fixtures/c0_vectors.json`). It is also valid JSON that
+/// way, so the preimage and the event JSON share one string writer.
+///
+/// ```swift
+/// let preimage = EventSerializer.idPreimage(pubkey: key, createdAt: 1, kind: Kind(1), tags: [], content: "a\u{01}")
+/// // [0,"<key>",1,1,[],"a\u0001"]
+/// ```
 public enum EventSerializer {
     /// `[0,"<pubkey>",<created_at>,<kind>,<tags>,"<content>"]`, the bytes the id hashes.
     public static func idPreimage(
@@ -18,9 +29,9 @@ public enum EventSerializer {
         out.append(UInt8(ascii: ","))
         appendInteger(Int64(kind.rawValue), to: &out)
         out.append(UInt8(ascii: ","))
-        appendTags(tags, controls: .verbatim, to: &out)
+        appendTags(tags, to: &out)
         out.append(UInt8(ascii: ","))
-        appendString(content, controls: .verbatim, to: &out)
+        appendString(content, to: &out)
         out.append(UInt8(ascii: "]"))
         return out
     }
@@ -41,39 +52,33 @@ public enum EventSerializer {
         out.append(contentsOf: #","kind":"#.utf8)
         appendInteger(Int64(kind.rawValue), to: &out)
         out.append(contentsOf: #","tags":"#.utf8)
-        appendTags(tags, controls: .escaped, to: &out)
+        appendTags(tags, to: &out)
         out.append(contentsOf: #","content":"#.utf8)
-        appendString(content, controls: .escaped, to: &out)
+        appendString(content, to: &out)
         out.append(contentsOf: #","sig":""#.utf8)
         sig.appendHex(to: &out)
         out.append(contentsOf: #""}"#.utf8)
         return out
     }
 
-    /// How control characters other than NIP-01's named escapes are written.
-    public enum Controls: Sendable {
-        /// Raw bytes, as NIP-01 prescribes for the id preimage.
-        case verbatim
-        /// `\u00XX`, so the output stays valid JSON.
-        case escaped
-    }
-
-    public static func appendTags(_ tags: [Tag], controls: Controls, to out: inout [UInt8]) {
+    /// Appends `[["f1","f2"],...]`, each field written by `appendString`.
+    public static func appendTags(_ tags: [Tag], to out: inout [UInt8]) {
         out.append(UInt8(ascii: "["))
         for (tagIndex, tag) in tags.enumerated() {
             if tagIndex > 0 { out.append(UInt8(ascii: ",")) }
             out.append(UInt8(ascii: "["))
             for (fieldIndex, field) in tag.fields.enumerated() {
                 if fieldIndex > 0 { out.append(UInt8(ascii: ",")) }
-                appendString(field, controls: controls, to: &out)
+                appendString(field, to: &out)
             }
             out.append(UInt8(ascii: "]"))
         }
         out.append(UInt8(ascii: "]"))
     }
 
-    /// Appends `value` as a quoted JSON string with NIP-01 escaping.
-    public static func appendString(_ value: String, controls: Controls = .escaped, to out: inout [UInt8]) {
+    /// Appends `value` as a quoted JSON string: the seven NIP-01 escapes, `\u00XX` for the
+    /// other C0 controls.
+    public static func appendString(_ value: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         var copy = value
         copy.withUTF8 { bytes in
@@ -92,7 +97,6 @@ public enum EventSerializer {
                 case 0x0c: escape = (0x5c, UInt8(ascii: "f"))
                 default: escape = nil
                 }
-                if escape == nil && controls == .verbatim { continue }
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
                 runStart = index + 1
                 if let (first, second) = escape {

@@ -37,7 +37,8 @@ struct Import: AsyncParsableCommand {
             handler.logLevel = max(level, .warning)
             return handler
         }
-        guard let lines = LineReader(path: file) else {
+        // A line past the relay's message limit is refused without being read whole.
+        guard let lines = LineReader(path: file, maxLineLength: settings.relay.limits.maxMessageLength) else {
             throw ValidationError("cannot open \(file)")
         }
         let store = try await settings.openStore().store

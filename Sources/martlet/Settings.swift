@@ -85,6 +85,9 @@ struct Settings {
             forKey: "negentropy.initiator_frame_size_limit", default: negentropy.initiatorFrameSizeLimit)
         negentropy.initiatorFrameSizeLimit = initiatorLimit <= 0 ? 0 : max(4096, initiatorLimit)
         relay.negentropy = negentropy
+        // Relay-wide NIP-77 item budget (0: no limit).
+        relay.negentropy.maxTotalRecords = config.int(
+            forKey: "negentropy.max_total_records", default: relay.negentropy.maxTotalRecords)
         relay.purgeInterval = .seconds(config.int(forKey: "storage.purge_interval", default: 60))
         relay.access = try Settings.access(config.scoped(to: "access"))
         relay.management.adminPubkeys = try Settings.pubkeys(config, "management.admin_pubkeys")

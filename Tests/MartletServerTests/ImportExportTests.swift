@@ -87,6 +87,59 @@ struct ImportExportTests {
         }
     }
 
+    @Test("a line longer than limits.max_message_length is refused invalid:, counted, and the import goes on")
+    func overlongLine() async throws {
+        try await TestRelay.with(configure: { $0.limits.maxMessageLength = 4096 }) { relay in
+            let author = Author()
+            let before = author.event(content: "before")
+            let long = author.event(content: String(repeating: "x", count: 10_000))
+            let after = author.event(content: "after")
+            var rejected: [Int: String] = [:]
+            let lines = [before, long, after].map { Array($0.jsonString.utf8) }
+            let report = try await EventImport(relay: relay.relay).run(lines) { progress in
+                if case .rejected(let line, let reason) = progress { rejected[line] = reason }
+            }
+            #expect(report.lines == 3 && report.saved == 2 && report.rejected == 1)
+            #expect(rejected[2] == "invalid: line is longer than 4096 bytes (limits.max_message_length)")
+            #expect(try await relay.relay.store.contains(after.id))
+            #expect(try await relay.relay.store.contains(long.id) == false)
+        }
+    }
+
+    @Test("LineReader keeps only the head of an overlong line, skips the rest, and reads on")
+    func lineReaderSkipsOverlongLine() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("martlet-lines-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let huge = [UInt8](repeating: UInt8(ascii: "y"), count: 400_000)
+        let text = Array("first\n".utf8) + huge + Array("\nthird\n".utf8) + huge + Array("\nlast".utf8)
+        try Data(text).write(to: file)
+        let lines = Array(try #require(LineReader(path: file.path, maxLineLength: 1000, chunkSize: 4096)))
+        #expect(lines.count == 5)
+        #expect(lines.map(\.count) == [5, 1001, 5, 1001, 4])
+        #expect(lines[0] == Array("first".utf8) && lines[2] == Array("third".utf8) && lines[4] == Array("last".utf8))
+        let unlimited = Array(try #require(LineReader(path: file.path)))
+        #expect(unlimited.map(\.count) == [5, 400_000, 5, 400_000, 4])
+    }
+
+    @Test("martlet import refuses a 3 MB line over max_message_length on stderr and imports the others")
+    func commandLineOverlongLine() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("martlet-io-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let author = Author()
+        let file = directory.appendingPathComponent("events.jsonl")
+        let huge = #"{"content":""# + String(repeating: "z", count: 3_000_000) + #""}"#
+        let input = [author.event(content: "one").jsonString, huge, author.event(content: "three").jsonString]
+        try input.joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
+        let data = directory.appendingPathComponent("data").path
+
+        let imported = try await martlet(
+            ["import", file.path, "--data", data], environment: ["MARTLET_LIMITS_MAX_MESSAGE_LENGTH": "4096"])
+        #expect(imported.status == 0)
+        #expect(imported.stdout == "import: 3 lines, 2 saved, 0 already stored, 1 rejected (invalid: 1)\n")
+        #expect(imported.stderr.contains("line 2: invalid: line is longer than 4096 bytes"))
+    }
+
     @Test("export takes a NIP-01 filter, and its limit caps the count")
     func filteredExport() async throws {
         try await TestRelay.with { relay in
@@ -148,10 +201,13 @@ struct ImportExportTests {
     }
 
     /// Runs the martlet binary to completion.
-    private func martlet(_ arguments: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
+    private func martlet(
+        _ arguments: [String], environment: [String: String] = [:]
+    ) async throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = RelayProcess.binary
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let output = Pipe()
         let errors = Pipe()
         process.standardOutput = output

@@ -35,14 +35,13 @@ struct RoundTripTests {
         #expect(event.json == text.bytes)
     }
 
-    @Test("other control characters are sent as \\u00XX in JSON but hashed verbatim, as NIP-01 says")
+    @Test("other control characters are \\u00XX both in the JSON and in the id preimage, as clients hash them")
     func controlsInJSONAndPreimage() throws {
-        let event = try EventDecoder.decode(json: Self.canonical(content: #""a\u0001b\u001fc\nd""#).bytes)
-        #expect(Array(event.content.utf8) == [0x61, 0x01, 0x62, 0x1f, 0x63, 0x0a, 0x64])
+        let event = try EventDecoder.decode(json: Self.canonical(content: #""a\u0001b\u001fc\nd\#u{7F}""#).bytes)
+        #expect(Array(event.content.utf8) == [0x61, 0x01, 0x62, 0x1f, 0x63, 0x0a, 0x64, 0x7f])
         let preimage = EventSerializer.idPreimage(
             pubkey: event.pubkey, createdAt: event.createdAt, kind: event.kind, tags: event.tags, content: event.content)
-        let expected = Array(#"[0,"\#(Self.pubkey)",1700000000,1,[],"a"#.utf8) + [0x01, 0x62, 0x1f]
-            + Array(#"c\nd"]"#.utf8)
+        let expected = Array(#"[0,"\#(Self.pubkey)",1700000000,1,[],"a\u0001b\u001fc\nd\#u{7F}"]"#.utf8)
         #expect(preimage == expected)
     }
 

@@ -16,7 +16,7 @@ struct SignedVectorTests {
         #expect(categories == [.regular, .replaceable, .ephemeral, .addressable])
     }
 
-    @Test("serialization is [0,pubkey,created_at,kind,tags,content] with only the seven NIP-01 escapes",
+    @Test("serialization is [0,pubkey,created_at,kind,tags,content] with the seven NIP-01 escapes and \\u00XX for other controls",
           arguments: Fixture.vectors)
     func preimage(_ vector: Vector) throws {
         let pubkey = try #require(PublicKey(hex: vector.pubkey))

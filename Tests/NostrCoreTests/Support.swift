@@ -11,7 +11,7 @@ struct Vector: Decodable, Sendable, CustomTestStringConvertible {
     let kind: UInt16
     let tags: [[String]]
     let content: String
-    /// The NIP-01 serialization built by hand in Python, as hex (it holds raw control bytes).
+    /// The NIP-01 serialization built by hand in Python, as hex.
     let preimageHex: String
     let id: String
     let sig: String

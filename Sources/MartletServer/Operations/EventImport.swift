@@ -5,7 +5,9 @@ import NostrCore
 /// Loads events from JSONL (one event object a line) into a relay's store, as the relay
 /// would have accepted them: each line is decoded, its id and signature verified, and the
 /// relay's own write policies asked (`Relay.importRefusal`) before it is saved, in batches
-/// of one transaction each. `martlet import` is this type behind a command line.
+/// of one transaction each. A line longer than `limits.max_message_length` is refused
+/// `invalid:` as the relay refuses such a message (`LineReader` hands over only its first
+/// bytes). `martlet import` is this type behind a command line.
 ///
 /// ```swift
 /// let importer = EventImport(relay: relay)
@@ -66,10 +68,15 @@ public struct EventImport: Sendable {
             report.rejectedByPrefix[prefix, default: 0] += 1
             progress(.rejected(line: line, reason: reason))
         }
+        let maxLength = relay.configuration.limits.maxMessageLength
         for line in lines {
             number += 1
             guard line.contains(where: { !Self.isSpace($0) }) else { continue }
             report.lines += 1
+            if line.count > maxLength {
+                reject(number, "invalid: line is longer than \(maxLength) bytes (limits.max_message_length)")
+                continue
+            }
             let event: Event
             do {
                 event = try EventDecoder.decode(json: line)
