@@ -55,6 +55,9 @@ extension SettingKey {
             "\($0.relay.negentropy.maxSessionsPerConnection)"
         },
         .init(name: "negentropy.max_records", shape: .integer(1...count)) { "\($0.relay.negentropy.maxRecords)" },
+        .init(name: "negentropy.max_total_records", shape: .integer(0...count)) {
+            "\($0.relay.negentropy.maxTotalRecords)"
+        },
         .init(name: "negentropy.idle_timeout", shape: .integer(1...seconds)) {
             "\($0.relay.negentropy.idleTimeout.components.seconds)"
         },
