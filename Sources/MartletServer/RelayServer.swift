@@ -57,8 +57,7 @@ public enum RelayServer {
                     let session = relay.makeSession(remoteAddress: remote, host: host)
                     session.outbox.onOverflow { channel.close(promise: nil) }
                     let connection = WebSocketConnection(
-                        session: session, channel: channel, maxMessageLength: limits.maxMessageLength * 2,
-                        logger: logger)
+                        session: session, channel: channel, maxMessageLength: limits.maxMessageLength, logger: logger)
                     await connection.run(inbound: inbound, outbound: outbound)
                 }
             },
