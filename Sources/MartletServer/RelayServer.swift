@@ -44,8 +44,8 @@ public enum RelayServer {
         let limits = relay.configuration.limits
         // Frames up to twice the message limit reach the relay, which answers an oversized
         // message with a reason; only beyond that does the WebSocket layer drop the connection.
-        let webSocket = WebSocketServerConfiguration(
-            maxFrameSize: limits.maxMessageLength * 2, autoPing: .enabled(timePeriod: pingInterval))
+        // Pings are the relay's own (`WebSocketPingLoop`), not Hummingbird's.
+        let webSocket = WebSocketServerConfiguration(maxFrameSize: limits.maxMessageLength * 2, autoPing: .disabled)
         return Application(
             router: router,
             server: .http1WebSocketUpgrade(configuration: .init(ws: webSocket)) { request, channel, logger in
@@ -54,6 +54,8 @@ public enum RelayServer {
                 if let remote, relay.access.isBlocked(ip: remote) { return .dontUpgrade }
                 let host = request.authority
                 return .upgrade([:]) { inbound, outbound, _ in
+                    // Fails only when the channel has closed already, which ends the session below.
+                    try? await WebSocketPingLoop.install(on: channel, interval: pingInterval)
                     let session = relay.makeSession(remoteAddress: remote, host: host)
                     session.outbox.onOverflow { channel.close(promise: nil) }
                     let connection = WebSocketConnection(
