@@ -22,6 +22,8 @@ public struct RelayConfiguration: Sendable {
     public var access = Access()
     /// Who may call the NIP-86 management API.
     public var management = Management()
+    /// Per-address cap and handshake deadline for connections (`RelayConfiguration+Connections`).
+    public var connections = Connections()
 
     public init() {}
 

@@ -81,6 +81,20 @@ struct Settings {
         relay.access = try Settings.access(config.scoped(to: "access"))
         relay.management.adminPubkeys = try Settings.pubkeys(config, "management.admin_pubkeys")
         mesh = try Settings.mesh(config.scoped(to: "mesh"), frameSizeLimit: negentropy.initiatorFrameSizeLimit)
+        relay.connections = try Settings.connections(config.scoped(to: "server"))
+    }
+
+    /// The `server` keys that bound connections before they become Nostr sessions.
+    private static func connections(_ config: ConfigReader) throws -> RelayConfiguration.Connections {
+        var connections = RelayConfiguration.Connections()
+        connections.maxPerIP = config.int(forKey: "max_connections_per_ip", default: connections.maxPerIP)
+        guard connections.maxPerIP >= 0 else {
+            throw SettingsError("server.max_connections_per_ip must be 0 (no cap) or more, not \(connections.maxPerIP)")
+        }
+        let timeout = config.double(forKey: "handshake_timeout", default: 10)
+        guard timeout > 0 else { throw SettingsError("server.handshake_timeout must be above 0 seconds, not \(timeout)") }
+        connections.handshakeTimeout = .milliseconds(Int64(timeout * 1000))
+        return connections
     }
 
     /// The `access` section: who may read and write.
