@@ -71,17 +71,19 @@ struct ConnectionHealthTests {
 
     // The private-relay plan: "pings every 30 s and a connection that misses two is closed".
     // Every wait below is for a condition (pings counted, a connection gone), never for a
-    // span of time, and pongs are sent from the client's event loop: nothing depends on
-    // how busy the machine is beyond one ping period of slack per ping.
+    // span of time, and pongs are sent from the client's event loop. What remains is the
+    // ping loop's own tolerance: an answer may come up to two periods late (a period with
+    // nothing heard is one miss, and it takes two), so the periods are long enough for
+    // event loops slowed by a loaded machine.
     @Test("a connection that does not answer pings is closed; one that answers stays")
     func pingTimeout() async throws {
-        try await TestRelay.with(pingInterval: .seconds(2)) { relay in
+        try await TestRelay.with(pingInterval: .seconds(3)) { relay in
             let silent = try await SilentClient.connect(port: relay.port)
             let healthy = try await RawConnection.webSocket(port: relay.port)
             try await waitUntil { relay.relay.connectionCount == 2 }
             // The silent one goes after two unanswered pings; the healthy one has answered
             // several by the time it is checked.
-            try await waitUntil(timeout: .seconds(60)) { relay.relay.connectionCount == 1 && healthy.pingsReceived >= 4 }
+            try await waitUntil(timeout: .seconds(90)) { relay.relay.connectionCount == 1 && healthy.pingsReceived >= 4 }
             #expect(relay.relay.connectionCount == 1)
             #expect(healthy.pingsReceived >= 4)
             #expect(!healthy.isClosed)
@@ -95,11 +97,12 @@ struct ConnectionHealthTests {
 
     @Test("one unanswered ping does not close a connection: a client that answers every other ping stays")
     func oneMissedPingIsTolerated() async throws {
-        try await TestRelay.with(pingInterval: .seconds(2)) { relay in
+        try await TestRelay.with(pingInterval: .seconds(4)) { relay in
             let sometimes = try await RawConnection.webSocket(port: relay.port) { ping in ping % 2 == 1 }
             try await waitUntil { relay.relay.connectionCount == 1 }
-            // Pings 2 and 4 went unanswered, each followed by an answered one.
-            try await waitUntil(timeout: .seconds(60)) { sometimes.pingsReceived >= 5 || sometimes.isClosed }
+            // Ping 2 went unanswered and ping 3 was answered: the fourth comes only to a
+            // connection that survived a miss (Hummingbird's loop closed at the first).
+            try await waitUntil(timeout: .seconds(90)) { sometimes.pingsReceived >= 4 || sometimes.isClosed }
             #expect(!sometimes.isClosed, "closed after \(sometimes.pingsReceived) pings: \(sometimes.frames.last.map(\.text) ?? "")")
             #expect(relay.relay.connectionCount == 1)
             try await sometimes.sendFrame(opcode: .text, payload: Array(#"["REQ","s",{}]"#.utf8))
