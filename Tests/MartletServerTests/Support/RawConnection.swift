@@ -37,6 +37,9 @@ final class RawConnection: Sendable {
 
     private let channel: any Channel
     private let state: Locked<State>
+    /// A thread of their own for raw clients: a pong is never queued behind the work of the
+    /// relays that share the default group in this process.
+    private static let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
     private init(channel: any Channel, state: Locked<State>) {
         self.channel = channel
@@ -74,7 +77,7 @@ final class RawConnection: Sendable {
         port: Int, sending initial: String, expectUpgrade: Bool, answerPing: @escaping @Sendable (Int) -> Bool
     ) async throws -> RawConnection {
         let state = Locked(State())
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let channel = try await ClientBootstrap(group: Self.group)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
