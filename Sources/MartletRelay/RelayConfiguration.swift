@@ -30,6 +30,8 @@ public struct RelayConfiguration: Sendable {
     public var effectiveStatusAccess: StatusAccess {
         statusAccess ?? (access.mode == .privateRelay ? .loopback : .public)
     }
+    /// Per-address cap and handshake deadline for connections (`RelayConfiguration+Connections`).
+    public var connections = Connections()
 
     public init() {}
 

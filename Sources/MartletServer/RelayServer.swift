@@ -1,4 +1,5 @@
 public import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
 public import Logging
 public import MartletRelay
@@ -45,24 +46,38 @@ public enum RelayServer {
         let mesh = services.lazy.compactMap { $0 as? Mesh }.first
         addOperations(to: router, relay: relay, mesh: mesh, metrics: metrics, status: status, logger: logger)
         let limits = relay.configuration.limits
+        let edge = relay.configuration.connections
         // Frames up to twice the message limit reach the relay, which answers an oversized
         // message with a reason; only beyond that does the WebSocket layer drop the connection.
-        let webSocket = WebSocketServerConfiguration(
-            maxFrameSize: limits.maxMessageLength * 2, autoPing: .enabled(timePeriod: pingInterval))
+        // Pings are the relay's own (`WebSocketPingLoop`), not Hummingbird's.
+        let webSocket = WebSocketServerConfiguration(maxFrameSize: limits.maxMessageLength * 2, autoPing: .disabled)
+        // A keep-alive HTTP connection waiting for its next request gets as long as a new one.
+        let upgradeConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(
+            http1: .init(idleTimeout: TimeAmount(edge.handshakeTimeout)), ws: webSocket)
+        let connectionsPerIP = ConnectionsPerIP(limit: edge.maxPerIP)
+        let shouldUpgrade: @Sendable (HTTPRequest, any Channel, Logger) async throws -> ShouldUpgradeResult<
+            WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>
+        > = { request, channel, logger in
+            guard request.path == "/" || request.path?.hasPrefix("/?") == true else { return .dontUpgrade }
+            let remote = channel.remoteAddress?.ipAddress
+            if let remote, relay.access.isBlocked(ip: remote) { return .dontUpgrade }
+            return .upgrade([:]) { inbound, outbound, _ in
+                // Fails only when the channel has closed already, which ends the session below.
+                try? await WebSocketPingLoop.install(on: channel, interval: pingInterval)
+                let session = relay.makeSession(remoteAddress: remote)
+                session.outbox.onOverflow { channel.close(promise: nil) }
+                let connection = WebSocketConnection(
+                    session: session, channel: channel, maxMessageLength: limits.maxMessageLength, logger: logger)
+                await connection.run(inbound: inbound, outbound: outbound)
+            }
+        }
         return Application(
             router: router,
-            server: .http1WebSocketUpgrade(configuration: .init(ws: webSocket)) { request, channel, logger in
-                guard request.path == "/" || request.path?.hasPrefix("/?") == true else { return .dontUpgrade }
-                let remote = channel.remoteAddress?.ipAddress
-                if let remote, relay.access.isBlocked(ip: remote) { return .dontUpgrade }
-                return .upgrade([:]) { inbound, outbound, _ in
-                    let session = relay.makeSession(remoteAddress: remote)
-                    session.outbox.onOverflow { channel.close(promise: nil) }
-                    let connection = WebSocketConnection(
-                        session: session, channel: channel, maxMessageLength: limits.maxMessageLength * 2,
-                        logger: logger)
-                    await connection.run(inbound: inbound, outbound: outbound)
-                }
+            server: HTTPServerBuilder { responder in
+                GuardedChildChannel(
+                    base: HTTP1WebSocketUpgradeChannel(
+                        responder: responder, configuration: upgradeConfiguration, shouldUpgrade: shouldUpgrade),
+                    connections: connectionsPerIP, handshakeTimeout: edge.handshakeTimeout)
             },
             configuration: .init(address: .hostname(host, port: port), serverName: "martlet"),
             services: [relay] + services,

@@ -16,6 +16,7 @@ struct WebSocketConnection {
     /// The upgraded channel, written to directly so that a batch of frames costs one
     /// event-loop hop and one flush (see `OutboxPump`).
     let channel: any Channel
+    /// The advertised `max_message_length`.
     let maxMessageLength: Int
     let logger: Logger
 
@@ -28,7 +29,7 @@ struct WebSocketConnection {
         // ends the reading below. One task per connection is memory that 5,000 idle
         // connections feel.
         let drained = OutboxPump(outbox: session.outbox, channel: channel).start()
-        let closedBy = await readMessages(from: inbound)
+        let closedBy = await readMessages(from: inbound, outbound: outbound)
         session.close()
         let reason = await finishWriting(drained, outbound: outbound) ?? closedBy
         logger.info(
@@ -36,17 +37,30 @@ struct WebSocketConnection {
     }
 
     /// Feeds every message to the session; returns why reading stopped.
-    private func readMessages(from inbound: WebSocketInboundStream) async -> String {
+    ///
+    /// Frames are assembled per RFC 6455 §5.4: a continuation belongs to the text or binary
+    /// frame that started its message, and a message is handed over once, at its final frame.
+    /// Up to twice `maxMessageLength` is read, so that the relay can salvage an oversized
+    /// EVENT's id and answer `OK false`; beyond that only the NOTICE is sent.
+    private func readMessages(from inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async -> String {
+        let readLimit = maxMessageLength * 2
         var message = [UInt8]()
+        var inMessage = false
         var oversized = false
         do {
             for try await frame in inbound {
-                if frame.opcode != .continuation {
-                    message.removeAll(keepingCapacity: message.capacity <= 64 * 1024)
-                    oversized = false
+                switch (frame.opcode, inMessage) {
+                case (.continuation, false):
+                    return await closeForProtocolError("continuation frame without a message to continue", outbound)
+                case (.continuation, true):
+                    break
+                case (_, true):
+                    return await closeForProtocolError("new message before the previous one ended", outbound)
+                case (_, false):
+                    inMessage = true
                 }
                 if !oversized {
-                    if message.count + frame.data.readableBytes > maxMessageLength {
+                    if message.count + frame.data.readableBytes > readLimit {
                         oversized = true
                         message.removeAll()
                     } else {
@@ -54,7 +68,13 @@ struct WebSocketConnection {
                     }
                 }
                 guard frame.fin else { continue }
+                defer {
+                    message.removeAll(keepingCapacity: message.capacity <= 64 * 1024)
+                    inMessage = false
+                    oversized = false
+                }
                 if oversized {
+                    // The advertised figure (NIP-11 `max_message_length`), not the read limit.
                     session.outbox.send(.notice("invalid: message is larger than \(maxMessageLength) bytes"))
                     continue
                 }
@@ -65,6 +85,12 @@ struct WebSocketConnection {
         } catch {
             return "read error: \(error)"
         }
+    }
+
+    /// Closes with 1002 (protocol error), as RFC 6455 §5.4 requires for broken fragmentation.
+    private func closeForProtocolError(_ reason: String, _ outbound: WebSocketOutboundWriter) async -> String {
+        try? await outbound.close(.protocolError, reason: reason)
+        return "protocol error: \(reason)"
     }
 
     /// Waits until the outbox has been written out and has ended; returns a reason when the

@@ -36,6 +36,12 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "martlet")
+        // Every connection is a descriptor: take all the system allows, and say how many.
+        if let files = FileDescriptorLimit.raiseToHardLimit() {
+            logger.info("open files limit", metadata: ["soft": "\(files.soft)", "hard": "\(files.hard)"])
+        } else {
+            logger.warning("could not read the open files limit (RLIMIT_NOFILE)")
+        }
         let (store, location) = try await settings.openStore()
         let metrics = MetricsExporter()
         let relay = Relay(configuration: settings.relay, store: store, logger: logger, metrics: metrics.makeRelayMetrics())

@@ -99,6 +99,7 @@ struct Settings {
             relay.statusAccess = parsed
         }
         mesh = try Settings.mesh(config.scoped(to: "mesh"), frameSizeLimit: negentropy.initiatorFrameSizeLimit)
+        relay.connections = try Settings.connections(config.scoped(to: "server"))
         if relay.access.mode == .privateRelay, relay.info.url == nil {
             // Without it AUTH could only be checked against loopback URLs (or, as before, a
             // Host header the client chooses), and a private relay on a public address
@@ -106,6 +107,19 @@ struct Settings {
             throw SettingsError(
                 "access.mode: private needs relay.url, the wss:// URL clients connect to: every NIP-42 AUTH must name it")
         }
+    }
+
+    /// The `server` keys that bound connections before they become Nostr sessions.
+    private static func connections(_ config: ConfigReader) throws -> RelayConfiguration.Connections {
+        var connections = RelayConfiguration.Connections()
+        connections.maxPerIP = config.int(forKey: "max_connections_per_ip", default: connections.maxPerIP)
+        guard connections.maxPerIP >= 0 else {
+            throw SettingsError("server.max_connections_per_ip must be 0 (no cap) or more, not \(connections.maxPerIP)")
+        }
+        let timeout = config.double(forKey: "handshake_timeout", default: 10)
+        guard timeout > 0 else { throw SettingsError("server.handshake_timeout must be above 0 seconds, not \(timeout)") }
+        connections.handshakeTimeout = .milliseconds(Int64(timeout * 1000))
+        return connections
     }
 
     /// The `access` section: who may read and write.

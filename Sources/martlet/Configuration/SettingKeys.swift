@@ -12,6 +12,10 @@ extension SettingKey {
         .init(name: "server.host", shape: .text) { $0.host },
         .init(name: "server.port", shape: .integer(0...65535)) { "\($0.port)" },
         .init(name: "server.ping_interval", shape: .integer(1...3600)) { "\($0.pingInterval)" },
+        .init(name: "server.max_connections_per_ip", shape: .integer(0...count)) { "\($0.relay.connections.maxPerIP)" },
+        .init(name: "server.handshake_timeout", shape: .number(0.001...3600)) {
+            "\(Double($0.relay.connections.handshakeTimeout.components.seconds) + Double($0.relay.connections.handshakeTimeout.components.attoseconds) / 1e18)"
+        },
         .init(name: "server.status_access", shape: .choice(StatusAccess.allCases.map(\.rawValue))) {
             $0.relay.effectiveStatusAccess.rawValue
         },

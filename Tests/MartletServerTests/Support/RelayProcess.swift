@@ -24,13 +24,21 @@ final class RelayProcess: @unchecked Sendable {
     }
 
     /// Starts `martlet serve` on `port` (0: a free one) with its store in `data`, and waits
-    /// until it listens.
+    /// until it listens. `softFileLimit` starts it with that soft open-files limit.
     static func start(
-        data: URL, port requested: Int = 0, arguments: [String] = [], environment extra: [String: String] = [:]
+        data: URL, port requested: Int = 0, arguments: [String] = [], softFileLimit: Int? = nil,
+        environment extra: [String: String] = [:]
     ) async throws -> RelayProcess {
         let process = Process()
-        process.executableURL = binary
-        process.arguments = ["serve", "--host", "127.0.0.1", "--port", "\(requested)", "--data", data.path] + arguments
+        let serve = ["serve", "--host", "127.0.0.1", "--port", "\(requested)", "--data", data.path] + arguments
+        if let softFileLimit {
+            // `exec` keeps the process id, so the limits read from /proc are the relay's.
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -Sn \(softFileLimit) && exec \"$0\" \"$@\"", binary.path] + serve
+        } else {
+            process.executableURL = binary
+            process.arguments = serve
+        }
         var environment = ProcessInfo.processInfo.environment
         environment["MARTLET_LOG_LEVEL"] = "warning"
         environment.merge(extra) { _, new in new }

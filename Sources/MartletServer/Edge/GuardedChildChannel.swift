@@ -1,0 +1,58 @@
+import HummingbirdCore
+import Logging
+import NIOCore
+
+/// Hummingbird's child channel (`base`) behind the checks every TCP connection passes
+/// before any HTTP is read: the per-address cap (`ConnectionsPerIP`) and the deadline for
+/// the request head (`HandshakeDeadline`).
+///
+/// A connection over the cap is answered `429 Too Many Requests` and closed; it never
+/// reaches HTTP parsing, so it costs a descriptor for a moment and no task beyond that.
+///
+/// ```swift
+/// let child = GuardedChildChannel(base: upgradeChannel, connections: ConnectionsPerIP(limit: 256),
+///                                 handshakeTimeout: .seconds(10))
+/// ```
+struct GuardedChildChannel<Base: ServerChildChannel>: ServerChildChannel {
+    struct Value: ServerChildChannelValue {
+        let channel: any Channel
+        /// The base's value, or nil for a refused connection.
+        let admitted: Base.Value?
+    }
+
+    let base: Base
+    let connections: ConnectionsPerIP
+    let handshakeTimeout: Duration
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        switch connections.admit(channel.remoteAddress) {
+        case .refused:
+            return channel.eventLoop.makeSucceededFuture(Value(channel: channel, admitted: nil))
+        case .counted(let key):
+            let connections = connections
+            channel.closeFuture.whenComplete { _ in connections.release(key) }
+        case .uncounted:
+            break
+        }
+        do {
+            try channel.pipeline.syncOperations.addHandler(HandshakeDeadline(timeout: handshakeTimeout), position: .first)
+        } catch {
+            return channel.eventLoop.makeFailedFuture(error)
+        }
+        return base.setup(channel: channel, logger: logger).map { Value(channel: channel, admitted: $0) }
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        guard let admitted = value.admitted else {
+            logger.debug("connection refused: too many from one address", metadata: ["remote": "\(value.channel.remoteAddress?.ipAddress ?? "?")"])
+            try? await value.channel.writeAndFlush(ByteBuffer(string: tooManyConnections)).get()
+            try? await value.channel.close().get()
+            return
+        }
+        await base.handle(value: admitted, logger: logger)
+    }
+}
+
+private let tooManyConnections =
+    "HTTP/1.1 429 Too Many Requests\r\nContent-Type: text/plain\r\nContent-Length: 42\r\nConnection: close\r\n\r\n"
+    + "too many open connections from one address"

@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+
+/// RFC 6455 §5.4 fragmentation, and the size limit NIP-11 advertises, on hand-built frames.
+@Suite("WebSocket framing")
+struct WebSocketFramingTests {
+    @Test("a continuation frame with no message to continue closes the connection with 1002, and the previous REQ does not run again")
+    func strayContinuation() async throws {
+        try await TestRelay.with { relay in
+            let socket = try await RawConnection.webSocket(port: relay.port)
+            try await socket.sendFrame(opcode: .text, payload: Array(#"["REQ","s",{}]"#.utf8))
+            let eose = try await socket.nextFrame()
+            #expect(eose.frame.text == #"["EOSE","s"]"#)
+            // RFC 6455 §5.4: "a fragmented message consists of a single frame with the FIN bit
+            // clear and an opcode other than 0, followed by zero or more frames with the FIN
+            // bit clear and the opcode set to 0, and terminated by a single frame with the FIN
+            // bit set and an opcode of 0": a continuation must follow such a start.
+            try await socket.sendFrame(opcode: .continuation, fin: true, payload: [])
+            let next = try await socket.nextFrame(from: eose.index + 1)
+            #expect(next.frame.opcode == .connectionClose, "\(next.frame.text)")
+            #expect(next.frame.closeCode == 1002)
+            try await waitUntil { relay.relay.connectionCount == 0 }
+            #expect(relay.relay.connectionCount == 0)
+            await socket.close()
+        }
+    }
+
+    @Test("a new message that starts before the fragmented one ends closes the connection with 1002")
+    func interleavedMessage() async throws {
+        try await TestRelay.with { relay in
+            let socket = try await RawConnection.webSocket(port: relay.port)
+            try await socket.sendFrame(opcode: .text, fin: false, payload: Array(#"["REQ","s","#.utf8))
+            try await socket.sendFrame(opcode: .text, fin: true, payload: Array(#"["REQ","t",{}]"#.utf8))
+            let next = try await socket.nextFrame()
+            #expect(next.frame.opcode == .connectionClose, "\(next.frame.text)")
+            #expect(next.frame.closeCode == 1002)
+            await socket.close()
+        }
+    }
+
+    @Test("a message in fragments is read once, and the next message starts afresh")
+    func fragmentedMessages() async throws {
+        try await TestRelay.with { relay in
+            let socket = try await RawConnection.webSocket(port: relay.port)
+            try await socket.sendFrame(opcode: .text, fin: false, payload: Array(#"["REQ","#.utf8))
+            try await socket.sendFrame(opcode: .continuation, fin: false, payload: Array(#""a","#.utf8))
+            try await socket.sendFrame(opcode: .continuation, fin: true, payload: Array("{}]".utf8))
+            let first = try await socket.nextFrame()
+            #expect(first.frame.text == #"["EOSE","a"]"#)
+            try await socket.sendFrame(opcode: .text, payload: Array(#"["REQ","b",{}]"#.utf8))
+            let second = try await socket.nextFrame(from: first.index + 1)
+            #expect(second.frame.text == #"["EOSE","b"]"#)
+            // Nothing in between: each message ran once.
+            try await socket.sendFrame(opcode: .text, payload: Array(#"["REQ","c",{}]"#.utf8))
+            #expect(try await socket.nextFrame(from: second.index + 1).frame.text == #"["EOSE","c"]"#)
+            await socket.close()
+        }
+    }
+
+    @Test("a message over the limit is answered with a NOTICE stating the advertised max_message_length")
+    func oversizedNoticeStatesAdvertisedLimit() async throws {
+        try await TestRelay.with(configure: { $0.limits.maxMessageLength = 1024 }) { relay in
+            let information = try await relay.httpGet(headers: ["Accept": "application/nostr+json"])
+            let document = try #require(try JSONSerialization.jsonObject(with: information.body) as? [String: Any])
+            let advertised = try #require((document["limitation"] as? [String: Any])?["max_message_length"] as? Int)
+            #expect(advertised == 1024)
+            let socket = try await RawConnection.webSocket(port: relay.port)
+            // Two fragments, each within the frame size the relay accepts, three times the limit together.
+            let half = Array(String(repeating: " ", count: 1536).utf8)
+            try await socket.sendFrame(opcode: .text, fin: false, payload: half)
+            try await socket.sendFrame(opcode: .continuation, fin: true, payload: half)
+            let notice = try await socket.nextFrame()
+            #expect(notice.frame.text == #"["NOTICE","invalid: message is larger than \#(advertised) bytes"]"#)
+            try await socket.sendFrame(opcode: .text, payload: Array(#"["REQ","s",{}]"#.utf8))
+            #expect(try await socket.nextFrame(from: notice.index + 1).frame.text == #"["EOSE","s"]"#)
+            await socket.close()
+        }
+    }
+}
