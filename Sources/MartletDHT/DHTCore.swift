@@ -17,6 +17,8 @@ final class DHTCore: Sendable {
     struct Pending {
         let endpoint: IPv4Endpoint
         let continuation: CheckedContinuation<KRPCResponse, any Error>
+        /// Cancelled on an answer, so finished queries leave no timers behind.
+        var timeout: Scheduled<Void>?
     }
 
     let ownID: NodeID
@@ -179,6 +181,15 @@ final class DHTCore: Sendable {
         }
     }
 
+    func attach(_ timeout: Scheduled<Void>, to transaction: UInt16) {
+        let attached = state.withLock { state in
+            guard state.pending[transaction] != nil else { return false }
+            state.pending[transaction]!.timeout = timeout
+            return true
+        }
+        if !attached { timeout.cancel() }
+    }
+
     func complete(_ transactionID: [UInt8], from source: IPv4Endpoint, with result: Result<KRPCResponse, any Error>) {
         guard transactionID.count == 2 else {
             count(.unexpectedResponse)
@@ -197,6 +208,7 @@ final class DHTCore: Sendable {
             count(.unexpectedResponse)
             return
         }
+        pending.timeout?.cancel()
         pending.continuation.resume(with: result)
     }
 

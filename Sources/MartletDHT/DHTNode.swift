@@ -65,7 +65,8 @@ public final class DHTNode: Sendable {
                 }
                 let message = KRPCMessage(transactionID: [UInt8(transaction >> 8), UInt8(transaction & 0xff)], body: .query(query))
                 let core = self.core
-                channel.eventLoop.scheduleTask(in: timeout) { core.fail(transaction, with: .timeout) }
+                core.attach(
+                    channel.eventLoop.scheduleTask(in: timeout) { core.fail(transaction, with: .timeout) }, to: transaction)
                 let buffer = channel.allocator.buffer(bytes: message.encoded())
                 channel.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: buffer), promise: nil)
             }

@@ -107,7 +107,7 @@ struct DHTNodeTests {
 
     @Test("pending queries are bounded; an unanswered query times out")
     func pendingBound() async throws {
-        try await withLoopbackNodes(1, configure: { $0.maxPendingQueries = 2; $0.queryTimeout = .milliseconds(500) }) { nodes in
+        try await withLoopbackNodes(1, configure: { $0.maxPendingQueries = 2; $0.queryTimeout = .seconds(2) }) { nodes in
             let silent = try await RawUDPSocket.open()
             defer { Task { try? await silent.close() } }
             let target = IPv4Endpoint(silent.channel.localAddress!)!
