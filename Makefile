@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 7777
 DATA ?= ./data
 
-.PHONY: run test deps build release python-deps browser-deps interop clean
+.PHONY: run test deps build release python-deps browser-deps dht-deps interop clean
 
 ## The relay, optimised build, on $(HOST):$(PORT) with its store in $(DATA).
 run: deps
@@ -14,7 +14,7 @@ run: deps
 	$$($(SWIFT) build -c release --show-bin-path)/martlet serve --host $(HOST) --port $(PORT) --data $(DATA)
 
 ## Unit, store and end-to-end tests, then the independent-client check (nostr-sdk).
-test: deps browser-deps
+test: deps browser-deps dht-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --parallel --num-workers 2
 	$(MAKE) interop
@@ -44,6 +44,16 @@ browser-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	else \
 		echo "error: chromium is missing. Install it with: sudo apt-get install chromium" >&2; exit 1; \
+	fi
+
+## libtorrent's Python binding (Debian's), for the DHT interoperability tests against libtorrent 2.x.
+dht-deps:
+	@if /usr/bin/python3 -c "import libtorrent" 2>/dev/null; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		echo "installing python3-libtorrent"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-libtorrent; \
+	else \
+		echo "error: python3-libtorrent is missing. Install it with: sudo apt-get install python3-libtorrent" >&2; exit 1; \
 	fi
 
 python-deps:

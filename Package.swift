@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "MartletRelay", targets: ["MartletRelay"]),
         .library(name: "MartletServer", targets: ["MartletServer"]),
         .library(name: "MartletBench", targets: ["MartletBench"]),
+        .library(name: "MartletDHT", targets: ["MartletDHT"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -107,6 +108,16 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Relay discovery over the Mainline DHT (BEP 5 KRPC, BEP 44 items); self-contained.
+        .target(
+            name: "MartletDHT",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "martlet",
             dependencies: [
@@ -131,6 +142,16 @@ let package = Package(
                 "MartletStore", "NostrCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MartletDHTTests",
+            dependencies: [
+                "MartletDHT",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),

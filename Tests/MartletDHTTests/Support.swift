@@ -1,0 +1,92 @@
+import MartletDHT
+import NIOCore
+import NIOPosix
+
+/// A bare UDP socket on 127.0.0.1, to send a node what no well-behaved node would.
+final class RawUDPSocket: Sendable {
+    let channel: any Channel
+    let replies: AsyncStream<[UInt8]>
+
+    private init(channel: any Channel, replies: AsyncStream<[UInt8]>) {
+        self.channel = channel
+        self.replies = replies
+    }
+
+    static func open() async throws -> RawUDPSocket {
+        let (stream, continuation) = AsyncStream.makeStream(of: [UInt8].self, bufferingPolicy: .bufferingNewest(1024))
+        let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(Collector(continuation: continuation))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        return RawUDPSocket(channel: channel, replies: stream)
+    }
+
+    func send(_ bytes: [UInt8], to endpoint: IPv4Endpoint) async throws {
+        let address = try endpoint.socketAddress()
+        try await channel.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: channel.allocator.buffer(bytes: bytes)))
+    }
+
+    /// The next reply, or nil after `timeout`.
+    func nextReply(timeout: Duration = .seconds(5)) async -> [UInt8]? {
+        let replies = self.replies
+        return await withTaskGroup(of: [UInt8]?.self) { group in
+            group.addTask {
+                for await reply in replies { return reply }
+                return nil
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+
+    func close() async throws { try await channel.close() }
+
+    private final class Collector: ChannelInboundHandler {
+        typealias InboundIn = AddressedEnvelope<ByteBuffer>
+        let continuation: AsyncStream<[UInt8]>.Continuation
+        init(continuation: AsyncStream<[UInt8]>.Continuation) { self.continuation = continuation }
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            continuation.yield(Array(unwrapInboundIn(data).data.readableBytesView))
+        }
+    }
+}
+
+/// Starts loopback nodes and closes them after `body`, whatever happens.
+func withLoopbackNodes<T>(
+    _ count: Int, configure: (inout DHTConfiguration) -> Void = { _ in },
+    _ body: ([DHTNode]) async throws -> T
+) async throws -> T {
+    var nodes: [DHTNode] = []
+    do {
+        for _ in 0..<count {
+            var configuration = DHTConfiguration(host: "127.0.0.1", port: 0)
+            configuration.queryTimeout = .seconds(2)
+            configure(&configuration)
+            nodes.append(try await DHTNode.start(configuration))
+        }
+        let result = try await body(nodes)
+        for node in nodes { try await node.close() }
+        return result
+    } catch {
+        for node in nodes { try? await node.close() }
+        throw error
+    }
+}
+
+/// Polls `condition` until it holds or `timeout` passes (a loaded 2-core machine is slow, not wrong).
+func waitUntil(timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(100))
+    }
+    return try await condition()
+}
