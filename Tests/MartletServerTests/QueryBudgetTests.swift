@@ -48,22 +48,35 @@ struct QueryBudgetTests {
 
     @Test("NIP-59: an anonymous limited #p REQ gets the public mention, not fewer events for hidden gift wraps")
     func limitAfterPrivacy() async throws {
-        try await TestRelay.with { relay in
-            let victim = Author()
-            let mention = Author().event(content: "hi", tags: [["p", victim.pubkey.hex]], createdAt: now() - 100)
-            let publisher = try await relay.connect()
-            #expect(try await publisher.publishAndWait(mention).accepted)
-            for index in 0..<3 {
-                let wrap = Author().event(
-                    kind: 1059, content: "sealed \(index)", tags: [["p", victim.pubkey.hex]], createdAt: now() - Int64(index))
-                #expect(try await publisher.publishAndWait(wrap).accepted)
-            }
-            let stranger = try await relay.connect()
-            let served = try await stranger.query("m", ##"{"#p":["\##(victim.pubkey.hex)"],"limit":3}"##)
-            #expect(served.ids == [mention.id.hex])
-            await publisher.close()
-            await stranger.close()
+        try await TestRelay.with { relay in try await Self.publicMentionIsServed(relay) }
+    }
+
+    @Test(
+        "NIP-59 on PostgreSQL: an anonymous limited #p REQ gets the public mention",
+        .enabled(if: TestPostgres.url != nil, TestPostgres.skipNote))
+    func limitAfterPrivacyOnPostgres() async throws {
+        let schema = TestPostgres.freshSchema()
+        try await TestRelay.with(store: { try await TestPostgres.store(schema: schema) }) { relay in
+            try await Self.publicMentionIsServed(relay)
         }
+        try await TestPostgres.dropSchema(schema)
+    }
+
+    static func publicMentionIsServed(_ relay: TestRelay) async throws {
+        let victim = Author()
+        let mention = Author().event(content: "hi", tags: [["p", victim.pubkey.hex]], createdAt: now() - 100)
+        let publisher = try await relay.connect()
+        #expect(try await publisher.publishAndWait(mention).accepted)
+        for index in 0..<3 {
+            let wrap = Author().event(
+                kind: 1059, content: "sealed \(index)", tags: [["p", victim.pubkey.hex]], createdAt: now() - Int64(index))
+            #expect(try await publisher.publishAndWait(wrap).accepted)
+        }
+        let stranger = try await relay.connect()
+        let served = try await stranger.query("m", ##"{"#p":["\##(victim.pubkey.hex)"],"limit":3}"##)
+        #expect(served.ids == [mention.id.hex])
+        await publisher.close()
+        await stranger.close()
     }
 
     /// The resident memory of this process, which hosts the relay, in bytes.
