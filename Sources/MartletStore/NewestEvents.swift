@@ -9,10 +9,10 @@ import NostrCore
 /// rows. A filter with several streams (500 followed authors, three kinds) would make
 /// SQLite collect and sort every row of every stream, so the streams are merged here
 /// instead, each read a page at a time from the index: the cost is about one page per
-/// stream plus the limit, whatever the streams hold.
-///
-/// ```swift
-/// Beyond `FilterPlan.maxMergedStreams` streams, the whole lists are read as one stream.
+/// stream plus the limit, whatever the streams hold. Beyond `FilterPlan.maxMergedStreams`
+/// streams (a million for 500 authors × 2,000 kinds) the pages themselves would cost more
+/// than the rows, so the whole lists are read as one stream, sorted by SQLite under the
+/// page's `LIMIT`.
 ///
 /// ```swift
 /// let events = try NewestEvents.read(FilterPlan(filter, now: now), limit: 500, context, db)

@@ -81,9 +81,9 @@ struct PostgresFilterSQL {
     func newest(limit: Int) -> PostgresQuery {
         var binds = SQLBinds()
         let order = "ORDER BY e.created_at DESC, e.id"
-        let streams = authors.count * max(1, kinds.count)
+        let pairs = authors.count * max(1, kinds.count)
         switch driver {
-        case .authors where streams > 1 && streams <= Self.maxMergedStreams:
+        case .authors where pairs > 1 && pairs <= Self.maxMergedStreams:
             let authorList = binds.bind(authors)
             var streams = "unnest(\(authorList)::bytea[]) AS a(pubkey)"
             var key = "e.pubkey = a.pubkey"
