@@ -81,7 +81,7 @@ final class NegentropySessions: Sendable {
         if open >= settings.maxSessionsPerConnection {
             return refuse(subscription, .blocked("too many negentropy sessions (max \(settings.maxSessionsPerConnection))"))
         }
-        if let refusal = relay.checkRead([filter], context: context) {
+        if let refusal = limits.checkFilterLists([filter]) ?? relay.checkRead([filter], context: context) {
             return refuse(subscription, .rejected(refusal))
         }
         let initial: [UInt8]

@@ -320,6 +320,12 @@ public final class Relay: Service, Sendable {
         readPolicies.allSatisfy { $0.canSee(event, context: context) }
     }
 
+    /// The store-side part of every read policy, for REQ queries (`canSee` still checks
+    /// each event on delivery).
+    func visibility(for context: ReadContext) -> ReadVisibility {
+        readPolicies.reduce(.everything) { $0.intersection($1.visibility(context: context)) }
+    }
+
     /// NIP-45 COUNT over what this reader may see: hidden events are neither counted nor
     /// revealed by the difference.
     func visibleCount(_ filters: [Filter], context: ReadContext) async throws -> Int {

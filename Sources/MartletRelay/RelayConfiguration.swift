@@ -51,6 +51,26 @@ public struct RelayConfiguration: Sendable {
         /// How far in the future `created_at` may be, in seconds (NIP-11 `created_at_upper_limit`).
         public var createdAtUpperLimit: Int64 = 900
 
+        // Filter bounds: every list of a filter costs index reads (one per author and kind
+        // pair), so each is bounded and a REQ, COUNT or NEG-OPEN beyond is `invalid:`. The
+        // defaults are generous for real clients: a follow list of a few thousand authors,
+        // a thread of hundreds of ids, a handful of kinds per feed.
+        /// Ids in one filter.
+        public var maxFilterIDs = 1_000
+        /// Authors in one filter: the largest follow lists seen in the wild are near 2,000.
+        public var maxFilterAuthors = 2_500
+        /// Kinds in one filter.
+        public var maxFilterKinds = 100
+        /// Values of one `#x` list of one filter.
+        public var maxFilterTagValues = 2_500
+        /// Authors × kinds of one filter: 2,500 followed authors with four kinds. Each pair
+        /// costs an index read (about 9 µs); a million pairs took 9.4 s and 335 MB.
+        public var maxAuthorsTimesKinds = 10_000
+        /// How long one REQ's stored-event query may run before it is stopped and the REQ
+        /// answered `CLOSED "error: ..."`; keeps one costly REQ from holding a reader that
+        /// other clients' REQs wait for. Nil: the store's own limit only.
+        public var queryTimeout: Duration? = .seconds(5)
+
         public init() {}
     }
 }

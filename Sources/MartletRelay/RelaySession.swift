@@ -1,4 +1,5 @@
 public import NostrCore
+import MartletStore
 import Synchronization
 
 /// One client connection's view of the relay: it reads client messages, answers them and
@@ -144,12 +145,18 @@ public final class RelaySession: Sendable {
         let stored: [Event]
         do {
             let start = ContinuousClock.now
-            stored = try await relay.store.query(bounded, maxLimit: limits.maxLimit, now: relay.clock())
+            stored = try await relay.store.query(
+                bounded, maxLimit: limits.maxLimit, now: relay.clock(), visibility: relay.visibility(for: readContext),
+                timeout: limits.queryTimeout)
             relay.metrics.recordQuery(startedAt: start)
         } catch {
             relay.logger.warning("query failed: \(error)")
             unsubscribe(subscription)
-            outbox.send(.closed(subscription, message: RejectReason.error("could not query the store").message))
+            let reason =
+                (error as? StoreError)?.isTimeout == true
+                ? RejectReason.error("the query took too long; ask for fewer events or a narrower filter")
+                : RejectReason.error("could not query the store")
+            outbox.send(.closed(subscription, message: reason.message))
             return
         }
         // A newer REQ with the same id may have replaced this one while the query ran.
@@ -204,6 +211,7 @@ public final class RelaySession: Sendable {
         if filters.count > limits.maxFilters {
             return .invalid("too many filters (max \(limits.maxFilters))")
         }
+        if let refusal = limits.checkFilterLists(filters) { return refusal }
         if let refusal = relay.checkRead(filters, context: readContext) { return refusal }
         if isSubscription {
             let active = state.withLock { state in

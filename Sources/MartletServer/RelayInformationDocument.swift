@@ -19,6 +19,23 @@ public struct RelayInformationDocument: Sendable {
         self.configuration = configuration
     }
 
+    /// Martlet's own bounds on one filter, in `limitation` next to NIP-11's (which names
+    /// none of these): a client that reads them can split a long follow list in advance.
+    static func filterLimitation(_ limits: RelayConfiguration.Limits) -> [String: Any] {
+        var limitation: [String: Any] = [
+            "max_filter_ids": limits.maxFilterIDs,
+            "max_filter_authors": limits.maxFilterAuthors,
+            "max_filter_kinds": limits.maxFilterKinds,
+            "max_filter_tag_values": limits.maxFilterTagValues,
+            "max_authors_times_kinds": limits.maxAuthorsTimesKinds,
+        ]
+        if let timeout = limits.queryTimeout {
+            let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+            limitation["query_timeout"] = seconds
+        }
+        return limitation
+    }
+
     /// The document as JSON (not a hot path, so Foundation's encoder is fine here).
     public func json() -> [UInt8] {
         let info = configuration.info
@@ -49,6 +66,9 @@ public struct RelayInformationDocument: Sendable {
         if let pubkey = info.pubkey { document["pubkey"] = pubkey }
         if let contact = info.contact { document["contact"] = contact }
         if let icon = info.icon { document["icon"] = icon }
+        if let standard = document["limitation"] as? [String: Any] {
+            document["limitation"] = standard.merging(Self.filterLimitation(limits)) { standard, _ in standard }
+        }
         let data = (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])) ?? Data("{}".utf8)
         return Array(data)
     }

@@ -28,11 +28,17 @@ public protocol EventStore: Sendable {
     /// Whether an event with this id is stored (the duplicate check before any crypto).
     func contains(_ id: EventID) async throws -> Bool
 
-    /// Events matching any of `filters`: each filter contributes at most
-    /// `min(filter.limit ?? maxLimit, maxLimit)` of its newest events; the union is
+    /// Events matching any of `filters` that `visibility` lets the reader see: each filter
+    /// contributes at most `min(filter.limit ?? maxLimit, maxLimit)` of its newest such
+    /// events (hidden events are left out before the limit, never after); the union is
     /// de-duplicated and ordered newest first (`created_at` descending, then id ascending).
     /// Events whose NIP-40 expiration is at or before `now` are never returned.
-    func query(_ filters: [Filter], maxLimit: Int, now: Int64) async throws -> [Event]
+    ///
+    /// A query still running after `timeout` (nil: no budget of its own) is stopped and
+    /// throws a `StoreError` whose `isTimeout` is true.
+    func query(
+        _ filters: [Filter], maxLimit: Int, now: Int64, visibility: ReadVisibility, timeout: Duration?
+    ) async throws -> [Event]
 
     /// The exact number of distinct stored, unexpired events matching any of `filters`
     /// (NIP-45); `limit` is ignored.
@@ -60,6 +66,14 @@ public protocol EventStore: Sendable {
 
     /// Flushes and closes; later calls fail.
     func close() async throws
+}
+
+extension EventStore {
+    /// Every matching event, whoever reads, with no time budget of its own (the relay's own
+    /// reads: the mesh, `martlet sync`, replaceable checks).
+    public func query(_ filters: [Filter], maxLimit: Int, now: Int64) async throws -> [Event] {
+        try await query(filters, maxLimit: maxLimit, now: now, visibility: .everything, timeout: nil)
+    }
 }
 
 /// The outcome of saving one event.
@@ -116,6 +130,16 @@ public struct StoreStats: Sendable, Equatable {
 /// A store failure that a relay reports to the client as `error:`.
 public struct StoreError: Error, Sendable, CustomStringConvertible {
     public var message: String
+    /// The operation ran out of its time budget (the store is fine; the request was too
+    /// costly).
+    public var isTimeout = false
     public init(_ message: String) { self.message = message }
     public var description: String { message }
+
+    /// A query stopped at its time budget.
+    public static func timedOut(_ message: String) -> StoreError {
+        var error = StoreError(message)
+        error.isTimeout = true
+        return error
+    }
 }

@@ -10,7 +10,7 @@ import NostrCore
 /// wrong guess turns a lookup into a scan of a million rows.
 ///
 /// ```swift
-/// let plan = FilterPlan(filter, now: now)
+/// let plan = FilterPlan(filter, now: now, visibility: .everything)
 /// let sql = plan.newestSQL(limit: 100) // SELECT events.json FROM ... LIMIT ?
 /// ```
 struct FilterPlan {
@@ -30,33 +30,46 @@ struct FilterPlan {
         case time
     }
 
+    /// Streams read one by one at most. Each costs a page read (about 9 µs: a REQ of 500
+    /// authors × 2,000 kinds took 9.4 s and 335 MB as a million streams); beyond this many,
+    /// the whole lists are read as one stream, which SQLite sorts under the page's `LIMIT`.
+    /// 2,048 keeps a home feed of a long follow list (one kind) on separate streams, where
+    /// they win: each stops after a page instead of every row of every author being sorted.
+    static let maxMergedStreams = 2_048
+
     let filter: Filter
     let driver: Driver
     let now: Int64
     /// The FTS5 query of `filter.search`, or nil when the filter has no search words.
     let ftsQuery: String?
-    /// One entry per stream of the driving index that is already in `created_at` order:
-    /// the values bound to the index's leading columns. Empty for ids, search and time,
-    /// which read a single stream.
-    let keys: [[DatabaseValue]]
+    /// How many streams of the driving index, each already in `created_at` order, the
+    /// filter reads: one per author and kind, per `#x` value, per kind; 1 for ids, search
+    /// and time.
+    let streamCount: Int
 
-    private let authors: [DatabaseValue]
-    private let kinds: [DatabaseValue]
+    private let ids: SQLList?
+    private let authors: SQLList?
+    private let kinds: SQLList?
     /// `#x` conditions sorted by letter, so that the SQL text (the statement cache key) does
     /// not depend on dictionary order.
-    private let tags: [(name: String, values: [DatabaseValue])]
+    private let tags: [(name: String, values: SQLList)]
+    /// The private kinds this filter may match, and who may read them.
+    private let hidden: (kinds: SQLList, readers: SQLList?)?
 
-    init(_ filter: Filter, now: Int64) {
+    init(_ filter: Filter, now: Int64, visibility: ReadVisibility = .everything) {
         self.filter = filter
         self.now = now
-        let authors = (filter.authors ?? []).sorted().map(\.databaseValue)
-        let kinds = (filter.kinds ?? []).sorted().map(\.databaseValue)
-        let tags = filter.tags.sorted { $0.key < $1.key }.map { letter, values in
-            (name: String(UnicodeScalar(letter)), values: values.sorted().map(TagValue.databaseValue))
+        ids = filter.ids.map { SQLList(strings: $0.sorted().map(\.hex)) }
+        authors = filter.authors.map { SQLList(strings: $0.sorted().map(\.hex)) }
+        kinds = filter.kinds.map { SQLList(integers: $0.sorted().map { Int64($0.rawValue) }) }
+        tags = filter.tags.sorted { $0.key < $1.key }.map { letter, values in
+            (name: String(UnicodeScalar(letter)), values: SQLList(strings: values.sorted()))
         }
-        self.authors = authors
-        self.kinds = kinds
-        self.tags = tags
+        let privateKinds = visibility.privateKinds(in: filter)
+        hidden = privateKinds.isEmpty ? nil : (
+            kinds: SQLList(integers: privateKinds.map { Int64($0.rawValue) }),
+            readers: visibility.readers.isEmpty ? nil : SQLList(strings: visibility.readers.sorted().map(\.hex))
+        )
         ftsQuery = filter.search.flatMap(FilterPlan.ftsQuery)
 
         // Search drives before authors and tags: FTS5 answers "does this row match" slowly
@@ -76,17 +89,34 @@ struct FilterPlan {
             driver = .time
         }
 
+        let authorCount = authors?.values.count ?? 0
+        let kindCount = kinds?.values.count ?? 0
         switch driver {
-        case .authors where filter.kinds != nil:
-            keys = authors.flatMap { author in kinds.map { [author, $0] } }
+        case .authors: streamCount = authorCount * max(1, kindCount)
+        case .tag(let name): streamCount = tags.first { $0.name == name }!.values.values.count
+        case .kinds: streamCount = kindCount
+        case .ids, .search, .time: streamCount = 1
+        }
+    }
+
+    /// The streams `NewestEvents` merges, each as the values bound to the driving index's
+    /// leading columns (`pageSQL(key:)`); a single nil key when there are more than
+    /// `maxMergedStreams`: one stream over the whole lists. Empty when the filter is one
+    /// stream (`newestSQL`). A product of two long lists is never materialized.
+    var streamKeys: [[DatabaseValue]?] {
+        guard streamCount > 1 else { return [] }
+        guard streamCount <= Self.maxMergedStreams else { return [nil] }
+        switch driver {
+        case .authors where kinds != nil:
+            return authors!.values.flatMap { author in kinds!.values.map { [author, $0] } }
         case .authors:
-            keys = authors.map { [$0] }
+            return authors!.values.map { [$0] }
         case .tag(let name):
-            keys = tags.first { $0.name == name }!.values.map { [DatabaseValue(value: name), $0] }
+            return tags.first { $0.name == name }!.values.values.map { [DatabaseValue(value: name), $0] }
         case .kinds:
-            keys = kinds.map { [$0] }
+            return kinds!.values.map { [$0] }
         case .ids, .search, .time:
-            keys = []
+            return []
         }
     }
 
@@ -130,12 +160,13 @@ struct FilterPlan {
         if case .tag = driver { "tags.event_rowid" } else { "events.rowid" }
     }
 
-    /// The newest `limit` events of the whole filter in one statement (`keys.count <= 1`).
+    /// The newest `limit` events of a filter that is one stream (`streamCount == 1`) in
+    /// one statement, which SQLite stops after `limit` rows.
     func newestSQL(limit: Int) -> (sql: String, arguments: [DatabaseValue]) {
-        precondition(keys.count <= 1, "several streams are merged, see pageSQL")
+        precondition(streamCount == 1, "several streams are merged, see pageSQL")
         var conditions = Conditions()
-        let from = source(key: keys.first, into: &conditions)
-        addResiduals(to: &conditions)
+        let from = source(key: nil, into: &conditions)
+        addResiduals(to: &conditions, visible: true)
         conditions.arguments.append(.init(value: limit))
         return (
             "SELECT events.json FROM \(from) WHERE \(conditions.sql) ORDER BY \(timeColumn) DESC, events.id LIMIT ?",
@@ -145,11 +176,12 @@ struct FilterPlan {
 
     /// One page of one stream, newest first: `(created_at, rowid)` strictly after the bound
     /// `(created_at, rowid)` in stream order. The caller appends four arguments: the bound's
-    /// `created_at` twice, its rowid, and the page size.
-    func pageSQL(key: [DatabaseValue]) -> (sql: String, arguments: [DatabaseValue]) {
+    /// `created_at` twice, its rowid, and the page size. A nil `key` reads the whole lists
+    /// (a row of `tags` per value: the merge keeps each event once).
+    func pageSQL(key: [DatabaseValue]?) -> (sql: String, arguments: [DatabaseValue]) {
         var conditions = Conditions()
         let from = source(key: key, into: &conditions)
-        addResiduals(to: &conditions)
+        addResiduals(to: &conditions, visible: true)
         let sql = """
             SELECT \(timeColumn), \(rowidColumn) FROM \(from) WHERE \(conditions.sql) \
             AND \(timeColumn) <= ? AND (\(timeColumn) < ? OR \(rowidColumn) < ?) \
@@ -165,29 +197,33 @@ struct FilterPlan {
     /// `events`. A filter with no condition at all then reads the table in rowid order, one
     /// sequential pass, rather than `events_created` and a random lookup per row (for a
     /// million events, the difference between a negentropy set in 0.3 s and in 1.9 s).
-    func rowSetSQL(columns: String, readsRows: Bool = false) -> (sql: String, arguments: [DatabaseValue]) {
+    ///
+    /// `visible`: only what `ReadVisibility` lets the reader see (COUNT and negentropy hide
+    /// events through `HiddenScope` instead).
+    func rowSetSQL(columns: String, readsRows: Bool = false, visible: Bool = false)
+        -> (sql: String, arguments: [DatabaseValue])
+    {
         if readsRows, driver == .time, filter.since == nil, filter.until == nil {
             var conditions = Conditions()
-            addResiduals(to: &conditions)
+            addResiduals(to: &conditions, visible: visible)
             return ("SELECT \(columns) FROM events WHERE \(conditions.sql)", conditions.arguments)
         }
         var conditions = Conditions()
         let from: String
         if case .tag(let name) = driver {
             // Through a subquery: an event tagged with two of the values is one event.
-            let values = tags.first { $0.name == name }!.values
             var inner = Conditions()
             inner.add("name = ?", [.init(value: name)])
-            inner.add("value IN \(SQLList.placeholders(values.count))", list: values)
+            inner.add(tags.first { $0.name == name }!.values.condition("value"))
             addTimeRange(column: "created_at", to: &inner)
             from = "events NOT INDEXED"
             conditions.add(
                 "events.rowid IN (SELECT event_rowid FROM tags WHERE \(inner.sql))",
                 inner.arguments)
-            addResiduals(to: &conditions, includingTime: false)
+            addResiduals(to: &conditions, includingTime: false, visible: visible)
         } else {
             from = source(key: nil, into: &conditions)
-            addResiduals(to: &conditions)
+            addResiduals(to: &conditions, visible: visible)
         }
         return ("SELECT \(columns) FROM \(from) WHERE \(conditions.sql)", conditions.arguments)
     }
@@ -195,22 +231,23 @@ struct FilterPlan {
     /// The FROM clause of the driving index and its conditions: equality on `key` when
     /// given, else the filter's whole lists.
     private func source(key: [DatabaseValue]?, into conditions: inout Conditions) -> String {
-        func list(_ column: String, _ values: [DatabaseValue], keyIndex: Int) {
+        func list(_ column: String, _ values: SQLList, keyIndex: Int) {
             if let key {
                 conditions.add("\(column) = ?", [key[keyIndex]])
             } else {
-                conditions.add("\(column) IN \(SQLList.placeholders(values.count))", list: values)
+                conditions.add(values.condition(column))
             }
         }
         switch driver {
         case .ids:
-            let ids = (filter.ids ?? []).sorted().map(\.databaseValue)
-            conditions.add("events.id IN \(SQLList.placeholders(ids.count))", list: ids)
+            conditions.add(ids!.condition("events.id"))
             return "events INDEXED BY events_id"
         case .authors:
-            list("events.pubkey", authors, keyIndex: 0)
-            guard filter.kinds != nil else { return "events INDEXED BY events_pubkey_created" }
-            list("events.kind", kinds, keyIndex: 1)
+            list("events.pubkey", authors!, keyIndex: 0)
+            guard let kinds else { return "events INDEXED BY events_pubkey_created" }
+            // Past `maxMergedStreams` pairs, one seek per author and the kinds checked in
+            // the index (`+` keeps SQLite from seeking every pair: a million seeks).
+            list(streamCount > Self.maxMergedStreams ? "+events.kind" : "events.kind", kinds, keyIndex: 1)
             return "events INDEXED BY events_pubkey_kind_created"
         case .search:
             conditions.add(
@@ -221,7 +258,7 @@ struct FilterPlan {
             list("tags.value", tags.first { $0.name == name }!.values, keyIndex: 1)
             return "tags CROSS JOIN events ON events.rowid = tags.event_rowid"
         case .kinds:
-            list("events.kind", kinds, keyIndex: 0)
+            list("events.kind", kinds!, keyIndex: 0)
             return "events INDEXED BY events_kind_created"
         case .time:
             return "events INDEXED BY events_created"
@@ -229,13 +266,13 @@ struct FilterPlan {
     }
 
     /// Every condition the driving index does not already apply.
-    private func addResiduals(to conditions: inout Conditions, includingTime: Bool = true) {
-        if driver == .ids || driver == .search, !authors.isEmpty {
-            conditions.add("events.pubkey IN \(SQLList.placeholders(authors.count))", list: authors)
+    private func addResiduals(to conditions: inout Conditions, includingTime: Bool = true, visible: Bool = false) {
+        if driver == .ids || driver == .search, let authors {
+            conditions.add(authors.condition("events.pubkey"))
         }
         let kindsDrive = driver == .kinds || (driver == .authors && filter.kinds != nil)
-        if !kindsDrive, !kinds.isEmpty {
-            conditions.add("events.kind IN \(SQLList.placeholders(kinds.count))", list: kinds)
+        if !kindsDrive, let kinds {
+            conditions.add(kinds.condition("events.kind"))
         }
         for tag in tags where driver != .tag(tag.name) {
             var inner = Conditions()
@@ -243,7 +280,7 @@ struct FilterPlan {
             inner.add(
                 "also.name = ? AND also.created_at = events.created_at AND also.event_rowid = events.rowid",
                 [.init(value: tag.name)])
-            inner.add("also.value IN \(SQLList.placeholders(tag.values.count))", list: tag.values)
+            inner.add(tag.values.condition("also.value"))
             conditions.add("EXISTS (SELECT 1 FROM tags AS also WHERE \(inner.sql))", inner.arguments)
         }
         if includingTime {
@@ -252,6 +289,22 @@ struct FilterPlan {
         if driver != .search, let ftsQuery {
             conditions.add(
                 "events.rowid IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)", [.init(value: ftsQuery)])
+        }
+        if visible, let hidden {
+            // Before LIMIT: a private event the reader may not see must not take the place
+            // of one it may (see `ReadVisibility`).
+            let kind = hidden.kinds.condition("events.kind")
+            if let readers = hidden.readers {
+                var named = Conditions()
+                named.add(
+                    "seen.name = 'p' AND seen.created_at = events.created_at AND seen.event_rowid = events.rowid")
+                named.add(readers.condition("seen.value"))
+                conditions.add(
+                    "(NOT (\(kind.sql)) OR EXISTS (SELECT 1 FROM tags AS seen WHERE \(named.sql)))",
+                    kind.arguments + named.arguments)
+            } else {
+                conditions.add("NOT (\(kind.sql))", kind.arguments)
+            }
         }
         // NIP-40: stored but expired events are never served, whether or not purged yet.
         // Asked of the small expiration index, once per statement, rather than of each row,
@@ -281,9 +334,8 @@ struct Conditions {
         self.arguments.append(contentsOf: arguments)
     }
 
-    mutating func add(_ sql: String, list: [DatabaseValue]) {
-        parts.append(sql)
-        SQLList.append(list, to: &arguments)
+    mutating func add(_ condition: (sql: String, arguments: [DatabaseValue])) {
+        add(condition.sql, condition.arguments)
     }
 }
 

@@ -9,21 +9,30 @@ import NostrCore
 /// rows. A filter with several streams (500 followed authors, three kinds) would make
 /// SQLite collect and sort every row of every stream, so the streams are merged here
 /// instead, each read a page at a time from the index: the cost is about one page per
-/// stream plus the limit, whatever the streams hold.
+/// stream plus the limit, whatever the streams hold. Beyond `FilterPlan.maxMergedStreams`
+/// streams (a million for 500 authors × 2,000 kinds) the pages themselves would cost more
+/// than the rows, so the whole lists are read as one stream, sorted by SQLite under the
+/// page's `LIMIT`.
 ///
 /// ```swift
-/// let events = try NewestEvents.read(FilterPlan(filter, now: now), limit: 500, db)
+/// let events = try NewestEvents.read(FilterPlan(filter, now: now), limit: 500, context, db)
 /// ```
 enum NewestEvents {
-    static func read(_ plan: FilterPlan, limit: Int, _ db: Database) throws -> [Event] {
+    /// What a read needs besides the plan: where statements are cached, and its budget.
+    struct Context {
+        var catalog: StatementCatalog
+        var budget: SQLiteQueryBudget
+    }
+
+    static func read(_ plan: FilterPlan, limit: Int, _ context: Context, _ db: Database) throws -> [Event] {
         guard limit > 0 else { return [] }
-        if plan.keys.count <= 1 {
+        if plan.streamCount == 1 {
             let (sql, arguments) = plan.newestSQL(limit: limit)
-            let statement = try db.cachedStatement(sql: sql)
+            let statement = try context.catalog.statement(sql, db)
             statement.setUncheckedArguments(StatementArguments(values: arguments))
             return try decodeJSON(statement)
         }
-        return try merge(plan, limit: limit, db)
+        return try merge(plan, limit: limit, context, db)
     }
 
     /// Decodes column 0 of every row as a stored event.
@@ -50,14 +59,17 @@ enum NewestEvents {
         var pageSize: Int
     }
 
-    private static func merge(_ plan: FilterPlan, limit: Int, _ db: Database) throws -> [Event] {
-        let (sql, firstArguments) = plan.pageSQL(key: plan.keys[0])
-        let shared = firstArguments.dropFirst(plan.keys[0].count)
-        let statement = try db.cachedStatement(sql: sql)
+    private static func merge(_ plan: FilterPlan, limit: Int, _ context: Context, _ db: Database) throws -> [Event] {
+        let keys = plan.streamKeys
+        let (sql, firstArguments) = plan.pageSQL(key: keys[0])
+        let shared = firstArguments.dropFirst(keys[0]?.count ?? 0)
+        let statement = try context.catalog.statement(sql, db)
         // Enough for an even spread to fill the limit in one round; uneven streams refill.
-        let firstPage = max(4, limit / plan.keys.count + 1)
+        let firstPage = max(4, limit / keys.count + 1)
 
         func fill(_ stream: inout Stream) throws {
+            // Each page is too short for SQLite's progress handler to see the clock.
+            try context.budget.check()
             let bound = stream.page.last ?? (createdAt: Int64.max, rowid: Int64.max)
             var arguments = stream.arguments
             arguments += [
@@ -77,8 +89,8 @@ enum NewestEvents {
             stream.pageSize = min(stream.pageSize * 2, limit + 1)
         }
 
-        var streams: [Stream] = plan.keys.map { key in
-            Stream(arguments: key + shared, pageSize: firstPage)
+        var streams: [Stream] = keys.map { key in
+            Stream(arguments: (key ?? []) + shared, pageSize: firstPage)
         }
         var heads = HeadHeap()
         for index in streams.indices {
@@ -111,16 +123,16 @@ enum NewestEvents {
             streams[head.stream] = stream
         }
 
-        let events = try eventsByRowid(picked, db)
+        let events = try eventsByRowid(picked, context.catalog, db)
         return Array(events.sorted(by: newestFirst).prefix(limit))
     }
 
     /// The events of `rowids`, in no particular order.
-    static func eventsByRowid(_ rowids: [Int64], _ db: Database) throws -> [Event] {
+    static func eventsByRowid(_ rowids: [Int64], _ catalog: StatementCatalog, _ db: Database) throws -> [Event] {
         guard !rowids.isEmpty else { return [] }
         let list = "[" + rowids.map(String.init).joined(separator: ",") + "]"
-        let statement = try db.cachedStatement(
-            sql: "SELECT json FROM events WHERE rowid IN (SELECT value FROM json_each(?))")
+        let statement = try catalog.statement(
+            "SELECT json FROM events WHERE rowid IN (SELECT value FROM json_each(?))", db)
         statement.setUncheckedArguments([list])
         return try decodeJSON(statement)
     }

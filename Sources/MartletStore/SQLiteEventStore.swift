@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import Logging
 public import NostrCore
 
@@ -51,6 +52,7 @@ public final class SQLiteEventStore: EventStore {
     /// The database file.
     public let path: String
     private let pool: DatabasePool
+    private let catalog = StatementCatalog()
     private static let logger = Logger(label: "martlet.store.sqlite")
 
     /// Opens the database at `path`, creating its directory and the file on first start and
@@ -111,29 +113,37 @@ public final class SQLiteEventStore: EventStore {
         }
     }
 
-    public func query(_ filters: [Filter], maxLimit: Int, now: Int64) async throws -> [Event] {
-        let plans = Self.plans(filters, now: now)
+    public func query(
+        _ filters: [Filter], maxLimit: Int, now: Int64, visibility: ReadVisibility, timeout: Duration?
+    ) async throws -> [Event] {
+        let plans = Self.plans(filters, now: now, visibility: visibility)
         guard !plans.isEmpty else { return [] }
+        let catalog = self.catalog
         return try await read { db in
-            var seen = Set<EventID>()
-            var events: [Event] = []
-            for plan in plans {
-                let limit = max(0, min(plan.filter.limit ?? maxLimit, maxLimit))
-                for event in try NewestEvents.read(plan, limit: limit, db) where seen.insert(event.id).inserted {
-                    events.append(event)
+            try SQLiteQueryBudget.run(db, timeout: timeout) { budget in
+                let context = NewestEvents.Context(catalog: catalog, budget: budget)
+                var seen = Set<EventID>()
+                var events: [Event] = []
+                for plan in plans {
+                    let limit = max(0, min(plan.filter.limit ?? maxLimit, maxLimit))
+                    for event in try NewestEvents.read(plan, limit: limit, context, db)
+                    where seen.insert(event.id).inserted {
+                        events.append(event)
+                    }
                 }
+                if plans.count > 1 { events.sort(by: newestFirst) }
+                return events
             }
-            if plans.count > 1 { events.sort(by: newestFirst) }
-            return events
         }
     }
 
     public func count(_ filters: [Filter], now: Int64) async throws -> Int {
         let plans = Self.plans(filters, now: now)
         guard !plans.isEmpty else { return 0 }
+        let catalog = self.catalog
         return try await read { db in
             let (sql, arguments) = Self.countSQL(plans)
-            let statement = try Self.statement(sql, db, cached: plans.count == 1)
+            let statement = try catalog.statement(sql, db)
             return try Int.fetchOne(statement, arguments: StatementArguments(values: arguments)) ?? 0
         }
     }
@@ -162,9 +172,10 @@ public final class SQLiteEventStore: EventStore {
     public func negentropyItems(_ filter: Filter, now: Int64) async throws -> [NegentropyItem] {
         guard !FilterPlan.isImpossible(filter) else { return [] }
         let plan = FilterPlan(filter, now: now)
+        let catalog = self.catalog
         return try await read { db in
             let (sql, arguments) = Self.negentropySQL(plan)
-            let statement = try db.cachedStatement(sql: sql)
+            let statement = try catalog.statement(sql, db)
             statement.setUncheckedArguments(StatementArguments(values: arguments))
             var items: [NegentropyItem] = []
             let rows = try Row.fetchCursor(statement)
@@ -228,8 +239,8 @@ public final class SQLiteEventStore: EventStore {
                 let plan = FilterPlan(filter, now: now)
                 var statements: [(sql: String, arguments: [DatabaseValue])] = []
                 switch use {
-                case .newest where plan.keys.count > 1:
-                    let page = plan.pageSQL(key: plan.keys[0])
+                case .newest where plan.streamCount > 1:
+                    let page = plan.pageSQL(key: plan.streamKeys[0])
                     statements = [(page.sql, page.arguments + [0, 0, 0, 1].map { DatabaseValue(value: $0) })]
                     statements.append(("SELECT json FROM events WHERE rowid IN (SELECT value FROM json_each(?))", [DatabaseValue(value: "[1]")]))
                 case .newest: statements = [plan.newestSQL(limit: 1)]
@@ -246,8 +257,10 @@ public final class SQLiteEventStore: EventStore {
         }
     }
 
-    private static func plans(_ filters: [Filter], now: Int64) -> [FilterPlan] {
-        filters.filter { !FilterPlan.isImpossible($0) }.map { FilterPlan($0, now: now) }
+    private static func plans(_ filters: [Filter], now: Int64, visibility: ReadVisibility = .everything)
+        -> [FilterPlan]
+    {
+        filters.filter { !FilterPlan.isImpossible($0) }.map { FilterPlan($0, now: now, visibility: visibility) }
     }
 
     /// Distinct events over all filters: a UNION of their row sets.
@@ -267,10 +280,19 @@ public final class SQLiteEventStore: EventStore {
         plan.rowSetSQL(columns: "events.created_at, events.id", readsRows: true)
     }
 
-    /// Statements whose text depends on how many filters a request has are prepared afresh
-    /// rather than cached, so the per-connection cache cannot grow without bound.
-    private static func statement(_ sql: String, _ db: Database, cached: Bool) throws -> Statement {
-        cached ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
+    /// How many prepared statements one reader connection holds (GRDB's caches included):
+    /// bounded by `StatementCatalog.capacity` whatever clients send.
+    public func preparedStatementCount() async throws -> Int {
+        try await read { db in
+            guard let connection = db.sqliteConnection else { return 0 }
+            var count = 0
+            var statement = sqlite3_next_stmt(connection, nil)
+            while let current = statement {
+                count += 1
+                statement = sqlite3_next_stmt(connection, current)
+            }
+            return count
+        }
     }
 
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {

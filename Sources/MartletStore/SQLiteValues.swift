@@ -45,37 +45,69 @@ enum TagValue {
     }
 }
 
-/// Bound-parameter lists for `IN (...)`.
+/// A filter's list as one bound value: `column IN (SELECT ... FROM json_each(?))`.
 ///
-/// The list length is rounded up to a small set of sizes (padding with the last value,
-/// which `IN` ignores) so that the number of distinct SQL texts, and so of statements in
-/// GRDB's per-connection cache, stays bounded whatever lists clients send.
-enum SQLList {
-    static func placeholders(_ count: Int) -> String {
-        precondition(count > 0, "an empty list matches nothing and must not reach SQL")
-        let size = paddedCount(count)
-        var sql = "("
-        sql.reserveCapacity(size * 2 + 1)
-        for index in 0..<size {
-            sql += index == 0 ? "?" : ",?"
-        }
-        return sql + ")"
+/// One `?` per element made the SQL text depend on list lengths, and GRDB caches a
+/// prepared statement per text on every connection: REQs differing only in the sizes of
+/// their lists grew a relay by 628 MB in 20 s. As one JSON array the text depends only on
+/// which lists a filter has. A single value stays `column = ?`, so that one stream is still
+/// read in index order and stopped at the limit.
+///
+/// ```swift
+/// let list = SQLList(strings: authors.map(\.hex))
+/// conditions.add(list.condition("events.pubkey"))   // events.pubkey IN (SELECT ...)
+/// ```
+struct SQLList {
+    /// Each element in its stored spelling (stream keys, a single value).
+    let values: [DatabaseValue]
+    /// The whole list as a JSON array.
+    let json: DatabaseValue
+    /// The SQL that turns `json_each`'s `value` into the stored spelling.
+    let element: String
+
+    /// Strings stored by `TagValue`'s rule: ids, pubkeys, tag values.
+    init(strings: [String]) {
+        precondition(!strings.isEmpty, "an empty list matches nothing and must not reach SQL")
+        values = strings.map(TagValue.databaseValue)
+        json = JSONArray.strings(strings).databaseValue
+        element = "\(SQLiteSchema.tagValueFunction.name)(value)"
     }
 
-    static func append(_ values: [DatabaseValue], to arguments: inout [DatabaseValue]) {
-        precondition(!values.isEmpty, "an empty list matches nothing and must not reach SQL")
-        arguments.append(contentsOf: values)
-        let padding = paddedCount(values.count) - values.count
-        if padding > 0 {
-            arguments.append(contentsOf: repeatElement(values[values.count - 1], count: padding))
-        }
+    /// Integers stored as themselves: kinds.
+    init(integers: [Int64]) {
+        precondition(!integers.isEmpty, "an empty list matches nothing and must not reach SQL")
+        values = integers.map(\.databaseValue)
+        json = ("[" + integers.map(String.init).joined(separator: ",") + "]").databaseValue
+        element = "value"
     }
 
-    static func paddedCount(_ count: Int) -> Int {
-        if count <= 4 { return count }
-        var size = 8
-        while size < count { size <<= 1 }
-        return size
+    /// `column = ?` for one element, `column IN (SELECT ... FROM json_each(?))` for more.
+    func condition(_ column: String) -> (sql: String, arguments: [DatabaseValue]) {
+        if values.count == 1 { return ("\(column) = ?", values) }
+        return ("\(column) IN (SELECT \(element) FROM json_each(?))", [json])
+    }
+}
+
+/// JSON text for lists bound to `json_each`.
+enum JSONArray {
+    static func strings(_ strings: [String]) -> String {
+        var json = "["
+        for (index, string) in strings.enumerated() {
+            if index > 0 { json += "," }
+            json += "\""
+            for scalar in string.unicodeScalars {
+                switch scalar {
+                case "\"": json += "\\\""
+                case "\\": json += "\\\\"
+                case _ where scalar.value < 0x20:
+                    let hex = String(scalar.value, radix: 16)
+                    json += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                default: json.unicodeScalars.append(scalar)
+                }
+            }
+            json += "\""
+        }
+        return json + "]"
     }
 }
 

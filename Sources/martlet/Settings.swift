@@ -72,6 +72,7 @@ struct Settings {
         limits.createdAtUpperLimit = Int64(
             config.int(forKey: "limits.created_at_upper_limit", default: Int(limits.createdAtUpperLimit)))
         relay.limits = limits
+        relay.limits = Settings.filterLimits(config, relay.limits)
 
         var negentropy = relay.negentropy
         negentropy.maxSessionsPerConnection = config.int(
@@ -120,6 +121,24 @@ struct Settings {
         guard timeout > 0 else { throw SettingsError("server.handshake_timeout must be above 0 seconds, not \(timeout)") }
         connections.handshakeTimeout = .milliseconds(Int64(timeout * 1000))
         return connections
+    }
+
+    /// The `limits` keys bounding what one filter may ask (query amplification): list
+    /// lengths, authors × kinds, and the time budget of a REQ's query (0 turns it off).
+    private static func filterLimits(_ config: ConfigReader, _ limits: RelayConfiguration.Limits)
+        -> RelayConfiguration.Limits
+    {
+        var limits = limits
+        limits.maxFilterIDs = config.int(forKey: "limits.max_filter_ids", default: limits.maxFilterIDs)
+        limits.maxFilterAuthors = config.int(forKey: "limits.max_filter_authors", default: limits.maxFilterAuthors)
+        limits.maxFilterKinds = config.int(forKey: "limits.max_filter_kinds", default: limits.maxFilterKinds)
+        limits.maxFilterTagValues = config.int(
+            forKey: "limits.max_filter_tag_values", default: limits.maxFilterTagValues)
+        limits.maxAuthorsTimesKinds = config.int(
+            forKey: "limits.max_authors_times_kinds", default: limits.maxAuthorsTimesKinds)
+        let timeout = config.double(forKey: "limits.query_timeout", default: 5)
+        limits.queryTimeout = timeout > 0 ? .milliseconds(Int64(timeout * 1000)) : nil
+        return limits
     }
 
     /// The `access` section: who may read and write.

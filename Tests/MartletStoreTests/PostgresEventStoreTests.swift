@@ -27,6 +27,12 @@ struct PostgresEventStoreTests {
     @Test("a filter with an empty list matches nothing")
     func emptyLists() async throws { try await contract.emptyListsMatchNothing() }
 
+    @Test("a limited REQ is filled with events the reader may see: hidden gift wraps take no place")
+    func visibilityBeforeLimit() async throws { try await contract.visibilityAppliesBeforeLimit() }
+
+    @Test("more authors × kinds or #x values than are merged one by one still answer exactly")
+    func longLists() async throws { try await contract.longListsAnswerExactly() }
+
     @Test("queries agree with Filter.matches over random events and filters", arguments: [1, 2, 3] as [UInt64])
     func model(seed: UInt64) async throws { try await contract.queriesAgreeWithTheModel(seed: seed) }
 

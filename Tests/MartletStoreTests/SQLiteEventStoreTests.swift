@@ -26,6 +26,12 @@ struct SQLiteEventStoreTests {
     @Test("a filter with an empty list matches nothing")
     func emptyLists() async throws { try await contract.emptyListsMatchNothing() }
 
+    @Test("a limited REQ is filled with events the reader may see: hidden gift wraps take no place")
+    func visibilityBeforeLimit() async throws { try await contract.visibilityAppliesBeforeLimit() }
+
+    @Test("more authors × kinds or #x values than are merged one by one still answer exactly")
+    func longLists() async throws { try await contract.longListsAnswerExactly() }
+
     @Test("queries agree with Filter.matches over random events and filters", arguments: [1, 2, 3] as [UInt64])
     func model(seed: UInt64) async throws { try await contract.queriesAgreeWithTheModel(seed: seed) }
 
@@ -97,6 +103,8 @@ struct SQLiteEventStoreTests {
     static let commonShapes: [(String, Filter)] = {
         let key = Author().pubkey
         let keys = Set((0..<3).map { _ in Author().pubkey })
+        let manyKeys = Set((0..<50).map { _ in Author().pubkey })
+        let manyKinds = Set((0..<50).map { Kind(UInt16($0)) })
         let id = Author().event().id
         let e = UInt8(ascii: "e")
         let p = UInt8(ascii: "p")
@@ -122,6 +130,9 @@ struct SQLiteEventStoreTests {
             ("search", Filter(search: "nostr relay")),
             ("search in kinds", Filter(kinds: [0], limit: 20, search: "alice")),
             ("search by authors", Filter(authors: keys, search: "swift")),
+            // Past `maxMergedStreams` pairs or values: the whole lists as one stream.
+            ("authors × kinds past the merge", Filter(authors: manyKeys, kinds: manyKinds, limit: 50)),
+            ("many #t values", Filter(tags: [t: Set((0..<2_100).map { "topic\($0)" })], limit: 50)),
         ]
     }()
 
@@ -188,5 +199,29 @@ struct SQLiteEventStoreTests {
         let tag = try store.explainQueryPlans([Filter(tags: [UInt8(ascii: "e"): ["x"]])])[0]
         #expect(tag.contains("SEARCH tags USING PRIMARY KEY (name=? AND value=?)"), "\(tag)")
         try await SQLiteFactory().dispose(store)
+    }
+}
+
+extension SQLiteEventStoreTests {
+    @Test("REQs differing only in the sizes of their lists keep a reader's prepared statements few")
+    func statementCacheBounded() async throws {
+        let root = SQLiteFactory.root.appendingPathComponent(UUID().uuidString)
+        var options = SQLiteEventStore.Options()
+        options.readerCount = 1
+        let store = try SQLiteEventStore(path: root.appendingPathComponent("martlet.sqlite").path, options: options)
+        let t = UInt8(ascii: "t")
+        for index in 0..<400 {
+            let filter = Filter(
+                ids: Set((0..<(1 + index % 13)).map { _ in Author().event(content: "\(index)").id }),
+                authors: Set((0..<(1 + index % 7)).map { _ in Author().pubkey }),
+                kinds: Set((0..<(1 + index % 5)).map { Kind(UInt16($0)) }),
+                tags: [t: Set((0..<(1 + index % 11)).map { "topic\($0)" })])
+            #expect(try await store.query(filter).isEmpty)
+        }
+        // One text per shape (a list of one is `= ?`, of more one JSON array): 2^4 here.
+        let prepared = try await store.preparedStatementCount()
+        #expect(prepared <= 24, "\(prepared) prepared statements on one reader")
+        try await store.close()
+        try FileManager.default.removeItem(at: root)
     }
 }

@@ -1,3 +1,4 @@
+public import MartletStore
 public import NostrCore
 
 /// One rule about what a connection may read. The relay asks every read policy before a
@@ -17,11 +18,16 @@ public protocol ReadPolicy: Sendable {
     /// `filters` this policy may hide (`candidates`) and the part of that the reader may
     /// see (`visible`). `nil` when the policy hides nothing from these filters.
     func scope(of filters: [Filter], context: ReadContext) -> HiddenScope?
+    /// The part of `canSee` the store applies inside its query, before `LIMIT`, so that
+    /// hidden events do not take the places of visible ones. `.everything` when the policy
+    /// has no such part (then `canSee` alone filters, after the limit).
+    func visibility(context: ReadContext) -> ReadVisibility
 }
 
 extension ReadPolicy {
     public func check(_ filters: [Filter], context: ReadContext) -> RejectReason? { nil }
     public func scope(of filters: [Filter], context: ReadContext) -> HiddenScope? { nil }
+    public func visibility(context: ReadContext) -> ReadVisibility { .everything }
 }
 
 /// Filters bounding what a read policy may hide: hidden = candidates minus visible.
@@ -56,6 +62,10 @@ public struct PrivateKindsPolicy: ReadPolicy {
         return event.tags.contains { tag in
             tag.name == "p" && tag.fields.count > 1 && PublicKey(hex: tag.fields[1]).map(context.authenticated.contains) == true
         }
+    }
+
+    public func visibility(context: ReadContext) -> ReadVisibility {
+        ReadVisibility(privateKinds: kinds, readers: context.authenticated)
     }
 
     public func scope(of filters: [Filter], context: ReadContext) -> HiddenScope? {

@@ -29,7 +29,7 @@ enum Deadline {
                 }
                 let timer = Task {
                     guard (try? await Task.sleep(for: limit)) != nil else { return }
-                    race.finish(.failure(StoreError("PostgreSQL did not answer the \(what) within \(limit)")))
+                    race.finish(.failure(StoreError.timedOut("PostgreSQL did not answer the \(what) within \(limit)")))
                 }
                 race.attach([work, timer])
             }

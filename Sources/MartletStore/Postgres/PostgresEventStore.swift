@@ -160,10 +160,14 @@ public final class PostgresEventStore: EventStore, EventFeed, RelaySettingsFeed 
         }
     }
 
-    public func query(_ filters: [Filter], maxLimit: Int, now: Int64) async throws -> [Event] {
-        let plans = filters.compactMap { filter in PostgresFilterSQL(filter, now: now).map { (plan: $0, limit: filter.limit) } }
+    public func query(
+        _ filters: [Filter], maxLimit: Int, now: Int64, visibility: ReadVisibility, timeout: Duration?
+    ) async throws -> [Event] {
+        let plans = filters.compactMap { filter in
+            PostgresFilterSQL(filter, now: now, visibility: visibility).map { (plan: $0, limit: filter.limit) }
+        }
         guard !plans.isEmpty else { return [] }
-        return try await bounded("query", on: reads) { client in
+        return try await bounded("query", on: reads, within: timeout) { client in
             var seen = Set<EventID>()
             var events: [Event] = []
             for (plan, limit) in plans {
@@ -285,17 +289,26 @@ public final class PostgresEventStore: EventStore, EventFeed, RelaySettingsFeed 
             })
     }
 
-    /// Runs `body` against `client` within `Options.timeout`, turning every failure into a
-    /// `StoreError` the relay answers as `error:`.
+    /// Runs `body` against `client` within `Options.timeout` (or `within`, when shorter),
+    /// turning every failure into a `StoreError` the relay answers as `error:`.
+    ///
+    /// A shorter budget is the caller's wait only: the statement itself runs on until the
+    /// connection's `statement_timeout` (`Options.timeout`), as setting a shorter one would
+    /// cost a transaction and two more round trips on every query.
     @discardableResult
     func bounded<T: Sendable>(
-        _ what: String, on client: PostgresClient, _ body: @escaping @Sendable (PostgresClient) async throws -> T
+        _ what: String, on client: PostgresClient, within budget: Duration? = nil,
+        _ body: @escaping @Sendable (PostgresClient) async throws -> T
     ) async throws -> T {
         guard !closed.load(ordering: .relaxed) else { throw StoreError("the PostgreSQL store is closed") }
+        let limit = min(budget ?? options.timeout, options.timeout)
         do {
-            return try await Deadline.run(options.timeout, what) { try await body(client) }
+            return try await Deadline.run(limit, what) { try await body(client) }
         } catch let error as StoreError {
             throw error
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "57014" {
+            // query_canceled: the server's statement_timeout.
+            throw StoreError.timedOut("PostgreSQL \(what) failed: \(Self.describe(error))")
         } catch {
             throw StoreError("PostgreSQL \(what) failed: \(Self.describe(error))")
         }

@@ -27,15 +27,20 @@ struct PostgresFilterSQL {
     private let tsQuery: String?
     /// `#x` conditions sorted by letter, values in their stored spelling.
     private let tags: [(name: String, values: [ByteBuffer])]
+    /// The private kinds this filter may match and who may read them (`ReadVisibility`).
+    private let hidden: (kinds: [Int32], readers: [ByteBuffer])?
 
     /// Nil when no event can match: an empty list, an empty time range, a search with no
-    /// word the index holds.
-    init?(_ filter: Filter, now: Int64) {
+    /// word the index holds. `visibility` applies to `newest` only.
+    init?(_ filter: Filter, now: Int64, visibility: ReadVisibility = .everything) {
         if filter.isImpossible { return nil }
         tsQuery = filter.search.flatMap(SearchText.query)
         if let search = filter.search, !SearchQuery(search).words.isEmpty, tsQuery == nil { return nil }
         self.filter = filter
         self.now = now
+        let privateKinds = visibility.privateKinds(in: filter)
+        hidden = privateKinds.isEmpty
+            ? nil : (kinds: privateKinds.map(\.postgresInt), readers: visibility.readers.sorted().map(\.postgresBytes))
         tags = filter.tags.sorted { $0.key < $1.key }.map { letter, values in
             (name: String(UnicodeScalar(letter)), values: values.sorted().map(TagValue.postgresBytes))
         }
@@ -66,12 +71,19 @@ struct PostgresFilterSQL {
     private var authors: [ByteBuffer] { (filter.authors ?? []).sorted().map(\.postgresBytes) }
     private var kinds: [Int32] { (filter.kinds ?? []).sorted().map(\.postgresInt) }
 
-    /// The newest `limit` events (`json` only), newest first, ties by lowest id.
+    /// Streams read through `LATERAL` subqueries at most: each is one index probe, and a
+    /// REQ of 500 authors × 2,000 kinds as a million of them is the amplification this
+    /// bounds. Beyond, one statement with `= ANY` lists, sorted by the server under `LIMIT`.
+    static let maxMergedStreams = FilterPlan.maxMergedStreams
+
+    /// The newest `limit` events (`json` only) the reader may see, newest first, ties by
+    /// lowest id.
     func newest(limit: Int) -> PostgresQuery {
         var binds = SQLBinds()
         let order = "ORDER BY e.created_at DESC, e.id"
+        let pairs = authors.count * max(1, kinds.count)
         switch driver {
-        case .authors where authors.count * max(1, kinds.count) > 1:
+        case .authors where pairs > 1 && pairs <= Self.maxMergedStreams:
             let authorList = binds.bind(authors)
             var streams = "unnest(\(authorList)::bytea[]) AS a(pubkey)"
             var key = "e.pubkey = a.pubkey"
@@ -80,15 +92,15 @@ struct PostgresFilterSQL {
                 key += " AND e.kind = k.kind"
             }
             return merged(streams: streams, key: key, skipping: [.authors, .kinds], limit: limit, &binds)
-        case .kinds where kinds.count > 1:
+        case .kinds where kinds.count > 1 && kinds.count <= Self.maxMergedStreams:
             let streams = "unnest(\(binds.bind(kinds))::integer[]) AS k(kind)"
             return merged(streams: streams, key: "e.kind = k.kind", skipping: [.kinds], limit: limit, &binds)
-        case .tag(let name):
+        case .tag(let name) where tags.first { $0.name == name }!.values.count <= Self.maxMergedStreams:
             // An event tagged with two of the values is in two streams: DISTINCT ON keeps one.
             let values = tags.first { $0.name == name }!.values
             let streams = "unnest(\(binds.bind(values))::bytea[]) AS v(value)"
             let conditions = ["t.name = \(binds.bind(name))", "t.value = v.value"]
-                + residuals(&binds, skipping: [.tag(name)], time: "t.created_at")
+                + residuals(&binds, skipping: [.tag(name)], time: "t.created_at", visible: true)
             let limitBind = binds.bind(Int64(limit))
             return binds.query(
                 """
@@ -99,7 +111,7 @@ struct PostgresFilterSQL {
                 ) s ORDER BY s.created_at DESC, s.id LIMIT \(limitBind)
                 """)
         default:
-            let conditions = residuals(&binds, skipping: [])
+            let conditions = residuals(&binds, skipping: [], visible: true)
             let limitBind = binds.bind(Int64(limit))
             return binds.query(
                 "SELECT e.json FROM events e WHERE \(conditions.joined(separator: " AND ")) \(order) LIMIT \(limitBind)")
@@ -111,7 +123,7 @@ struct PostgresFilterSQL {
     private func merged(
         streams: String, key: String, skipping: Set<Skip>, limit: Int, _ binds: inout SQLBinds
     ) -> PostgresQuery {
-        let conditions = [key] + residuals(&binds, skipping: skipping)
+        let conditions = [key] + residuals(&binds, skipping: skipping, visible: true)
         let limitBind = binds.bind(Int64(limit))
         return binds.query(
             """
@@ -143,7 +155,12 @@ struct PostgresFilterSQL {
     }
 
     /// Every condition of the filter but those in `skipping`, on `events e`.
-    private func residuals(_ binds: inout SQLBinds, skipping: Set<Skip>, time: String = "e.created_at") -> [String] {
+    ///
+    /// `visible`: only what `ReadVisibility` lets the reader see (COUNT and negentropy hide
+    /// events through `HiddenScope` instead).
+    private func residuals(
+        _ binds: inout SQLBinds, skipping: Set<Skip>, time: String = "e.created_at", visible: Bool = false
+    ) -> [String] {
         var conditions: [String] = []
         if let ids = filter.ids {
             conditions.append(Self.oneOf("e.id", ids.sorted().map(\.postgresBytes), "bytea", &binds))
@@ -166,6 +183,19 @@ struct PostgresFilterSQL {
         if let until = filter.until { conditions.append("\(time) <= \(binds.bind(until))") }
         if let tsQuery {
             conditions.append("e.search @@ to_tsquery('simple', \(binds.bind(tsQuery)))")
+        }
+        if visible, let hidden {
+            // Before LIMIT: a private event the reader may not see must not take the place
+            // of one it may (see `ReadVisibility`).
+            var condition = "NOT (\(Self.oneOf("e.kind", hidden.kinds, "integer", &binds)))"
+            if !hidden.readers.isEmpty {
+                let reader = Self.oneOf("s.value", hidden.readers, "bytea", &binds)
+                condition = """
+                    (\(condition) OR EXISTS (SELECT 1 FROM tags s WHERE s.event_seq = e.seq \
+                    AND s.name = 'p' AND \(reader)))
+                    """
+            }
+            conditions.append(condition)
         }
         // NIP-40: stored but expired events are never served, whether or not purged yet.
         conditions.append("(e.expires_at IS NULL OR e.expires_at > \(binds.bind(now)))")
