@@ -13,9 +13,7 @@ extension SettingKey {
         .init(name: "server.port", shape: .integer(0...65535)) { "\($0.port)" },
         .init(name: "server.ping_interval", shape: .integer(1...3600)) { "\($0.pingInterval)" },
         .init(name: "server.max_connections_per_ip", shape: .integer(0...count)) { "\($0.relay.connections.maxPerIP)" },
-        .init(name: "server.handshake_timeout", shape: .number(0.001...3600)) {
-            "\(Double($0.relay.connections.handshakeTimeout.components.seconds) + Double($0.relay.connections.handshakeTimeout.components.attoseconds) / 1e18)"
-        },
+        .init(name: "server.handshake_timeout", shape: .number(0.001...3600)) { seconds($0.relay.connections.handshakeTimeout) },
         .init(name: "server.status_access", shape: .choice(StatusAccess.allCases.map(\.rawValue))) {
             $0.relay.effectiveStatusAccess.rawValue
         },
@@ -42,6 +40,18 @@ extension SettingKey {
         .init(name: "limits.max_subscriptions", shape: .integer(1...count)) { "\($0.relay.limits.maxSubscriptions)" },
         .init(name: "limits.max_filters", shape: .integer(1...count)) { "\($0.relay.limits.maxFilters)" },
         .init(name: "limits.max_limit", shape: .integer(1...count)) { "\($0.relay.limits.maxLimit)" },
+        .init(name: "limits.max_filter_ids", shape: .integer(1...count)) { "\($0.relay.limits.maxFilterIDs)" },
+        .init(name: "limits.max_filter_authors", shape: .integer(1...count)) { "\($0.relay.limits.maxFilterAuthors)" },
+        .init(name: "limits.max_filter_kinds", shape: .integer(1...count)) { "\($0.relay.limits.maxFilterKinds)" },
+        .init(name: "limits.max_filter_tag_values", shape: .integer(1...count)) {
+            "\($0.relay.limits.maxFilterTagValues)"
+        },
+        .init(name: "limits.max_authors_times_kinds", shape: .integer(1...count)) {
+            "\($0.relay.limits.maxAuthorsTimesKinds)"
+        },
+        .init(name: "limits.query_timeout", shape: .number(0...3600)) {
+            $0.relay.limits.queryTimeout.map { seconds($0) } ?? "0"
+        },
         .init(name: "limits.default_limit", shape: .integer(1...count)) { "\($0.relay.limits.defaultLimit)" },
         .init(name: "limits.max_subid_length", shape: .integer(1...64)) { "\($0.relay.limits.maxSubscriptionIDLength)" },
         .init(name: "limits.max_event_tags", shape: .integer(1...count)) { "\($0.relay.limits.maxEventTags)" },
@@ -117,6 +127,10 @@ extension SettingKey {
             name: "log.level", shape: .choice(["trace", "debug", "info", "notice", "warning", "error", "critical"])
         ) { $0.logLevel }
     ]
+
+    private static func seconds(_ duration: Duration) -> String {
+        "\(Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)"
+    }
 
     private static func list(_ items: some Sequence<String>) -> String {
         "[" + items.sorted().joined(separator: ", ") + "]"
