@@ -19,11 +19,14 @@ struct SplitMix64: RandomNumberGenerator {
 /// Bounded fuzzing of the bencode and KRPC decoders and of a node's packet handling, as
 /// NostrCoreTests' FuzzTests does for NIP-01: random bytes and mutations of valid packets.
 ///
-/// Runs for `MARTLET_FUZZ_SECONDS` (default 3; CI sets 20) from seed `MARTLET_FUZZ_SEED`.
+/// Runs for `MARTLET_DHT_FUZZ_SECONDS` (default 3) from seed `MARTLET_FUZZ_SEED`. Not
+/// `MARTLET_FUZZ_SECONDS`, which CI raises to 20 for the NIP-01 decoder: two 20-second
+/// fuzzers at once hold both cooperative threads of a 2-core machine, and the end-to-end
+/// suites beside them miss their time limits.
 @Suite("fuzzing the KRPC decoder")
 struct KRPCFuzzTests {
     static var budget: Duration {
-        let seconds = ProcessInfo.processInfo.environment["MARTLET_FUZZ_SECONDS"].flatMap(Double.init) ?? 3
+        let seconds = ProcessInfo.processInfo.environment["MARTLET_DHT_FUZZ_SECONDS"].flatMap(Double.init) ?? 3
         return .milliseconds(Int(seconds * 1000))
     }
 

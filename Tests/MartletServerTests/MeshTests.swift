@@ -112,8 +112,11 @@ struct MeshTests {
             let open = try await RunningRelay.start(directory: folder, mesh: configuration)
             do {
                 // The catch-up's NEG-OPEN is refused auth-required: until the challenge is answered.
+                // Longer than the mesh's 30 s reply timeout: on a loaded machine a first attempt
+                // may lose the race with AUTH and be retried.
                 try await MeshOfThree.waitUntil(
-                    "the private relay's event arrived by the catch-up", detail: MeshOfThree.statuses([open])
+                    "the private relay's event arrived by the catch-up", timeout: .seconds(75),
+                    detail: MeshOfThree.statuses([open])
                 ) {
                     try await MeshOfThree.allHold([before], [open])
                 }
