@@ -9,7 +9,7 @@ import Synchronization
 /// every way a session ends gives its items back.
 ///
 /// ```swift
-/// let budget = NegentropyBudget(limit: 2_000_000)
+/// let budget = NegentropyBudget(limit: 1_000_000)
 /// if budget.reserve(60_000) { /* build the session */ }
 /// budget.release(60_000)
 /// ```

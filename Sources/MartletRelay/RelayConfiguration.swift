@@ -92,9 +92,10 @@ extension RelayConfiguration {
         public var maxRecords = 1_000_000
         /// Items all sessions of the relay may hold together; a `NEG-OPEN` that does not
         /// fit is answered `blocked:` until others close (0: no limit). A held item costs
-        /// 45 to 90 bytes (measured), so 2,000,000 is at most about 180 MB: two whole-store
-        /// syncs of a million events at once, or 33 sessions of 60,000.
-        public var maxTotalRecords = 2_000_000
+        /// 45 to 90 bytes (measured), so 1,000,000 keeps all of them within about 90 MB, the
+        /// relay's memory bound under a sync flood: one whole-store sync of a million events
+        /// at a time, or 16 sessions of 60,000; a session that finds no room retries later.
+        public var maxTotalRecords = 1_000_000
         /// A session without a message for this long is dropped; a later `NEG-MSG` gets `closed:`.
         public var idleTimeout: Duration = .seconds(60)
         /// Bytes of one negentropy message the relay writes as the responder (before hex,

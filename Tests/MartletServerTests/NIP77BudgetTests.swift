@@ -100,10 +100,11 @@ struct NIP77BudgetTests {
         }
     }
 
-    @Test("the default budget is two million items, room for two whole-store syncs of a million events")
+    @Test("the default budget is a million items: within 100 MB at 90 bytes an item, and room for one whole-store sync")
     func defaults() {
         let settings = RelayConfiguration().negentropy
-        #expect(settings.maxTotalRecords == 2_000_000)
-        #expect(settings.maxTotalRecords >= 2 * settings.maxRecords)
+        #expect(settings.maxTotalRecords == 1_000_000)
+        #expect(settings.maxTotalRecords >= settings.maxRecords)
+        #expect(settings.maxTotalRecords * 90 <= 100 * 1_000_000)
     }
 }

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import NIOWebSocket
 
 /// A WebSocket client that writes its own handshake, so a test can send the request headers
 /// an attacker would (a `Host` of its choosing), and reads the relay's text frames.
@@ -59,22 +60,8 @@ final class HandshakeClient: Sendable {
 
     /// Sends one masked text frame (clients must mask, RFC 6455).
     func sendText(_ text: String) async throws {
-        let payload = Array(text.utf8)
-        var frame = ByteBuffer()
-        frame.writeInteger(UInt8(0x81))
-        switch payload.count {
-        case ..<126: frame.writeInteger(UInt8(0x80 | payload.count))
-        case ..<65536:
-            frame.writeInteger(UInt8(0x80 | 126))
-            frame.writeInteger(UInt16(payload.count))
-        default:
-            frame.writeInteger(UInt8(0x80 | 127))
-            frame.writeInteger(UInt64(payload.count))
-        }
-        let mask: [UInt8] = [0x5a, 0x17, 0xc3, 0x08]
-        frame.writeBytes(mask)
-        frame.writeBytes(payload.enumerated().map { $0.element ^ mask[$0.offset % 4] })
-        try await channel.writeAndFlush(frame).get()
+        let frame = RawConnection.maskedFrame(opcode: .text, fin: true, payload: Array(text.utf8))
+        try await channel.writeAndFlush(ByteBuffer(bytes: frame)).get()
     }
 
     /// The next text frame from the relay; throws after `timeout` or when the connection ends.

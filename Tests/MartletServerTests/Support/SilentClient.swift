@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import NIOWebSocket
 
 /// A WebSocket client that performs the handshake, sends a few frames and then never reads:
 /// no pongs, no draining of the socket. It stands for a dead or hopelessly slow consumer.
@@ -24,22 +25,8 @@ final class SilentClient: Sendable {
 
     /// Sends one masked text frame (clients must mask, RFC 6455).
     func sendText(_ text: String) async throws {
-        let payload = Array(text.utf8)
-        var frame = ByteBuffer()
-        frame.writeInteger(UInt8(0x81))
-        switch payload.count {
-        case ..<126: frame.writeInteger(UInt8(0x80 | payload.count))
-        case ..<65536:
-            frame.writeInteger(UInt8(0x80 | 126))
-            frame.writeInteger(UInt16(payload.count))
-        default:
-            frame.writeInteger(UInt8(0x80 | 127))
-            frame.writeInteger(UInt64(payload.count))
-        }
-        let mask: [UInt8] = [0x12, 0x34, 0x56, 0x78]
-        frame.writeBytes(mask)
-        frame.writeBytes(payload.enumerated().map { $0.element ^ mask[$0.offset % 4] })
-        try await channel.writeAndFlush(frame).get()
+        let frame = RawConnection.maskedFrame(opcode: .text, fin: true, payload: Array(text.utf8))
+        try await channel.writeAndFlush(ByteBuffer(bytes: frame)).get()
     }
 
     func close() async {
