@@ -228,11 +228,17 @@ public final class RelaySession: Sendable {
 
     /// Sends a live event to one of this session's subscriptions (called by fan-out).
     public func deliver(_ event: Event, to subscription: SubscriptionID) {
-        if let revoked = readRevocation() {
+        let generation = relay.access.generation
+        let (known, authenticated) = state.withLock { ($0.readPermission, $0.authenticated) }
+        let revoked =
+            known.map { $0.generation == generation } == true
+            ? known?.refusal : readRevocation(at: generation, authenticated: authenticated)
+        if let revoked {
             endSubscriptions(revoked)
             return
         }
-        guard relay.canSee(event, context: readContext) else { return }
+        guard relay.canSee(event, context: ReadContext(authenticated: authenticated, remoteAddress: remoteAddress))
+        else { return }
         let head = state.withLock { (state) -> [UInt8]? in
             switch state.subscriptions[subscription] {
             case .live(let eventPrefix): return eventPrefix
@@ -249,16 +255,14 @@ public final class RelaySession: Sendable {
 
     /// Why this connection may no longer read what it subscribed to, if it may not: the
     /// operator blocked its address, or (private relay) no pubkey it authenticated as is a
-    /// member any more. Looked at again only when the access lists or the authentication
-    /// changed, so a delivery costs one atomic load.
-    private func readRevocation() -> RejectReason? {
-        let generation = relay.access.generation
-        if let known = state.withLock({ $0.readPermission }), known.generation == generation { return known.refusal }
+    /// member any more. Decided again only when the access lists (their `generation`) or the
+    /// authentication changed, so a delivery costs one atomic load; the decision is kept.
+    private func readRevocation(at generation: UInt64, authenticated: Set<PublicKey>) -> RejectReason? {
         var refusal: RejectReason?
         if let ip = remoteAddress, relay.access.isBlocked(ip: ip) {
             refusal = .blocked("your IP address is blocked")
         } else if relay.configuration.access.mode == .privateRelay,
-            !authenticatedPubkeys.contains(where: relay.access.isAllowed)
+            !authenticated.contains(where: relay.access.isAllowed)
         {
             refusal = .restricted("this pubkey is no longer a member of this private relay")
         }

@@ -1,6 +1,7 @@
 import Foundation
 import MartletRelay
 import MartletServer
+import NIOWebSocket
 import NostrCore
 import Testing
 
@@ -18,12 +19,15 @@ struct AccessHardeningTests {
             // A hostile relay at evil.example.com relays this connection's challenge to its own
             // visitor and replays the visitor's AUTH here, on a connection it opened with its
             // own name as Host.
-            let attacker = try await HandshakeClient.connect(port: relay.port, host: "evil.example.com")
-            let challenge = try #require(try await Self.challenge(from: attacker))
+            let attacker = try await RawConnection.webSocket(port: relay.port, host: "evil.example.com")
+            let (challengeFrame, index) = try await attacker.nextFrame()
+            let challenge = try #require(
+                (try JSONSerialization.jsonObject(with: Data(challengeFrame.payload)) as? [Any])?.last as? String)
+            #expect(challengeFrame.text.hasPrefix(#"["AUTH""#))
             let victim = Author()
             let replayed = victim.authEvent(challenge: challenge, relayURL: "wss://evil.example.com")
-            try await attacker.sendText(#"["AUTH","# + replayed.jsonString + "]")
-            let answer = try await attacker.nextText()
+            try await attacker.sendFrame(opcode: .text, payload: Array((#"["AUTH","# + replayed.jsonString + "]").utf8))
+            let answer = try await attacker.nextFrame(from: index + 1).frame.text
             #expect(answer.contains("false") && answer.contains("invalid:"), "\(answer)")
             await attacker.close()
 
@@ -279,15 +283,5 @@ struct AccessHardeningTests {
             #expect(status == 200)
         }
         #expect(RelayConfiguration().effectiveStatusAccess == .public)
-    }
-
-    /// The challenge of an `["AUTH", <challenge>]` among the first messages.
-    private static func challenge(from client: HandshakeClient) async throws -> String? {
-        for _ in 0..<5 {
-            let text = try await client.nextText()
-            let array = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [Any]
-            if array?.first as? String == "AUTH" { return array?[1] as? String }
-        }
-        return nil
     }
 }

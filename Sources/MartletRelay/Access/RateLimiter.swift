@@ -1,12 +1,6 @@
 public import NostrCore
 import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Token buckets keyed by a string (a pubkey, or a client's network via `take(address:)`):
 /// each key may spend `burst` at once and earns `rate` tokens a second after that.
 ///
@@ -96,23 +90,9 @@ public final class RateLimiter: Sendable {
 /// ```
 public enum AddressKey {
     public static func of(_ address: String) -> String {
-        var v4 = in_addr()
-        if inet_pton(AF_INET, address, &v4) == 1 { return dotted(withUnsafeBytes(of: &v4) { Array($0) }) }
-        var v6 = in6_addr()
-        guard inet_pton(AF_INET6, address, &v6) == 1 else { return address }
-        let bytes = withUnsafeBytes(of: &v6) { Array($0) }
-        if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xff && bytes[11] == 0xff {
-            return dotted(Array(bytes[12..<16]))
-        }
-        var groups = [String]()
-        for index in stride(from: 0, to: 8, by: 2) {
-            groups.append(String(UInt16(bytes[index]) << 8 | UInt16(bytes[index + 1]), radix: 16))
-        }
-        return groups.joined(separator: ":") + "::/64"
-    }
-
-    private static func dotted(_ bytes: [UInt8]) -> String {
-        bytes.map { String($0) }.joined(separator: ".")
+        guard let bytes = IPAddress.bytes(address) else { return address }
+        guard bytes.count == 16 else { return IPAddress.spell(bytes) }
+        return IPRange(network: bytes, prefixLength: 64).description
     }
 }
 

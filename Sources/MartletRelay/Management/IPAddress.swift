@@ -32,7 +32,7 @@ public enum IPAddress {
     }
 
     /// `inet_ntop`'s spelling of 4 or 16 bytes.
-    static func spell(_ address: [UInt8]) -> String {
+    public static func spell(_ address: [UInt8]) -> String {
         let family = address.count == 4 ? AF_INET : AF_INET6
         var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
         guard inet_ntop(family, address, &buffer, socklen_t(buffer.count)) != nil else { return "" }
@@ -57,7 +57,7 @@ public struct IPRange: Sendable, Hashable, CustomStringConvertible {
     /// ranges (`::ffff:10.0.0.0/104`) become the IPv4 range they cover.
     public init?(_ text: String) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count <= 2, var address = IPAddress.bytes(String(parts[0])) else { return nil }
+        guard parts.count <= 2, let address = IPAddress.bytes(String(parts[0])) else { return nil }
         let bits = address.count * 8
         var length = bits
         if parts.count == 2 {
@@ -67,12 +67,18 @@ public struct IPRange: Sendable, Hashable, CustomStringConvertible {
             length = mapped ? given - 96 : given
             guard (0...bits).contains(length) else { return nil }
         }
-        for index in address.indices {
-            let kept = max(0, min(8, length - index * 8))
-            address[index] &= kept == 8 ? 0xff : ~(0xff >> kept)
+        self.init(network: address, prefixLength: length)
+    }
+
+    /// The range of `prefixLength` bits around `address` (4 or 16 bytes), host bits cleared.
+    public init(network address: [UInt8], prefixLength: Int) {
+        var network = address
+        for index in network.indices {
+            let kept = max(0, min(8, prefixLength - index * 8))
+            network[index] &= kept == 8 ? 0xff : ~(0xff >> kept)
         }
-        network = address
-        prefixLength = length
+        self.network = network
+        self.prefixLength = prefixLength
     }
 
     /// Whether `address` (as `IPAddress.bytes` gives it) lies in this range.

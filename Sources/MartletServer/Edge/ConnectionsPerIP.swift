@@ -1,3 +1,4 @@
+import MartletRelay
 import NIOCore
 import Synchronization
 
@@ -54,20 +55,9 @@ final class ConnectionsPerIP: Sendable {
         return open.withLock { $0[key, default: 0] }
     }
 
-    /// The address itself for IPv4 (IPv4-mapped IPv6 included), the /64 for IPv6.
+    /// The address itself for IPv4 (IPv4-mapped IPv6 included), the /64 for IPv6: the key
+    /// the rate limits use too (`AddressKey`).
     static func key(for address: SocketAddress) -> String? {
-        switch address {
-        case .v4:
-            return address.ipAddress
-        case .v6(let v6):
-            let bytes = withUnsafeBytes(of: v6.address.sin6_addr) { Array($0) }
-            if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xff && bytes[11] == 0xff {
-                return bytes[12...].map(String.init).joined(separator: ".")
-            }
-            let prefix = stride(from: 0, to: 8, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
-            return prefix.joined(separator: ":") + "::/64"
-        case .unixDomainSocket:
-            return nil
-        }
+        address.ipAddress.map(AddressKey.of)
     }
 }

@@ -59,13 +59,14 @@ final class RawConnection: Sendable {
         try await open(port: port, sending: initial, expectUpgrade: false, answerPing: { _ in false })
     }
 
-    /// Connects and performs the WebSocket handshake; the relay's `ping` number n (from 1) is
-    /// answered when `answerPing(n)`. Waits until the upgrade completes.
-    static func webSocket(port: Int, answerPing: @escaping @Sendable (Int) -> Bool = { _ in true }) async throws
-        -> RawConnection
-    {
+    /// Connects and performs the WebSocket handshake, naming `host` (an attacker's choice
+    /// when a test says so); the relay's `ping` number n (from 1) is answered when
+    /// `answerPing(n)`. Waits until the upgrade completes.
+    static func webSocket(
+        port: Int, host: String? = nil, answerPing: @escaping @Sendable (Int) -> Bool = { _ in true }
+    ) async throws -> RawConnection {
         let handshake =
-            "GET / HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "GET / HTTP/1.1\r\nHost: \(host ?? "127.0.0.1:\(port)")\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
         let connection = try await open(port: port, sending: handshake, expectUpgrade: true, answerPing: answerPing)
         try await waitUntil(timeout: .seconds(30)) { connection.isUpgraded || connection.isClosed }
