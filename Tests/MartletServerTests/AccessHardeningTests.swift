@@ -170,7 +170,7 @@ struct AccessHardeningTests {
             try await RelayAdministration(relay: relay.relay).block(ip: "127.0.0.0/8", reason: "abuse")
             let note = Author().event(content: "after the block")
             // From a mesh peer: the pipeline without a client address, which the block spares.
-            guard case .ok(_, true, _) = await relay.relay.ingest(note, fromPeer: "wss://peer.example.com") else {
+            guard await relay.relay.ingest(note, origin: .peer("wss://peer.example.com")) == .accepted else {
                 Issue.record("the note was not accepted")
                 return
             }

@@ -55,7 +55,7 @@ public final class Mesh: Service, AcceptedEventObserver, Sendable {
         try? await gracefulShutdown()
     }
 
-    public func accepted(_ event: Event, from origin: EventOrigin) {
+    public func accepted(_ event: Event, from origin: IngestOrigin) {
         guard configuration.filter.matches(event) else { return }
         for peer in peers where origin != .peer(peer.url) {
             peer.queue.append(event)
