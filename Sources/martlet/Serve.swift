@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import MartletRelay
+import MartletReplication
 import MartletServer
 import MartletStore
 

@@ -1,6 +1,7 @@
 import Foundation
 import Configuration
 import MartletRelay
+import MartletReplication
 import MartletServer
 import NostrCore
 
