@@ -18,7 +18,26 @@ extension RelayConfiguration {
         /// sends nothing, or sends its headers a byte at a time, holds a descriptor only
         /// this long.
         public var handshakeTimeout: Duration = .seconds(10)
+        /// Reverse proxies whose word on the client's address is taken (addresses and CIDR
+        /// ranges). Only a connection from one of these may name another address in
+        /// `realIPHeader`; from anyone else the header is ignored, since a client can
+        /// write any header it likes. Their connections are not capped by `maxPerIP`:
+        /// each carries many clients.
+        public var trustedProxies: [IPRange] = []
+        /// The header a trusted proxy names the client's address in.
+        public var realIPHeader = RealIPHeader.xForwardedFor
 
         public init() {}
+    }
+
+    /// Where a reverse proxy writes the address of the client it forwards.
+    public enum RealIPHeader: String, Sendable, CaseIterable {
+        /// `X-Forwarded-For: client, proxy1, proxy2` (nginx's `$proxy_add_x_forwarded_for`,
+        /// Caddy's default).
+        case xForwardedFor = "x-forwarded-for"
+        /// `X-Real-IP: client` (nginx's `$remote_addr`).
+        case xRealIP = "x-real-ip"
+        /// RFC 7239: `Forwarded: for=192.0.2.60;proto=https, for="[2001:db8::1]:4711"`.
+        case forwarded
     }
 }

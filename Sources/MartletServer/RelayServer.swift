@@ -28,8 +28,10 @@ public enum RelayServer {
     ) -> some ApplicationProtocol {
         let router = Router(context: RelayRequestContext.self)
         router.add(middleware: CORSMiddleware())
+        let clientAddresses = ClientAddresses(relay.configuration.connections)
         let status = StatusGate(
-            access: relay.configuration.effectiveStatusAccess, admins: AdminAuthorization(relay: relay))
+            access: relay.configuration.effectiveStatusAccess, admins: AdminAuthorization(relay: relay),
+            clientAddresses: clientAddresses)
         router.get("/") { request, context -> Response in
             if request.headers[.accept]?.contains("application/nostr+json") == true {
                 var information = RelayInformationDocument(configuration: relay.configuration)
@@ -55,12 +57,14 @@ public enum RelayServer {
         // A keep-alive HTTP connection waiting for its next request gets as long as a new one.
         let upgradeConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(
             http1: .init(idleTimeout: TimeAmount(edge.handshakeTimeout)), ws: webSocket)
-        let connectionsPerIP = ConnectionsPerIP(limit: edge.maxPerIP)
+        let connectionsPerIP = ConnectionsPerIP(limit: edge.maxPerIP, uncapped: clientAddresses.isTrustedProxy)
         let shouldUpgrade: @Sendable (HTTPRequest, any Channel, Logger) async throws -> ShouldUpgradeResult<
             WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>
         > = { request, channel, logger in
             guard request.path == "/" || request.path?.hasPrefix("/?") == true else { return .dontUpgrade }
-            let remote = channel.remoteAddress?.ipAddress
+            // Behind a trusted proxy, the client it names: blocks, rate limits and logs
+            // must see each client, not the proxy they share.
+            let remote = clientAddresses.client(peer: channel.remoteAddress, headers: request.headerFields)
             if let remote, relay.access.isBlocked(ip: remote) { return .dontUpgrade }
             return .upgrade([:]) { inbound, outbound, _ in
                 // Fails only when the channel has closed already, which ends the session below.

@@ -121,6 +121,18 @@ struct Settings {
         let timeout = config.double(forKey: "handshake_timeout", default: 10)
         guard timeout > 0 else { throw SettingsError("server.handshake_timeout must be above 0 seconds, not \(timeout)") }
         connections.handshakeTimeout = .milliseconds(Int64(timeout * 1000))
+        connections.trustedProxies = try config.stringArray(forKey: "trusted_proxies", default: []).map { text in
+            guard let range = IPRange(text) else {
+                throw SettingsError("server.trusted_proxies: \"\(text)\" is not an IP address or a CIDR range")
+            }
+            return range
+        }
+        let header = config.string(forKey: "real_ip_header", default: connections.realIPHeader.rawValue)
+        guard let realIPHeader = RelayConfiguration.RealIPHeader(rawValue: header.lowercased()) else {
+            let choices = RelayConfiguration.RealIPHeader.allCases.map(\.rawValue).joined(separator: ", ")
+            throw SettingsError("server.real_ip_header must be one of \(choices), not \"\(header)\"")
+        }
+        connections.realIPHeader = realIPHeader
         return connections
     }
 

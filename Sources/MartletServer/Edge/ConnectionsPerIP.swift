@@ -19,21 +19,25 @@ final class ConnectionsPerIP: Sendable {
     enum Admission: Sendable {
         /// Counted under `key`: call `release(key)` when the connection closes.
         case counted(key: String)
-        /// Not counted: no cap, or an address without an IP (a Unix socket).
+        /// Not counted: no cap, an address without an IP (a Unix socket), or a trusted proxy.
         case uncounted
         case refused
     }
 
     let limit: Int
+    /// Addresses never capped: trusted reverse proxies, each carrying many clients.
+    private let uncapped: @Sendable (String) -> Bool
     private let open = Mutex<[String: Int]>([:])
 
     /// `limit` 0 counts nothing and refuses nothing.
-    init(limit: Int) {
+    init(limit: Int, uncapped: @escaping @Sendable (String) -> Bool = { _ in false }) {
         self.limit = limit
+        self.uncapped = uncapped
     }
 
     func admit(_ address: SocketAddress?) -> Admission {
         guard limit > 0, let address, let key = Self.key(for: address) else { return .uncounted }
+        if let ip = address.ipAddress, uncapped(ip) { return .uncounted }
         return open.withLock { open in
             let count = open[key, default: 0]
             guard count < limit else { return .refused }

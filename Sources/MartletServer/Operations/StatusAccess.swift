@@ -6,11 +6,18 @@ import NIOCore
 struct StatusGate: Sendable {
     let access: StatusAccess
     let admins: AdminAuthorization
+    /// Behind a proxy on the same machine every request comes from loopback; the client's
+    /// own address is what `loopback` must judge.
+    let clientAddresses: ClientAddresses
 
     /// Nil when the request may see the page; otherwise the 401 to answer.
     func refusal(of request: Request, from peer: SocketAddress?) -> Response? {
         if access == .public { return nil }
-        if access == .loopback, let peer = peer?.ipAddress, Self.isLoopback(peer) { return nil }
+        if access == .loopback, let client = clientAddresses.client(peer: peer, headers: request.headers),
+            Self.isLoopback(client)
+        {
+            return nil
+        }
         do {
             _ = try admins.authorize(
                 request.headers[.authorization], path: request.uri.path, method: request.method.rawValue, body: [],

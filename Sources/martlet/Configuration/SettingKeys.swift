@@ -17,6 +17,12 @@ extension SettingKey {
         .init(name: "server.status_access", shape: .choice(StatusAccess.allCases.map(\.rawValue))) {
             $0.relay.effectiveStatusAccess.rawValue
         },
+        .init(name: "server.trusted_proxies", shape: .addresses) {
+            list($0.relay.connections.trustedProxies.map(\.description))
+        },
+        .init(name: "server.real_ip_header", shape: .choice(RelayConfiguration.RealIPHeader.allCases.map(\.rawValue))) {
+            $0.relay.connections.realIPHeader.rawValue
+        },
     ]
 
     private static let storage: [SettingKey] = [

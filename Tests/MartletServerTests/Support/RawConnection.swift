@@ -60,14 +60,16 @@ final class RawConnection: Sendable {
     }
 
     /// Connects and performs the WebSocket handshake, naming `host` (an attacker's choice
-    /// when a test says so); the relay's `ping` number n (from 1) is answered when
-    /// `answerPing(n)`. Waits until the upgrade completes.
+    /// when a test says so) and sending `headers` besides; the relay's `ping` number n (from
+    /// 1) is answered when `answerPing(n)`. Waits until the upgrade completes.
     static func webSocket(
-        port: Int, host: String? = nil, answerPing: @escaping @Sendable (Int) -> Bool = { _ in true }
+        port: Int, host: String? = nil, headers: [(String, String)] = [],
+        answerPing: @escaping @Sendable (Int) -> Bool = { _ in true }
     ) async throws -> RawConnection {
         let handshake =
             "GET / HTTP/1.1\r\nHost: \(host ?? "127.0.0.1:\(port)")\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+            + headers.map { "\($0): \($1)\r\n" }.joined() + "\r\n"
         let connection = try await open(port: port, sending: handshake, expectUpgrade: true, answerPing: answerPing)
         try await waitUntil(timeout: .seconds(30)) { connection.isUpgraded || connection.isClosed }
         guard connection.isUpgraded else { throw TestFailure("upgrade refused: \(connection.receivedText)") }
