@@ -12,6 +12,8 @@ struct PostgresFactory: StoreFactory {
     static let url = ProcessInfo.processInfo.environment["MARTLET_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
     static let skipNote: Comment = "MARTLET_TEST_POSTGRES_URL is not set: no PostgreSQL server to test against"
 
+    var testDescription: String { "PostgreSQL" }
+
     /// Small pools, a quick feed, and a time limit generous enough for a CI machine that
     /// runs every suite at once on two cores.
     static var options: PostgresEventStore.Options {
