@@ -57,7 +57,10 @@ struct PostgresBatchPlan {
     var inserts: [Event] { pendingOrder.compactMap { pending[$0] } }
 
     mutating func add(_ event: Event) throws {
-        switch try WriteRules.decide(event, facts: self) {
+        // Decided in a statement of its own: the copy of `self` passed as the facts is gone
+        // before the batch's dictionaries change, which would otherwise copy them all.
+        let decision = try WriteRules.decide(event, facts: self)
+        switch decision {
         case .refuse(let result):
             results.append(result)
         case .save(let effects):
