@@ -31,88 +31,79 @@ struct PostgresNodesTests {
 
     @Test("versions of one addressable event saved on two nodes at once leave exactly the newest")
     func replacementRaceBetweenNodes() async throws {
-        let schema = PostgresFactory.freshSchema()
-        let nodeA = try await factory.makePostgresStore(schema: schema)
-        let nodeB = try await factory.makePostgresStore(schema: schema)
-        let author = Author()
-        let versions = (0..<60).map {
-            author.event(kind: 30000, at: 1_700_000_000 + Int64($0 % 9), tags: [["d", "list"]], content: "\($0)")
-        }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for (index, version) in versions.enumerated() {
-                let node = index.isMultiple(of: 2) ? nodeA : nodeB
-                group.addTask { _ = try await node.save([version]) }
+        try await factory.withTwoNodes { nodeA, nodeB in
+            let author = Author()
+            let versions = (0..<60).map {
+                author.event(kind: 30000, at: 1_700_000_000 + Int64($0 % 9), tags: [["d", "list"]], content: "\($0)")
             }
-            try await group.waitForAll()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (index, version) in versions.enumerated() {
+                    let node = index.isMultiple(of: 2) ? nodeA : nodeB
+                    group.addTask { _ = try await node.save([version]) }
+                }
+                try await group.waitForAll()
+            }
+            let winner = newestOrder(versions)[0]
+            #expect(try await nodeA.query(Filter(kinds: [30000])).map(\.id) == [winner.id])
+            #expect(try await nodeB.count([Filter()], now: testNow) == 1)
         }
-        let winner = newestOrder(versions)[0]
-        #expect(try await nodeA.query(Filter(kinds: [30000])).map(\.id) == [winner.id])
-        #expect(try await nodeB.count([Filter()], now: testNow) == 1)
-        try await nodeA.close()
-        try await factory.dispose(nodeB)
     }
 
     @Test("the live feed carries what other nodes save, once each, and not the node's own writes")
     func feedCarriesOtherNodesEvents() async throws {
-        let schema = PostgresFactory.freshSchema()
-        let nodeA = try await factory.makePostgresStore(schema: schema)
-        let nodeB = try await factory.makePostgresStore(schema: schema)
-        let feed = nodeA.eventsFromOtherNodes()
-        // The feed starts from the moment it is first read; let it take its bearings.
-        try await Task.sleep(for: .seconds(1))
-        let author = Author()
-        let own = author.event(content: "saved on A")
-        _ = try await nodeA.save([own])
-        let others = (0..<700).map { author.event(at: 1_700_000_000 + Int64($0), content: "saved on B \($0)") }
-        for batch in stride(from: 0, to: others.count, by: 100) {
-            _ = try await nodeB.save(Array(others[batch..<batch + 100]))
-        }
-        let received = try await withThrowingTaskGroup(of: [EventID].self) { group in
-            group.addTask {
-                var ids: [EventID] = []
-                for await event in feed {
-                    ids.append(event.id)
-                    if ids.count == others.count { break }
+        try await factory.withTwoNodes { nodeA, nodeB in
+            let feed = nodeA.eventsFromOtherNodes()
+            // The feed starts from the moment it is first read; let it take its bearings.
+            try await Task.sleep(for: .seconds(1))
+            let author = Author()
+            let own = author.event(content: "saved on A")
+            _ = try await nodeA.save([own])
+            let others = (0..<700).map { author.event(at: 1_700_000_000 + Int64($0), content: "saved on B \($0)") }
+            for batch in stride(from: 0, to: others.count, by: 100) {
+                _ = try await nodeB.save(Array(others[batch..<batch + 100]))
+            }
+            let received = try await withThrowingTaskGroup(of: [EventID].self) { group in
+                group.addTask {
+                    var ids: [EventID] = []
+                    for await event in feed {
+                        ids.append(event.id)
+                        if ids.count == others.count { break }
+                    }
+                    return ids
                 }
-                return ids
+                group.addTask {
+                    try await Task.sleep(for: .seconds(20))
+                    throw StoreError("the feed delivered too little in time")
+                }
+                defer { group.cancelAll() }
+                return try await group.next()!
             }
-            group.addTask {
-                try await Task.sleep(for: .seconds(20))
-                throw StoreError("the feed delivered too little in time")
-            }
-            defer { group.cancelAll() }
-            return try await group.next()!
+            #expect(received == others.map(\.id))
+            #expect(!received.contains(own.id))
         }
-        #expect(received == others.map(\.id))
-        #expect(!received.contains(own.id))
-        try await nodeA.close()
-        try await factory.dispose(nodeB)
     }
 
     @Test("an operator's list entries and settings (NIP-86) saved on one node are read on another, last change last")
     func settingsAreShared() async throws {
-        let schema = PostgresFactory.freshSchema()
-        let nodeA = try await factory.makePostgresStore(schema: schema)
-        let nodeB = try await factory.makePostgresStore(schema: schema)
-        let key = Author().pubkey.hex
-        try await nodeA.recordListEntry(SettingsListEntry(list: "banned_pubkeys", value: key, isListed: true, reason: "spam"))
-        try await nodeA.recordListEntry(SettingsListEntry(list: "blocked_ips", value: "192.0.2.1", isListed: true))
-        try await nodeB.recordListEntry(SettingsListEntry(list: "banned_pubkeys", value: key, isListed: false))
-        try await nodeA.setSetting("relay.name", to: "Shared")
-        #expect(
-            try await nodeB.listEntries() == [
-                SettingsListEntry(list: "blocked_ips", value: "192.0.2.1", isListed: true),
-                SettingsListEntry(list: "banned_pubkeys", value: key, isListed: false),
-            ])
-        #expect(try await nodeB.settings() == ["relay.name": "Shared"])
-        try await nodeB.setSetting("relay.name", to: nil)
-        #expect(try await nodeA.settings().isEmpty)
-        let event = Author().event(content: "taken down")
-        _ = try await nodeA.save([event])
-        #expect(try await nodeB.removeEvent(event.id))
-        #expect(try await nodeA.contains(event.id) == false)
-        try await nodeA.close()
-        try await factory.dispose(nodeB)
+        try await factory.withTwoNodes { nodeA, nodeB in
+            let key = Author().pubkey.hex
+            try await nodeA.recordListEntry(SettingsListEntry(list: "banned_pubkeys", value: key, isListed: true, reason: "spam"))
+            try await nodeA.recordListEntry(SettingsListEntry(list: "blocked_ips", value: "192.0.2.1", isListed: true))
+            try await nodeB.recordListEntry(SettingsListEntry(list: "banned_pubkeys", value: key, isListed: false))
+            try await nodeA.setSetting("relay.name", to: "Shared")
+            #expect(
+                try await nodeB.listEntries() == [
+                    SettingsListEntry(list: "blocked_ips", value: "192.0.2.1", isListed: true),
+                    SettingsListEntry(list: "banned_pubkeys", value: key, isListed: false),
+                ])
+            #expect(try await nodeB.settings() == ["relay.name": "Shared"])
+            try await nodeB.setSetting("relay.name", to: nil)
+            #expect(try await nodeA.settings().isEmpty)
+            let event = Author().event(content: "taken down")
+            _ = try await nodeA.save([event])
+            #expect(try await nodeB.removeEvent(event.id))
+            #expect(try await nodeA.contains(event.id) == false)
+        }
     }
 
     @Test("a store whose database cannot be reached fails within its time limits")

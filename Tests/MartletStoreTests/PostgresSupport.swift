@@ -46,6 +46,27 @@ struct PostgresFactory: StoreFactory {
         try await Self.dropSchema(try #require(postgres.schema))
     }
 
+    /// Runs `body` with two nodes, two stores on one fresh schema, then closes both and
+    /// drops the schema, whether `body` throws or not.
+    func withTwoNodes(_ body: (PostgresEventStore, PostgresEventStore) async throws -> Void) async throws {
+        let schema = Self.freshSchema()
+        let nodeA = try await makePostgresStore(schema: schema)
+        do {
+            let nodeB = try await makePostgresStore(schema: schema)
+            do {
+                try await body(nodeA, nodeB)
+            } catch {
+                try? await nodeB.close()
+                throw error
+            }
+            try await nodeB.close()
+        } catch {
+            try? await dispose(nodeA)
+            throw error
+        }
+        try await dispose(nodeA)
+    }
+
     /// A schema name no other test uses.
     static func freshSchema() -> String {
         "test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
