@@ -14,7 +14,11 @@ import NostrCore
 /// limit is filled, which for words that author never used is every row the author has.
 /// Driven by search, the matches come from the full-text index once (FTS5's, or the GIN
 /// index with the authors checked on each match) and the key list is a cheap check on
-/// each. A search is also ranked by relevance, not merged by `created_at`, so the
+/// each. Measured on PostgreSQL (40,000 notes by 200 authors, a search by 50 of them,
+/// limit 100, EXPLAIN ANALYZE): a word in 20 notes took 19-28 ms and 10,257 buffers
+/// through per-author streams, 3-7 ms and 561 buffers as one statement the planner
+/// answers from the GIN and pubkey indexes together; a word in most notes 32 ms against
+/// 19-23 ms. A search is also ranked by relevance, not merged by `created_at`, so the
 /// per-author streams that make authors worth driving buy nothing for it.
 ///
 /// ```swift
