@@ -233,4 +233,27 @@ extension StoreContract {
             #expect(try await store.contains(request.id))
         }
     }
+
+    /// `WriteRules` asks in one order, the same for every store; the first rule that
+    /// applies answers.
+    @Test(
+        "an event several rules refuse is answered by the first: vanished, then deleted, then superseded",
+        arguments: storeFactories)
+    func firstRefusingRuleAnswers(_ factory: any StoreFactory) async throws {
+        try await factory.withStore { (store: any EventStore) async throws in
+            let author = Author()
+            let old = author.event(kind: 0, at: 1_700_000_000, content: "old")
+            let older = author.event(kind: 0, at: 1_699_999_999, content: "older")
+            let current = author.event(kind: 0, at: 1_700_000_050, content: "current")
+            _ = try await store.save(old, current, author.deletion(of: [old, older], at: 1_700_000_060))
+            // Deleted by id and older than the stored version.
+            #expect(try await store.save(older) == [.deleted])
+            #expect(try await store.save(old) == [.deleted])
+            // Now also by a key that vanished up to their time.
+            _ = try await store.vanish(pubkey: author.pubkey, until: 1_700_000_040)
+            #expect(try await store.save(older) == [.vanished])
+            #expect(try await store.save(old) == [.vanished])
+            #expect(try await store.query(Filter(kinds: [0])).map(\.id) == [current.id])
+        }
+    }
 }
