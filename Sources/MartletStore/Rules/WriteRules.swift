@@ -29,7 +29,7 @@ enum WriteRules {
     }
 
     /// The keys whose requests to vanish can refuse `event`: its author's and, for a gift
-    /// wrap, its recipients' (NIP-62: "gift wraps that p-tag the pubkey").
+    /// wrap, its recipients' (NIP-62: "Gift Wraps that p-tagged the `.pubkey`").
     static func vanishKeys(of event: Event) -> [PublicKey] {
         event.kind == .giftWrap ? [event.pubkey] + event.referencedPubkeys : [event.pubkey]
     }
