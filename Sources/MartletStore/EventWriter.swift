@@ -6,6 +6,8 @@ import NostrCore
 /// other, so that events of one batch see each other (a deletion after its target, two
 /// versions of one replaceable event) exactly as if they had come in separate batches.
 ///
+/// `WriteRules` decides what each event does, asking its questions of the tables as it
+/// goes (a lookup costs a microsecond here); this type only reads and writes the rows.
 /// Removing a row from `events` is all any rule does: triggers take its tags, its
 /// full-text entry and its kind count along.
 ///
@@ -22,73 +24,17 @@ struct EventWriter {
     }
 
     private func save(_ event: Event) throws -> SaveResult {
-        if try exists(event.id) { return .duplicate }
-        if try isVanished(event) { return .vanished }
-        if try isDeleted(event) { return .deleted }
-        let dTag = event.storedDTag
-        if let dTag, let current = try currentVersion(of: event, dTag: dTag) {
-            let currentWins =
-                current.createdAt != event.createdAt ? current.createdAt > event.createdAt : current.id < event.id
-            if currentWins { return .superseded }
-            try execute("DELETE FROM events WHERE rowid = ?", [.init(value: current.rowid)])
-        }
-        try insert(event, dTag: dTag)
-        if event.kind == .deletion {
-            try applyDeletion(event)
-        }
-        return .saved
-    }
-
-    private func exists(_ id: EventID) throws -> Bool {
-        try Bool.fetchOne(
-            db.cachedStatement(sql: "SELECT 1 FROM events WHERE id = ?"),
-            arguments: [id.databaseValue]) != nil
-    }
-
-    /// NIP-62: events by a key that asked to vanish, and gift wraps addressed to it, up to the
-    /// request's time. The request itself stays, as the NIP allows, so that it can be served
-    /// and replicated whichever of `save` and `vanish` a relay calls first.
-    private func isVanished(_ event: Event) throws -> Bool {
-        guard event.kind != .requestToVanish else { return false }
-        if let until = try vanishedUntil(event.pubkey), event.createdAt <= until { return true }
-        if event.kind == .giftWrap {
-            for recipient in event.referencedPubkeys {
-                if let until = try vanishedUntil(recipient), event.createdAt <= until { return true }
+        switch try WriteRules.decide(event, facts: self) {
+        case .refuse(let result):
+            return result
+        case .save(let effects):
+            if let replaced = effects.replacing?.row {
+                try execute("DELETE FROM events WHERE rowid = ?", [.init(value: replaced)])
             }
+            try insert(event, dTag: effects.address?.dTag)
+            if let deletion = effects.deletion { try apply(deletion) }
+            return .saved
         }
-        return false
-    }
-
-    private func vanishedUntil(_ pubkey: PublicKey) throws -> Int64? {
-        try Int64.fetchOne(
-            db.cachedStatement(sql: "SELECT until FROM vanished WHERE pubkey = ?"),
-            arguments: [pubkey.databaseValue])
-    }
-
-    /// NIP-09: deleted before, by its own author. Deletion requests and requests to vanish
-    /// cannot be deleted (NIP-09, NIP-62).
-    private func isDeleted(_ event: Event) throws -> Bool {
-        guard event.kind != .deletion, event.kind != .requestToVanish else { return false }
-        let byID = try Bool.fetchOne(
-            db.cachedStatement(sql: "SELECT 1 FROM deleted_ids WHERE id = ? AND pubkey = ?"),
-            arguments: [event.id.databaseValue, event.pubkey.databaseValue])
-        if byID != nil { return true }
-        guard let dTag = event.storedDTag else { return false }
-        let until = try Int64.fetchOne(
-            db.cachedStatement(
-                sql: "SELECT deleted_until FROM deleted_addresses WHERE pubkey = ? AND kind = ? AND d_tag = ?"),
-            arguments: [event.pubkey.databaseValue, event.kind.databaseValue, dTag])
-        return until.map { event.createdAt <= $0 } ?? false
-    }
-
-    private func currentVersion(of event: Event, dTag: String) throws -> (rowid: Int64, createdAt: Int64, id: EventID)? {
-        let statement = try db.cachedStatement(
-            sql: "SELECT rowid, created_at, id FROM events WHERE pubkey = ? AND kind = ? AND d_tag = ?")
-        guard
-            let row = try Row.fetchOne(
-                statement, arguments: [event.pubkey.databaseValue, event.kind.databaseValue, dTag])
-        else { return nil }
-        return (row[0], row[1], EventID(try Bytes32(row: row, index: 2)))
     }
 
     private func insert(_ event: Event, dTag: String?) throws {
@@ -113,18 +59,19 @@ struct EventWriter {
         }
     }
 
-    /// NIP-09: removes the author's own events named by `e` tags and the author's versions of
-    /// `a` addresses up to the request's time, and remembers both so they stay deleted.
-    private func applyDeletion(_ deletion: Event) throws {
-        let author = deletion.pubkey.databaseValue
-        for id in deletion.referencedEventIDs {
+    /// NIP-09: records what `deletion` names, so that it stays deleted, and removes what
+    /// it removes (`DeletionEffects`).
+    private func apply(_ deletion: DeletionEffects) throws {
+        let author = deletion.author.databaseValue
+        for id in deletion.ids {
             try execute("INSERT OR IGNORE INTO deleted_ids(id, pubkey) VALUES (?, ?)", [id.databaseValue, author])
             try execute(
-                "DELETE FROM events WHERE id = ? AND pubkey = ? AND kind NOT IN (5, 62)", [id.databaseValue, author])
+                "DELETE FROM events WHERE id = ? AND pubkey = ? AND kind NOT IN (\(WriteRules.undeletableKindsSQL))",
+                [id.databaseValue, author])
         }
-        for (kind, dTag) in deletion.ownDeletedAddresses {
+        for address in deletion.addresses {
             let arguments: [DatabaseValue] = [
-                author, kind.databaseValue, dTag.databaseValue, .init(value: deletion.createdAt),
+                author, address.kind.databaseValue, address.dTag.databaseValue, .init(value: deletion.until),
             ]
             try execute(
                 """
@@ -172,34 +119,40 @@ struct EventWriter {
     }
 }
 
-extension Event {
-    /// The replaceable and addressable addresses this deletion names under its own key, as
-    /// `(kind, d_tag column)`, once each (an `a` tag naming someone else's key deletes
-    /// nothing). Both stores apply a deletion through this list.
-    var ownDeletedAddresses: [(kind: Kind, dTag: String)] {
-        var seen = Set<EventAddress>()
-        var addresses: [(kind: Kind, dTag: String)] = []
-        for address in referencedAddresses where address.pubkey == pubkey {
-            let dTag: String
-            switch address.kind.category {
-            case .replaceable: dTag = ""
-            case .addressable: dTag = address.identifier
-            case .regular, .ephemeral: continue
-            }
-            if seen.insert(EventAddress(kind: address.kind, pubkey: address.pubkey, identifier: dTag)).inserted {
-                addresses.append((address.kind, dTag))
-            }
-        }
-        return addresses
+/// The tables' answers to `WriteRules`' questions, read at the moment each is asked.
+extension EventWriter: WriteFacts {
+    func isStored(_ id: EventID) throws -> Bool {
+        try Bool.fetchOne(
+            db.cachedStatement(sql: "SELECT 1 FROM events WHERE id = ?"),
+            arguments: [id.databaseValue]) != nil
     }
 
-    /// The `d_tag` column: "" for replaceable kinds, the `d` value for addressable ones,
-    /// nil for the rest, which have no address.
-    var storedDTag: String? {
-        switch kind.category {
-        case .replaceable: ""
-        case .addressable: dTag
-        case .regular, .ephemeral: nil
-        }
+    func vanishedUntil(_ pubkey: PublicKey) throws -> Int64? {
+        try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT until FROM vanished WHERE pubkey = ?"),
+            arguments: [pubkey.databaseValue])
+    }
+
+    func isDeleted(_ id: EventID, author: PublicKey) throws -> Bool {
+        try Bool.fetchOne(
+            db.cachedStatement(sql: "SELECT 1 FROM deleted_ids WHERE id = ? AND pubkey = ?"),
+            arguments: [id.databaseValue, author.databaseValue]) != nil
+    }
+
+    func deletedUntil(_ address: StoredAddress) throws -> Int64? {
+        try Int64.fetchOne(
+            db.cachedStatement(
+                sql: "SELECT deleted_until FROM deleted_addresses WHERE pubkey = ? AND kind = ? AND d_tag = ?"),
+            arguments: [address.pubkey.databaseValue, address.kind.databaseValue, address.dTag])
+    }
+
+    func currentVersion(at address: StoredAddress) throws -> StoredVersion? {
+        let statement = try db.cachedStatement(
+            sql: "SELECT rowid, created_at, id FROM events WHERE pubkey = ? AND kind = ? AND d_tag = ?")
+        guard
+            let row = try Row.fetchOne(
+                statement, arguments: [address.pubkey.databaseValue, address.kind.databaseValue, address.dTag])
+        else { return nil }
+        return StoredVersion(row: row[0], createdAt: row[1], id: EventID(try Bytes32(row: row, index: 2)))
     }
 }

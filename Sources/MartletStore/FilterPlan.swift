@@ -14,22 +14,6 @@ import NostrCore
 /// let sql = plan.newestSQL(limit: 100) // SELECT events.json FROM ... LIMIT ?
 /// ```
 struct FilterPlan {
-    /// The index a filter is read through, most selective first.
-    enum Driver: Equatable {
-        /// `events_id`: a handful of exact lookups.
-        case ids
-        /// The FTS5 index, for NIP-50 `search`.
-        case search
-        /// `events_pubkey_kind_created` with kinds, `events_pubkey_created` without.
-        case authors
-        /// `tags`, keyed by (name, value, created_at), for one `#x` condition.
-        case tag(String)
-        /// `events_kind_created`.
-        case kinds
-        /// `events_created`: newest events of any kind.
-        case time
-    }
-
     /// Streams read one by one at most. Each costs a page read (about 9 µs: a REQ of 500
     /// authors × 2,000 kinds took 9.4 s and 335 MB as a million streams); beyond this many,
     /// the whole lists are read as one stream, which SQLite sorts under the page's `LIMIT`.
@@ -38,7 +22,7 @@ struct FilterPlan {
     static let maxMergedStreams = 2_048
 
     let filter: Filter
-    let driver: Driver
+    let driver: DrivingCondition
     let now: Int64
     /// The FTS5 query of `filter.search`, or nil when the filter has no search words.
     let ftsQuery: String?
@@ -72,22 +56,7 @@ struct FilterPlan {
         )
         ftsQuery = filter.search.flatMap(FilterPlan.ftsQuery)
 
-        // Search drives before authors and tags: FTS5 answers "does this row match" slowly
-        // (a prefix query costs milliseconds per row), so matches are collected once, not
-        // checked row by row.
-        if filter.ids != nil {
-            driver = .ids
-        } else if ftsQuery != nil {
-            driver = .search
-        } else if filter.authors != nil {
-            driver = .authors
-        } else if let tag = FilterPlan.drivingTag(of: tags.map(\.name)) {
-            driver = .tag(tag)
-        } else if filter.kinds != nil {
-            driver = .kinds
-        } else {
-            driver = .time
-        }
+        driver = DrivingCondition(filter, searchable: ftsQuery != nil)
 
         let authorCount = authors?.values.count ?? 0
         let kindCount = kinds?.values.count ?? 0
@@ -128,15 +97,6 @@ struct FilterPlan {
             return true
         }
         return false
-    }
-
-    /// Tags naming events and keys are rare per value; `t`, `d`, `k` values are shared by
-    /// many events, so they drive only when nothing better is there.
-    private static func drivingTag(of names: [String]) -> String? {
-        for preferred in ["e", "a", "E", "A", "q", "p", "P", "i"] where names.contains(preferred) {
-            return preferred
-        }
-        return names.first
     }
 
     /// NIP-50 words as an FTS5 query: every word must appear, as a word or, from three

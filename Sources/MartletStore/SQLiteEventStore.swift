@@ -296,22 +296,21 @@ public final class SQLiteEventStore: EventStore {
     }
 
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        do {
-            return try await pool.read(body)
-        } catch let error as StoreError {
-            throw error
-        } catch {
-            throw StoreError("SQLite read failed: \(error)")
-        }
+        try await reporting("read") { try await pool.read(body) }
     }
 
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await reporting("write") { try await pool.write(body) }
+    }
+
+    /// Runs a database access, passing a `StoreError` on as it is and wrapping any other.
+    private func reporting<T>(_ access: String, _ body: () async throws -> T) async throws -> T {
         do {
-            return try await pool.write(body)
+            return try await body()
         } catch let error as StoreError {
             throw error
         } catch {
-            throw StoreError("SQLite write failed: \(error)")
+            throw StoreError("SQLite \(access) failed: \(error)")
         }
     }
 }

@@ -13,41 +13,38 @@ struct PostgresNodeNewsTests {
 
     @Test("an ephemeral event published on one node reaches the other node's feed once, small or large, and not its own")
     func ephemeralEventsReachOtherNodes() async throws {
-        let schema = PostgresFactory.freshSchema()
-        let nodeA = try await factory.makePostgresStore(schema: schema)
-        let nodeB = try await factory.makePostgresStore(schema: schema)
-        let elsewhere = try await factory.makePostgresStore(schema: PostgresFactory.freshSchema())
-        let onA = Received(nodeA.eventsFromOtherNodes())
-        let onB = Received(nodeB.eventsFromOtherNodes())
-        let onElsewhere = Received(elsewhere.eventsFromOtherNodes())
-        // The feeds listen from the moment they are asked for; let the connections open.
-        try await Task.sleep(for: .seconds(1))
+        try await factory.withTwoNodes { nodeA, nodeB in
+            let elsewhere = try await factory.makePostgresStore(schema: PostgresFactory.freshSchema())
+            let onA = Received(nodeA.eventsFromOtherNodes())
+            let onB = Received(nodeB.eventsFromOtherNodes())
+            let onElsewhere = Received(elsewhere.eventsFromOtherNodes())
+            // The feeds listen from the moment they are asked for; let the connections open.
+            try await Task.sleep(for: .seconds(1))
 
-        let author = Author()
-        let small = author.event(kind: Kind(20001), content: "typing…")
-        // Past the 8000 bytes a notification may carry: it goes through the table.
-        let large = author.event(kind: Kind(20001), content: String(repeating: "large ", count: 3_000))
-        let fromB = author.event(kind: Kind(29999), content: "from B")
-        await nodeA.publishEphemeral(small)
-        await nodeA.publishEphemeral(large)
-        await nodeB.publishEphemeral(fromB)
+            let author = Author()
+            let small = author.event(kind: Kind(20001), content: "typing…")
+            // Past the 8000 bytes a notification may carry: it goes through the table.
+            let large = author.event(kind: Kind(20001), content: String(repeating: "large ", count: 3_000))
+            let fromB = author.event(kind: Kind(29999), content: "from B")
+            await nodeA.publishEphemeral(small)
+            await nodeA.publishEphemeral(large)
+            await nodeB.publishEphemeral(fromB)
 
-        #expect(try await onB.first(2, within: .seconds(10)).map(\.id) == [small.id, large.id])
-        #expect(try await onB.first(2, within: .seconds(10)).map(\.json) == [small.json, large.json])
-        #expect(try await onA.first(1, within: .seconds(10)).map(\.id) == [fromB.id])
-        // Longer than the feed's poll interval: nothing comes twice, nothing comes back.
-        try await Task.sleep(for: .seconds(1.5))
-        #expect(onA.events.map(\.id) == [fromB.id])
-        #expect(onB.events.map(\.id) == [small.id, large.id])
-        #expect(onElsewhere.events.isEmpty, "a store in another schema hears nothing")
-        #expect(try await nodeB.count([Filter(authors: [author.pubkey])], now: testNow) == 0, "nothing is stored")
+            #expect(try await onB.first(2, within: .seconds(10)).map(\.id) == [small.id, large.id])
+            #expect(try await onB.first(2, within: .seconds(10)).map(\.json) == [small.json, large.json])
+            #expect(try await onA.first(1, within: .seconds(10)).map(\.id) == [fromB.id])
+            // Longer than the feed's poll interval: nothing comes twice, nothing comes back.
+            try await Task.sleep(for: .seconds(1.5))
+            #expect(onA.events.map(\.id) == [fromB.id])
+            #expect(onB.events.map(\.id) == [small.id, large.id])
+            #expect(onElsewhere.events.isEmpty, "a store in another schema hears nothing")
+            #expect(try await nodeB.count([Filter(authors: [author.pubkey])], now: testNow) == 0, "nothing is stored")
 
-        onA.stop()
-        onB.stop()
-        onElsewhere.stop()
-        try await nodeA.close()
-        try await factory.dispose(nodeB)
-        try await factory.dispose(elsewhere)
+            onA.stop()
+            onB.stop()
+            onElsewhere.stop()
+            try await factory.dispose(elsewhere)
+        }
     }
 
     @Test("a settings change recorded on one node is announced to the others, and listening starts with a look")

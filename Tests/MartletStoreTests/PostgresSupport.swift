@@ -12,6 +12,8 @@ struct PostgresFactory: StoreFactory {
     static let url = ProcessInfo.processInfo.environment["MARTLET_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
     static let skipNote: Comment = "MARTLET_TEST_POSTGRES_URL is not set: no PostgreSQL server to test against"
 
+    var testDescription: String { "PostgreSQL" }
+
     /// Small pools, a quick feed, and a time limit generous enough for a CI machine that
     /// runs every suite at once on two cores.
     static var options: PostgresEventStore.Options {
@@ -42,6 +44,27 @@ struct PostgresFactory: StoreFactory {
         let postgres = try #require(store as? PostgresEventStore)
         try? await postgres.close()
         try await Self.dropSchema(try #require(postgres.schema))
+    }
+
+    /// Runs `body` with two nodes, two stores on one fresh schema, then closes both and
+    /// drops the schema, whether `body` throws or not.
+    func withTwoNodes(_ body: (PostgresEventStore, PostgresEventStore) async throws -> Void) async throws {
+        let schema = Self.freshSchema()
+        let nodeA = try await makePostgresStore(schema: schema)
+        do {
+            let nodeB = try await makePostgresStore(schema: schema)
+            do {
+                try await body(nodeA, nodeB)
+            } catch {
+                try? await nodeB.close()
+                throw error
+            }
+            try await nodeB.close()
+        } catch {
+            try? await dispose(nodeA)
+            throw error
+        }
+        try await dispose(nodeA)
     }
 
     /// A schema name no other test uses.

@@ -3,92 +3,10 @@ import MartletStore
 import NostrCore
 import Testing
 
-/// The store contract on real SQLite files, plus what only SQLite has: query plans, files.
+/// What only SQLite has: files, query plans, rowids, prepared statements. The rules every
+/// store shares are in `StoreContract`, which runs on SQLite too.
 @Suite("SQLite event store")
 struct SQLiteEventStoreTests {
-    let contract = StoreContract(SQLiteFactory())
-
-    @Test("a saved event is served with its JSON bytes unchanged")
-    func roundTrip() async throws { try await contract.roundTripKeepsJSONBytes() }
-
-    @Test("an event already stored is answered duplicate")
-    func duplicate() async throws { try await contract.duplicateIsReported() }
-
-    @Test("results are newest first, equal created_at ordered by lowest id")
-    func order() async throws { try await contract.newestFirstWithIDTieBreak() }
-
-    @Test("limit applies per filter and the union holds each event once")
-    func limits() async throws { try await contract.limitsApplyPerFilterAndUnionIsDeduplicated() }
-
-    @Test("ids, authors, kinds, #e, #p, #t, #d, since and until all select, alone and together")
-    func conditions() async throws { try await contract.everyFilterConditionSelects() }
-
-    @Test("a filter with an empty list matches nothing")
-    func emptyLists() async throws { try await contract.emptyListsMatchNothing() }
-
-    @Test("a limited REQ is filled with events the reader may see: hidden gift wraps take no place")
-    func visibilityBeforeLimit() async throws { try await contract.visibilityAppliesBeforeLimit() }
-
-    @Test("more authors × kinds or #x values than are merged one by one still answer exactly")
-    func longLists() async throws { try await contract.longListsAnswerExactly() }
-
-    @Test("queries agree with Filter.matches over random events and filters", arguments: [1, 2, 3] as [UInt64])
-    func model(seed: UInt64) async throws { try await contract.queriesAgreeWithTheModel(seed: seed) }
-
-    @Test("only the newest replaceable event per pubkey and kind is kept")
-    func replaceable() async throws { try await contract.replaceableKeepsOnlyTheNewest() }
-
-    @Test("replaceable events with equal created_at keep the lowest id")
-    func replaceableTie() async throws { try await contract.replaceableTieKeepsTheLowestID() }
-
-    @Test("addressable events are replaced per pubkey, kind and d tag")
-    func addressable() async throws { try await contract.addressableIsReplacedPerDTag() }
-
-    @Test("versions of one replaceable event in one batch replace each other")
-    func batchVersions() async throws { try await contract.versionsInOneBatchReplaceEachOther() }
-
-    @Test("versions saved concurrently from many tasks leave exactly the newest")
-    func concurrentVersions() async throws { try await contract.concurrentVersionsLeaveExactlyOne() }
-
-    @Test("a deletion request removes the author's e-tagged events, not others', and they stay deleted")
-    func deletionByID() async throws { try await contract.deletionByIDRemovesOnlyTheAuthorsEvents() }
-
-    @Test("a deletion request and its target in one batch affect each other in order")
-    func deletionInBatch() async throws { try await contract.deletionInOneBatchWithItsTarget() }
-
-    @Test("an a-tag deletion removes versions up to the request's created_at")
-    func deletionByAddress() async throws { try await contract.deletionByAddressRemovesVersionsUpToItsTime() }
-
-    @Test("publishing a deletion request against a deletion request has no effect")
-    func deletionOfDeletion() async throws { try await contract.deletionOfADeletionHasNoEffect() }
-
-    @Test("expired events are not sent to clients and are purged")
-    func expiration() async throws { try await contract.expiredEventsAreNotServedAndArePurged() }
-
-    @Test("an operator's removal drops only the named events and leaves no deletion record")
-    func remove() async throws { try await contract.removeDropsOnlyTheNamedEventsAndLeavesNoRecord() }
-
-    @Test("a request to vanish deletes the key's events and gift wraps to it, and they cannot be re-broadcast")
-    func vanish() async throws { try await contract.vanishRemovesAndRefuses() }
-
-    @Test("COUNT is exact over distinct events and ignores limit")
-    func count() async throws { try await contract.countIsExactAndDistinct() }
-
-    @Test("negentropy items ascend by created_at, then id")
-    func negentropy() async throws { try await contract.negentropyItemsAscend() }
-
-    @Test("search matches every word of the query in content")
-    func search() async throws { try await contract.searchFindsWords() }
-
-    @Test("stats count events per kind")
-    func stats() async throws { try await contract.statsCountKinds() }
-
-    @Test("data survives closing and reopening the file")
-    func reopen() async throws { try await contract.dataSurvivesReopening() }
-
-    @Test("a closed store refuses further calls")
-    func closed() async throws { try await contract.closedStoreRefusesWork() }
-
     @Test("the file and its directory are created on first start")
     func createsFile() async throws {
         let directory = SQLiteFactory.root.appendingPathComponent(UUID().uuidString)

@@ -8,7 +8,10 @@ import Testing
 extension StoreContract {
     /// NIP-59 gift wraps to a victim must not take the places of a public mention of the
     /// victim in a limited REQ by a stranger (which would reveal that they exist, and when).
-    func visibilityAppliesBeforeLimit() async throws {
+    @Test(
+        "a limited REQ is filled with events the reader may see: hidden gift wraps take no place",
+        arguments: storeFactories)
+    func visibilityAppliesBeforeLimit(_ factory: any StoreFactory) async throws {
         try await factory.withStore { (store: any EventStore) async throws in
             let victim = Author()
             let mention = Author().event(at: 1_700_000_100, tags: [["p", victim.pubkey.hex]], content: "hi")
@@ -43,7 +46,10 @@ extension StoreContract {
 
     /// More authors × kinds, or `#x` values, than are merged stream by stream: the whole
     /// lists are read at once, with the same answer.
-    func longListsAnswerExactly() async throws {
+    @Test(
+        "more authors × kinds or #x values than are merged one by one still answer exactly",
+        arguments: storeFactories)
+    func longListsAnswerExactly(_ factory: any StoreFactory) async throws {
         try await factory.withStore { (store: any EventStore) async throws in
             let authors = (0..<45).map { _ in Author() }
             let t = UInt8(ascii: "t")

@@ -6,7 +6,8 @@ import Testing
 extension StoreContract {
     // MARK: Replaceable and addressable events
 
-    func replaceableKeepsOnlyTheNewest() async throws {
+    @Test("only the newest replaceable event per pubkey and kind is kept", arguments: storeFactories)
+    func replaceableKeepsOnlyTheNewest(_ factory: any StoreFactory) async throws {
         try await factory.withStore { (store: any EventStore) async throws in
             let author = Author()
             let old = author.event(kind: 0, at: 1_700_000_000, content: "old")
@@ -23,7 +24,8 @@ extension StoreContract {
         }
     }
 
-    func replaceableTieKeepsTheLowestID() async throws {
+    @Test("replaceable events with equal created_at keep the lowest id", arguments: storeFactories)
+    func replaceableTieKeepsTheLowestID(_ factory: any StoreFactory) async throws {
         try await factory.withStore { (store: any EventStore) async throws in
             let author = Author()
             let pair = [author.event(kind: 10002, content: "a"), author.event(kind: 10002, content: "b")]
@@ -35,7 +37,8 @@ extension StoreContract {
         }
     }
 
-    func addressableIsReplacedPerDTag() async throws {
+    @Test("addressable events are replaced per pubkey, kind and d tag", arguments: storeFactories)
+    func addressableIsReplacedPerDTag(_ factory: any StoreFactory) async throws {
         try await factory.withStore { (store: any EventStore) async throws in
             let author = Author()
             let intro1 = author.event(kind: 30023, at: 1_700_000_000, tags: [["d", "intro"]], content: "v1")
@@ -51,7 +54,8 @@ extension StoreContract {
         }
     }
 
-    func versionsInOneBatchReplaceEachOther() async throws {
+    @Test("versions of one replaceable event in one batch replace each other", arguments: storeFactories)
+    func versionsInOneBatchReplaceEachOther(_ factory: any StoreFactory) async throws {
         try await factory.withStore { (store: any EventStore) async throws in
             let author = Author()
             let v1 = author.event(kind: 0, at: 1_700_000_001, content: "1")
@@ -63,7 +67,8 @@ extension StoreContract {
         }
     }
 
-    func concurrentVersionsLeaveExactlyOne() async throws {
+    @Test("versions saved concurrently from many tasks leave exactly the newest", arguments: storeFactories)
+    func concurrentVersionsLeaveExactlyOne(_ factory: any StoreFactory) async throws {
         try await factory.withStore { (store: any EventStore) async throws in
             let author = Author()
             let versions = (0..<40).map { author.event(kind: 30000, at: 1_700_000_000 + Int64($0 % 7), tags: [["d", "list"]], content: "\($0)") }
@@ -81,7 +86,10 @@ extension StoreContract {
 
     // MARK: Deletion
 
-    func deletionByIDRemovesOnlyTheAuthorsEvents() async throws {
+    @Test(
+        "a deletion request removes the author's e-tagged events, not others', and they stay deleted",
+        arguments: storeFactories)
+    func deletionByIDRemovesOnlyTheAuthorsEvents(_ factory: any StoreFactory) async throws {
         try await factory.withStore { (store: any EventStore) async throws in
             let alice = Author()
             let mallory = Author()
@@ -103,7 +111,8 @@ extension StoreContract {
         }
     }
 
-    func deletionInOneBatchWithItsTarget() async throws {
+    @Test("a deletion request and its target in one batch affect each other in order", arguments: storeFactories)
+    func deletionInOneBatchWithItsTarget(_ factory: any StoreFactory) async throws {
         try await factory.withStore { (store: any EventStore) async throws in
             let author = Author()
             let first = author.event(content: "deleted after")
@@ -115,7 +124,8 @@ extension StoreContract {
         }
     }
 
-    func deletionByAddressRemovesVersionsUpToItsTime() async throws {
+    @Test("an a-tag deletion removes versions up to the request's created_at", arguments: storeFactories)
+    func deletionByAddressRemovesVersionsUpToItsTime(_ factory: any StoreFactory) async throws {
         try await factory.withStore { (store: any EventStore) async throws in
             let author = Author()
             let address = "30023:\(author.pubkey.hex):post"
@@ -137,7 +147,8 @@ extension StoreContract {
         }
     }
 
-    func deletionOfADeletionHasNoEffect() async throws {
+    @Test("publishing a deletion request against a deletion request has no effect", arguments: storeFactories)
+    func deletionOfADeletionHasNoEffect(_ factory: any StoreFactory) async throws {
         try await factory.withStore { (store: any EventStore) async throws in
             let author = Author()
             let note = author.event(content: "note")
@@ -152,7 +163,8 @@ extension StoreContract {
 
     // MARK: Expiration
 
-    func expiredEventsAreNotServedAndArePurged() async throws {
+    @Test("expired events are not sent to clients and are purged", arguments: storeFactories)
+    func expiredEventsAreNotServedAndArePurged(_ factory: any StoreFactory) async throws {
         try await factory.withStore { (store: any EventStore) async throws in
             let author = Author()
             let soon = author.event(at: 1_700_000_000, tags: [["expiration", "1700000100"]], content: "soon")
@@ -175,7 +187,8 @@ extension StoreContract {
 
     // MARK: Removal by the operator
 
-    func removeDropsOnlyTheNamedEventsAndLeavesNoRecord() async throws {
+    @Test("an operator's removal drops only the named events and leaves no deletion record", arguments: storeFactories)
+    func removeDropsOnlyTheNamedEventsAndLeavesNoRecord(_ factory: any StoreFactory) async throws {
         try await factory.withStore { (store: any EventStore) async throws in
             let author = Author()
             let banned = author.event(at: 1_700_000_000, content: "banned")
@@ -192,7 +205,10 @@ extension StoreContract {
 
     // MARK: Request to vanish
 
-    func vanishRemovesAndRefuses() async throws {
+    @Test(
+        "a request to vanish deletes the key's events and gift wraps to it, and they cannot be re-broadcast",
+        arguments: storeFactories)
+    func vanishRemovesAndRefuses(_ factory: any StoreFactory) async throws {
         try await factory.withStore { (store: any EventStore) async throws in
             let leaver = Author()
             let friend = Author()
@@ -215,6 +231,29 @@ extension StoreContract {
             // A deletion request cannot undo it either.
             #expect(try await store.save(leaver.deletion(of: [request], at: until + 3)) == [.saved])
             #expect(try await store.contains(request.id))
+        }
+    }
+
+    /// `WriteRules` asks in one order, the same for every store; the first rule that
+    /// applies answers.
+    @Test(
+        "an event several rules refuse is answered by the first: vanished, then deleted, then superseded",
+        arguments: storeFactories)
+    func firstRefusingRuleAnswers(_ factory: any StoreFactory) async throws {
+        try await factory.withStore { (store: any EventStore) async throws in
+            let author = Author()
+            let old = author.event(kind: 0, at: 1_700_000_000, content: "old")
+            let older = author.event(kind: 0, at: 1_699_999_999, content: "older")
+            let current = author.event(kind: 0, at: 1_700_000_050, content: "current")
+            _ = try await store.save(old, current, author.deletion(of: [old, older], at: 1_700_000_060))
+            // Deleted by id and older than the stored version.
+            #expect(try await store.save(older) == [.deleted])
+            #expect(try await store.save(old) == [.deleted])
+            // Now also by a key that vanished up to their time.
+            _ = try await store.vanish(pubkey: author.pubkey, until: 1_700_000_040)
+            #expect(try await store.save(older) == [.vanished])
+            #expect(try await store.save(old) == [.vanished])
+            #expect(try await store.query(Filter(kinds: [0])).map(\.id) == [current.id])
         }
     }
 }

@@ -5,7 +5,10 @@ import Testing
 /// Queries checked against the simplest model of NIP-01 there is: `Filter.matches` over
 /// every stored event, sorted newest first, cut at the limit.
 extension StoreContract {
-    func queriesAgreeWithTheModel(seed: UInt64) async throws {
+    @Test(
+        "queries agree with Filter.matches over random events and filters",
+        arguments: storeFactories, [1, 2, 3] as [UInt64])
+    func queriesAgreeWithTheModel(_ factory: any StoreFactory, seed: UInt64) async throws {
         try await factory.withStore { (store: any EventStore) async throws in
             var random = SplitMix64(seed: seed)
             let authors = (0..<6).map { _ in Author() }

@@ -3,20 +3,20 @@ import MartletStore
 import NostrCore
 import Testing
 
-/// The behaviour every `EventStore` adapter must show, one method per rule, written once
-/// and run against each adapter's factory (see `SQLiteEventStoreTests`).
+/// The behaviour every `EventStore` adapter must show, one test per rule, each run on every
+/// store in `storeFactories`: SQLite always, PostgreSQL when a server is configured (always
+/// in CI). A rule is written here once; adapter test files hold only what one store has.
 ///
 /// ```swift
-/// @Test func duplicate() async throws { try await StoreContract(SQLiteFactory()).duplicateIsReported() }
+/// @Test("an event already stored is answered duplicate", arguments: storeFactories)
+/// func duplicateIsReported(_ factory: any StoreFactory) async throws { ... }
 /// ```
+@Suite("Event store contract")
 struct StoreContract {
-    let factory: any StoreFactory
-
-    init(_ factory: any StoreFactory) { self.factory = factory }
-
     // MARK: Saving and reading back
 
-    func roundTripKeepsJSONBytes() async throws {
+    @Test("a saved event is served with its JSON bytes unchanged", arguments: storeFactories)
+    func roundTripKeepsJSONBytes(_ factory: any StoreFactory) async throws {
         try await factory.withStore { (store: any EventStore) async throws in
             let author = Author()
             let event = author.event(
@@ -34,7 +34,8 @@ struct StoreContract {
         }
     }
 
-    func duplicateIsReported() async throws {
+    @Test("an event already stored is answered duplicate", arguments: storeFactories)
+    func duplicateIsReported(_ factory: any StoreFactory) async throws {
         try await factory.withStore { (store: any EventStore) async throws in
             let event = Author().event(content: "once")
             #expect(try await store.save(event) == [.saved])
@@ -45,7 +46,8 @@ struct StoreContract {
         }
     }
 
-    func newestFirstWithIDTieBreak() async throws {
+    @Test("results are newest first, equal created_at ordered by lowest id", arguments: storeFactories)
+    func newestFirstWithIDTieBreak(_ factory: any StoreFactory) async throws {
         try await factory.withStore { (store: any EventStore) async throws in
             let author = Author()
             var events: [Event] = []
@@ -60,7 +62,8 @@ struct StoreContract {
         }
     }
 
-    func limitsApplyPerFilterAndUnionIsDeduplicated() async throws {
+    @Test("limit applies per filter and the union holds each event once", arguments: storeFactories)
+    func limitsApplyPerFilterAndUnionIsDeduplicated(_ factory: any StoreFactory) async throws {
         try await factory.withStore { (store: any EventStore) async throws in
             let alice = Author()
             let bob = Author()
@@ -81,7 +84,10 @@ struct StoreContract {
         }
     }
 
-    func everyFilterConditionSelects() async throws {
+    @Test(
+        "ids, authors, kinds, #e, #p, #t, #d, since and until all select, alone and together",
+        arguments: storeFactories)
+    func everyFilterConditionSelects(_ factory: any StoreFactory) async throws {
         try await factory.withStore { (store: any EventStore) async throws in
             let alice = Author()
             let bob = Author()
@@ -128,7 +134,8 @@ struct StoreContract {
         }
     }
 
-    func emptyListsMatchNothing() async throws {
+    @Test("a filter with an empty list matches nothing", arguments: storeFactories)
+    func emptyListsMatchNothing(_ factory: any StoreFactory) async throws {
         try await factory.withStore { (store: any EventStore) async throws in
             _ = try await store.save(Author().event(content: "something"))
             for filter in [
@@ -145,7 +152,8 @@ struct StoreContract {
 
     // MARK: COUNT, negentropy, search, stats
 
-    func countIsExactAndDistinct() async throws {
+    @Test("COUNT is exact over distinct events and ignores limit", arguments: storeFactories)
+    func countIsExactAndDistinct(_ factory: any StoreFactory) async throws {
         try await factory.withStore { (store: any EventStore) async throws in
             let author = Author()
             let events = (0..<6).map {
@@ -160,7 +168,8 @@ struct StoreContract {
         }
     }
 
-    func negentropyItemsAscend() async throws {
+    @Test("negentropy items ascend by created_at, then id", arguments: storeFactories)
+    func negentropyItemsAscend(_ factory: any StoreFactory) async throws {
         try await factory.withStore { (store: any EventStore) async throws in
             let author = Author()
             let events = [5, 1, 3, 3, 3, 2].enumerated().map { index, second in
@@ -176,7 +185,8 @@ struct StoreContract {
         }
     }
 
-    func searchFindsWords() async throws {
+    @Test("search matches every word of the query in content", arguments: storeFactories)
+    func searchFindsWords(_ factory: any StoreFactory) async throws {
         try await factory.withStore { (store: any EventStore) async throws in
             let author = Author()
             let relay = author.event(kind: 1, at: 1_700_000_001, content: "Running a Nostr relay in Swift")
@@ -204,7 +214,8 @@ struct StoreContract {
         }
     }
 
-    func statsCountKinds() async throws {
+    @Test("stats count events per kind", arguments: storeFactories)
+    func statsCountKinds(_ factory: any StoreFactory) async throws {
         try await factory.withStore { (store: any EventStore) async throws in
             let author = Author()
             _ = try await store.save((0..<3).map { author.event(kind: 7, at: 1_700_000_000 + Int64($0)) })
@@ -220,7 +231,8 @@ struct StoreContract {
 
     // MARK: Durability
 
-    func dataSurvivesReopening() async throws {
+    @Test("data survives closing and reopening the store", arguments: storeFactories)
+    func dataSurvivesReopening(_ factory: any StoreFactory) async throws {
         let store = try await factory.makeStore()
         let author = Author()
         let note = author.event(kind: 1, content: "kept")
@@ -235,7 +247,8 @@ struct StoreContract {
         try await factory.dispose(reopened)
     }
 
-    func closedStoreRefusesWork() async throws {
+    @Test("a closed store refuses further calls", arguments: storeFactories)
+    func closedStoreRefusesWork(_ factory: any StoreFactory) async throws {
         let store = try await factory.makeStore()
         try await store.close()
         await #expect(throws: (any Error).self) { try await store.save(Author().event()) }

@@ -6,8 +6,9 @@ import Testing
 /// NostrCore's tag, not Swift Testing's.
 typealias Tag = NostrCore.Tag
 
-/// Makes the stores a contract test runs against: one per adapter.
-protocol StoreFactory: Sendable {
+/// Makes the stores a contract test runs against: one per adapter. Its test description
+/// names the adapter in each case of a parameterized test.
+protocol StoreFactory: Sendable, CustomTestStringConvertible {
     /// A new, empty store of its own.
     func makeStore() async throws -> any EventStore
     /// `store` closed and opened again on the same data.
@@ -15,6 +16,11 @@ protocol StoreFactory: Sendable {
     /// Closes `store` and removes its data.
     func dispose(_ store: any EventStore) async throws
 }
+
+/// Every store the contract runs on: SQLite always, PostgreSQL when a server is configured
+/// (`PostgresFactory.url`; CI always sets it, and the PostgreSQL-only suites say when a
+/// run skips it).
+let storeFactories: [any StoreFactory] = [SQLiteFactory()] + (PostgresFactory.url == nil ? [] : [PostgresFactory()])
 
 extension StoreFactory {
     /// Runs `body` on a new store and disposes of it afterwards, whether `body` throws or not.
@@ -89,6 +95,8 @@ struct SplitMix64: RandomNumberGenerator {
 /// Stores on real SQLite files, each in a directory of its own under the system's
 /// temporary directory, removed when the test is done with it.
 struct SQLiteFactory: StoreFactory {
+    var testDescription: String { "SQLite" }
+
     static let root: URL = {
         let url = FileManager.default.temporaryDirectory
             .appendingPathComponent("martlet-store-tests-\(ProcessInfo.processInfo.processIdentifier)")

@@ -4,7 +4,8 @@ import NostrCore
 import PostgresNIO
 
 /// Writes a batch of events inside the caller's transaction: reads what the batch can
-/// touch, plays it through `PostgresBatchPlan` (the rules), writes the outcome.
+/// touch (`readStored`), plays it through `PostgresBatchPlan` (`WriteRules` over the whole
+/// batch), writes the outcome.
 ///
 /// Several relay nodes write at once. Two versions of one replaceable or addressable event
 /// arriving at two nodes would each find no newer version, and both be kept, or a version
@@ -35,8 +36,8 @@ struct PostgresEventWriter {
     /// feed skips this node's own writes by it) and the highest `seq` written.
     func save(_ events: [Event]) async throws -> (results: [SaveResult], transaction: Int64, maxSeq: Int64?) {
         let transaction = try await lockAddresses(Set(events.flatMap(Self.addressLocks)).sorted())
-        var plan = PostgresBatchPlan(stored: try await PostgresBatchReader(connection, logger: logger).read(events))
-        for event in events { plan.add(event) }
+        var plan = PostgresBatchPlan(stored: try await readStored(for: events))
+        for event in events { try plan.add(event) }
         try await applyRemovals(plan)
         let inserts = plan.inserts
         let inserted = try await insert(inserts)
@@ -50,16 +51,16 @@ struct PostgresEventWriter {
 
     /// The lock keys of the addresses `event` writes, or deletes by `a` tag.
     static func addressLocks(_ event: Event) -> [Int32] {
-        func key(_ pubkey: PublicKey, _ kind: Kind, _ dTag: String) -> Int32 {
+        func key(_ address: StoredAddress) -> Int32 {
             var hash = StableHash()
-            pubkey.raw.withUnsafeBytes { hash.add($0) }
-            hash.add([UInt8(kind.rawValue >> 8), UInt8(kind.rawValue & 0xFF), 0])
-            hash.add(dTag.utf8)
+            address.pubkey.raw.withUnsafeBytes { hash.add($0) }
+            hash.add([UInt8(address.kind.rawValue >> 8), UInt8(address.kind.rawValue & 0xFF), 0])
+            hash.add(address.dTag.utf8)
             return hash.int32
         }
-        if let dTag = event.storedDTag { return [key(event.pubkey, event.kind, dTag)] }
+        if let address = StoredAddress(of: event) { return [key(address)] }
         guard event.kind == .deletion else { return [] }
-        return event.ownDeletedAddresses.map { key(event.pubkey, $0.kind, $0.dTag) }
+        return DeletionEffects(of: event).addresses.map(key)
     }
 
     /// Takes the address locks and returns the transaction's id.
@@ -94,7 +95,8 @@ struct PostgresEventWriter {
             try await connection.perform(
                 """
                 DELETE FROM events e USING unnest(\(ids)::bytea[], \(authors)::bytea[]) AS d(id, pubkey)
-                WHERE e.id = d.id AND e.pubkey = d.pubkey AND e.kind NOT IN (5, 62)
+                WHERE e.id = d.id AND e.pubkey = d.pubkey
+                    AND e.kind <> ALL(\(WriteRules.undeletableKinds.map(\.postgresInt))::integer[])
                 """, logger: logger)
         }
         if !plan.deletedAddresses.isEmpty {

@@ -16,14 +16,9 @@ import PostgresNIO
 /// let rows = try await client.query(sql.newest(limit: 100))
 /// ```
 struct PostgresFilterSQL {
-    /// The index a filter's streams are read through, as in `FilterPlan.Driver`.
-    private enum Driver: Equatable {
-        case ids, authors, search, tag(String), kinds, time
-    }
-
     private let filter: Filter
     private let now: Int64
-    private let driver: Driver
+    private let driver: DrivingCondition
     private let tsQuery: String?
     /// `#x` conditions sorted by letter, values in their stored spelling.
     private let tags: [(name: String, values: [ByteBuffer])]
@@ -44,28 +39,7 @@ struct PostgresFilterSQL {
         tags = filter.tags.sorted { $0.key < $1.key }.map { letter, values in
             (name: String(UnicodeScalar(letter)), values: values.sorted().map(TagValue.postgresBytes))
         }
-        if filter.ids != nil {
-            driver = .ids
-        } else if filter.authors != nil {
-            driver = .authors
-        } else if tsQuery != nil {
-            driver = .search
-        } else if let tag = Self.drivingTag(of: tags.map(\.name)) {
-            driver = .tag(tag)
-        } else if filter.kinds != nil {
-            driver = .kinds
-        } else {
-            driver = .time
-        }
-    }
-
-    /// Tags naming events and keys are rare per value; `t`, `d`, `k` values are shared by
-    /// many events, so they drive only when nothing better is there.
-    private static func drivingTag(of names: [String]) -> String? {
-        for preferred in ["e", "a", "E", "A", "q", "p", "P", "i"] where names.contains(preferred) {
-            return preferred
-        }
-        return names.first
+        driver = DrivingCondition(filter, searchable: tsQuery != nil)
     }
 
     private var authors: [ByteBuffer] { (filter.authors ?? []).sorted().map(\.postgresBytes) }

@@ -8,18 +8,10 @@ import PostgresNIO
 /// and addresses, and the current versions at its addresses (see `PostgresBatchPlan`).
 ///
 /// ```swift
-/// let stored = try await PostgresBatchReader(connection, logger: logger).read(events)
+/// var plan = PostgresBatchPlan(stored: try await writer.readStored(for: events))
 /// ```
-struct PostgresBatchReader {
-    let connection: PostgresConnection
-    let logger: Logger
-
-    init(_ connection: PostgresConnection, logger: Logger) {
-        self.connection = connection
-        self.logger = logger
-    }
-
-    func read(_ events: [Event]) async throws -> PostgresBatchPlan.Stored {
+extension PostgresEventWriter {
+    func readStored(for events: [Event]) async throws -> PostgresBatchPlan.Stored {
         var stored = PostgresBatchPlan.Stored()
         let ids = Array(Set(events.map(\.id))).map(\.postgresBytes)
         for try await (id, pubkey, kind) in try await connection.query(
@@ -34,8 +26,7 @@ struct PostgresBatchReader {
                 .init(id: EventID(try Bytes32(postgres: id)), pubkey: PublicKey(try Bytes32(postgres: pubkey))))
         }
 
-        var keys = Set(events.map(\.pubkey))
-        for event in events where event.kind == .giftWrap { keys.formUnion(event.referencedPubkeys) }
+        let keys = Set(events.flatMap(WriteRules.vanishKeys))
         for try await (pubkey, until) in try await connection.query(
             "SELECT pubkey, until FROM vanished WHERE pubkey = ANY(\(keys.map(\.postgresBytes))::bytea[])",
             logger: logger
@@ -43,10 +34,7 @@ struct PostgresBatchReader {
             stored.vanishedUntil[PublicKey(try Bytes32(postgres: pubkey))] = until
         }
 
-        let addresses = Array(
-            Set(events.compactMap { event in
-                event.storedDTag.map { PostgresBatchPlan.Address(pubkey: event.pubkey, kind: event.kind, dTag: $0) }
-            }))
+        let addresses = Array(Set(events.compactMap(StoredAddress.init(of:))))
         guard !addresses.isEmpty else { return stored }
         let authors = addresses.map(\.pubkey.postgresBytes)
         let kinds = addresses.map(\.kind.postgresInt)
@@ -68,12 +56,12 @@ struct PostgresBatchReader {
             """, logger: logger
         ).decode((ByteBuffer, Int32, String, Int64, Int64, ByteBuffer).self) {
             stored.current[try address(pubkey, kind, dTag)] = .init(
-                seq: seq, createdAt: createdAt, id: EventID(try Bytes32(postgres: id)))
+                row: seq, createdAt: createdAt, id: EventID(try Bytes32(postgres: id)))
         }
         return stored
     }
 
-    private func address(_ pubkey: ByteBuffer, _ kind: Int32, _ dTag: String) throws -> PostgresBatchPlan.Address {
+    private func address(_ pubkey: ByteBuffer, _ kind: Int32, _ dTag: String) throws -> StoredAddress {
         .init(pubkey: PublicKey(try Bytes32(postgres: pubkey)), kind: Kind(UInt16(truncatingIfNeeded: kind)), dTag: dTag)
     }
 }
