@@ -80,7 +80,8 @@ public final class Relay: Service, Sendable {
         self.policies = Relay.builtInWritePolicies(configuration, access: access) + policies
         self.readPolicies =
             (configuration.access.privateKinds.isEmpty
-                ? [] : [PrivateKindsPolicy(kinds: configuration.access.privateKinds)]) + readPolicies
+                ? [] : [PrivateKindsPolicy(kinds: configuration.access.privateKinds)])
+            + (configuration.search.enabled ? [] : [SearchDisabledPolicy()]) + readPolicies
     }
 
     /// The rules every write passes, cheapest and most decisive first. Public so that the
