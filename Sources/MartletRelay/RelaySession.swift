@@ -196,8 +196,10 @@ public final class RelaySession: Sendable {
             return
         }
         do {
-            let total = try await relay.visibleCount(filters, context: readContext)
-            outbox.send(.count(subscription, count: total))
+            let reader = readContext
+            let total = try await relay.visibleCount(filters, context: reader)
+            let hll = try await relay.hyperLogLog(filters, context: reader)
+            outbox.send(.count(subscription, count: total, hll: hll?.hex))
         } catch {
             outbox.send(.closed(subscription, message: RejectReason.error("could not count events").message))
         }

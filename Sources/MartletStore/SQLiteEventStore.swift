@@ -148,6 +148,23 @@ public final class SQLiteEventStore: EventStore {
         }
     }
 
+    public func distinctAuthors(_ filters: [Filter], now: Int64) async throws -> [PublicKey] {
+        let plans = Self.plans(filters, now: now)
+        guard !plans.isEmpty else { return [] }
+        let catalog = self.catalog
+        return try await read { db in
+            let parts = plans.map { $0.rowSetSQL(columns: "events.pubkey", readsRows: true) }
+            // DISTINCT: a pubkey once, however many of its events match.
+            let union = parts.map(\.sql).joined(separator: " UNION ")
+            let statement = try catalog.statement("SELECT DISTINCT pubkey FROM (\(union))", db)
+            statement.setUncheckedArguments(StatementArguments(values: parts.flatMap(\.arguments)))
+            var authors: [PublicKey] = []
+            let rows = try Row.fetchCursor(statement)
+            while let row = try rows.next() { authors.append(PublicKey(try Bytes32(row: row, index: 0))) }
+            return authors
+        }
+    }
+
     public func vanish(pubkey: PublicKey, until: Int64) async throws -> Int {
         try await write { db in try EventWriter(db).vanish(pubkey: pubkey, until: until) }
     }

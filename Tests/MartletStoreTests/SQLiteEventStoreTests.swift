@@ -74,6 +74,9 @@ struct SQLiteEventStoreTests {
     @Test("COUNT is exact over distinct events and ignores limit")
     func count() async throws { try await contract.countIsExactAndDistinct() }
 
+    @Test("distinct authors of the matching events, each once (NIP-45 HyperLogLog)")
+    func distinctAuthors() async throws { try await contract.distinctAuthorsOnce() }
+
     @Test("negentropy items ascend by created_at, then id")
     func negentropy() async throws { try await contract.negentropyItemsAscend() }
 

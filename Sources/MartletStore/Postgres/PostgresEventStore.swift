@@ -196,6 +196,22 @@ public final class PostgresEventStore: EventStore, EventFeed, RelaySettingsFeed 
         }
     }
 
+    public func distinctAuthors(_ filters: [Filter], now: Int64) async throws -> [PublicKey] {
+        let plans = filters.compactMap { PostgresFilterSQL($0, now: now) }
+        guard !plans.isEmpty else { return [] }
+        var binds = SQLBinds()
+        let union = plans.map { $0.rowSet(columns: "e.pubkey", &binds) }.joined(separator: " UNION ")
+        // DISTINCT: a pubkey once, however many of its events match.
+        let query = binds.query("SELECT DISTINCT pubkey FROM (\(union)) AS matching")
+        return try await bounded("authors", on: reads) { client in
+            var authors: [PublicKey] = []
+            for try await pubkey in try await client.query(query).decode(ByteBuffer.self) {
+                authors.append(PublicKey(try Bytes32(postgres: pubkey)))
+            }
+            return authors
+        }
+    }
+
     public func vanish(pubkey: PublicKey, until: Int64) async throws -> Int {
         try await bounded("vanish", on: writes) { [logger] client in
             try await client.withTransaction(logger: logger) { connection in
