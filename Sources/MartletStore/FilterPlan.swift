@@ -139,16 +139,15 @@ struct FilterPlan {
         return names.first
     }
 
-    /// NIP-50 words as an FTS5 query: every word must appear, as a word or, from three
-    /// characters on, a word prefix (the nearest the index comes to the substring match
-    /// applied to live events; a shorter prefix would expand to a large part of the index).
+    /// NIP-50 words as an FTS5 query: every token must appear, as a word or, from three
+    /// characters on, a word prefix, the rule live events are matched by too.
     static func ftsQuery(_ search: String) -> String? {
-        let words = SearchQuery(search).words.filter { word in
-            word.unicodeScalars.contains { $0.properties.isAlphabetic || $0.properties.numericType != nil }
-        }
-        guard !words.isEmpty else { return nil }
-        return words.map { word in
-            "\"" + word.replacingOccurrences(of: "\"", with: "\"\"") + (word.count >= 3 ? "\"*" : "\"")
+        // The tokens live matching uses (`SearchQuery`): letters and digits only, so the
+        // quotes need no escaping; each must be a word, or from three characters a prefix.
+        let tokens = SearchQuery(search).tokens
+        guard !tokens.isEmpty else { return nil }
+        return tokens.map { token in
+            "\"" + token + (token.count >= SearchQuery.minimumPrefixLength ? "\"*" : "\"")
         }.joined(separator: " AND ")
     }
 
