@@ -163,6 +163,22 @@ struct FilterPlan {
     /// one statement, which SQLite stops after `limit` rows.
     func newestSQL(limit: Int) -> (sql: String, arguments: [DatabaseValue]) {
         precondition(streamCount == 1, "several streams are merged, see pageSQL")
+        if driver == .search, let ftsQuery {
+            // NIP-50: "Results SHOULD be returned in descending order by quality of search
+            // result ... The limit filter SHOULD be applied after sorting by matching score."
+            // FTS5's `rank` is bm25, lower for better matches.
+            var conditions = Conditions()
+            conditions.add("events_fts MATCH ?", [.init(value: ftsQuery)])
+            addResiduals(to: &conditions, visible: true)
+            conditions.arguments.append(.init(value: limit))
+            return (
+                """
+                SELECT events.json FROM events_fts CROSS JOIN events ON events.rowid = events_fts.rowid \
+                WHERE \(conditions.sql) ORDER BY events_fts.rank, events.created_at DESC, events.id LIMIT ?
+                """,
+                conditions.arguments
+            )
+        }
         var conditions = Conditions()
         let from = source(key: nil, into: &conditions)
         addResiduals(to: &conditions, visible: true)

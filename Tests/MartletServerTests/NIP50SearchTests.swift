@@ -22,6 +22,37 @@ struct NIP50SearchTests {
         try await TestPostgres.dropSchema(schema)
     }
 
+    @Test("results come best match first and limit applies after ranking (SQLite)")
+    func rankedSQLite() async throws {
+        try await TestRelay.with { relay in try await Self.ranking(relay) }
+    }
+
+    @Test("results come best match first and limit applies after ranking (PostgreSQL)", .enabled(if: TestPostgres.url != nil, TestPostgres.skipNote))
+    func rankedPostgres() async throws {
+        let schema = TestPostgres.freshSchema()
+        try await TestRelay.with(store: { try await TestPostgres.store(schema: schema) }) { relay in
+            try await Self.ranking(relay)
+        }
+        try await TestPostgres.dropSchema(schema)
+    }
+
+    /// NIP-50: "Results SHOULD be returned in descending order by quality of search result
+    /// (as defined by the implementation), not by the usual .created_at. The limit filter
+    /// SHOULD be applied after sorting by matching score." The best match is the oldest here.
+    static func ranking(_ relay: TestRelay) async throws {
+        let word = "z" + UUID().uuidString.prefix(8).lowercased()
+        let author = Author()
+        let best = author.event(content: "\(word) \(word) \(word) \(word)", createdAt: now() - 300)
+        let middle = author.event(content: "\(word) and \(word) again, in a longer note", createdAt: now() - 200)
+        let weak = author.event(
+            content: "a long note about many other things, mentioning \(word) only once near its end", createdAt: now() - 100)
+        let client = try await relay.connect()
+        for event in [weak, middle, best] { #expect(try await client.publishAndWait(event).accepted) }
+        #expect(try await client.query("r", #"{"search":"\#(word)"}"#).ids == [best.id.hex, middle.id.hex, weak.id.hex])
+        #expect(try await client.query("one", #"{"search":"\#(word)","limit":1}"#).ids == [best.id.hex])
+        await client.close()
+    }
+
     static func scenario(_ relay: TestRelay) async throws {
         let marker = "m" + UUID().uuidString.prefix(8).lowercased()
         let author = Author()
