@@ -84,7 +84,9 @@ public final class RelaySession: Sendable {
         case .auth(let event):
             authenticate(event)
         case .negOpen(let subscription, let filter, let initial):
-            await negentropy.open(subscription, filter: filter, message: initial, context: readContext)
+            await negentropy.open(subscription, filter: filter, message: initial, context: readContext) {
+                sendChallenge()
+            }
         case .negMsg(let subscription, let payload):
             negentropy.message(subscription, payload)
         case .negClose(let subscription):

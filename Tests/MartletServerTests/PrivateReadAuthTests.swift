@@ -87,6 +87,19 @@ struct PrivateReadAuthTests {
         }
     }
 
+    @Test("a NEG-OPEN that can only match gift wraps is answered NEG-ERR auth-required: after the challenge")
+    func negentropyAfterChallenge() async throws {
+        try await TestRelay.with { relay in
+            let client = try await relay.connect()
+            // "61" is NIP-77's version byte alone; the read policies refuse before it is read.
+            try await client.send(#"["NEG-OPEN","n",{"kinds":[1059]},"61"]"#)
+            #expect(try await client.next().type == "AUTH")
+            let refused = try await client.next()
+            #expect(refused.type == "NEG-ERR" && refused.string(2)?.hasPrefix("auth-required:") == true, "\(refused)")
+            await client.close()
+        }
+    }
+
     @Test("a kind listed in access.private_kinds prompts for AUTH as gift wraps do")
     func configuredPrivateKind() async throws {
         try await TestRelay.with(configure: { $0.access.privateKinds = [1059, 4] }) { relay in
