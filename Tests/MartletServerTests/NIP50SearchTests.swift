@@ -50,6 +50,9 @@ struct NIP50SearchTests {
         for event in [weak, middle, best] { #expect(try await client.publishAndWait(event).accepted) }
         #expect(try await client.query("r", #"{"search":"\#(word)"}"#).ids == [best.id.hex, middle.id.hex, weak.id.hex])
         #expect(try await client.query("one", #"{"search":"\#(word)","limit":1}"#).ids == [best.id.hex])
+        // NIP-50: "Clients may specify several search filters": each keeps its ranking.
+        let two = try await client.query("two", #"{"search":"\#(word)"}"#, #"{"kinds":[1],"search":"\#(word) once"}"#)
+        #expect(two.ids == [best.id.hex, middle.id.hex, weak.id.hex])
         await client.close()
     }
 

@@ -178,7 +178,8 @@ public final class PostgresEventStore: EventStore, EventFeed, RelaySettingsFeed 
                     events.append(event)
                 }
             }
-            if plans.count > 1 { events.sort(by: newestFirst) }
+            // NIP-50: search results stay in their ranked order, filter after filter.
+            if plans.count > 1, !filters.contains(where: { $0.search != nil }) { events.sort(by: newestFirst) }
             return events
         }
     }
