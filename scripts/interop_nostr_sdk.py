@@ -56,11 +56,14 @@ from nostr_sdk import (
     ReqExitPolicy,
     ReqTarget,
     RelayUrl,
+    SignerAuthenticator,
     SubscribeAutoCloseOptions,
     SyncDirection,
     SyncOptions,
     Tag,
     Timestamp,
+    UnwrappedGift,
+    nip17_make_private_msg,
     uniffi_set_event_loop,
 )
 
@@ -212,16 +215,23 @@ class Session:
 
 
 @contextlib.asynccontextmanager
-async def connected(session: Session, name: str, database: NostrLmdb | None = None):
+async def connected(session: Session, name: str, database: NostrLmdb | None = None,
+                    auth: Keys | None = None):
     """A fresh nostr-sdk Client connected to the relay under test, shut down afterwards.
 
     Each use gets its own client, so nothing a client cached or de-duplicated earlier
     can stand in for what the relay answers now. With `database`, the client keeps its
-    events there (what `Client.sync` reconciles against); without, it keeps none.
+    events there (what `Client.sync` reconciles against); without, it keeps none. With
+    `auth`, the client answers the relay's NIP-42 challenges as those keys by itself
+    (nostr-sdk's automatic authentication) and repeats a REQ closed `auth-required:`.
     """
     builder = ClientBuilder()
     if database is not None:
         builder = builder.database(database)
+    if auth is not None:
+        # The authenticator is Python calling back into Rust's event loop.
+        uniffi_set_event_loop(asyncio.get_running_loop())
+        builder = builder.authenticator(SignerAuthenticator(auth))
     client = builder.build()
     spy: asyncio.Task | None = None
     try:
@@ -666,6 +676,107 @@ async def check_negentropy_sync(session: Session) -> None:
             f"{len(union)}: {describe(on_relay)}")
 
 
+async def check_nip17_direct_messages(session: Session) -> None:
+    """A NIP-17 direct message and its answer between two nostr-sdk clients, each
+    reading its gift wraps with nostr-sdk's automatic NIP-42 authentication on: the
+    relay first answers the reader's REQ `CLOSED "auth-required: ..."` after its
+    challenge, the client authenticates by itself and repeats the REQ, and the wrap
+    arrives (live to Bob's open subscription, stored for Alice's fetch). A client that
+    does not authenticate is refused the same REQ, and the message is not served to it.
+
+    NIP-17: Relays SHOULD protect message metadata by only serving `kind:1059` events
+    to users p-tagged on the event (enforced using NIP-42 AUTH).
+    NIP-42: relay: ["CLOSED", "sub_1", "auth-required: we can't serve DMs to
+    unauthenticated users"] / client: ["AUTH", ...] / client: ["REQ", "sub_1", ...] /
+    relay: ["EVENT", "sub_1", {...}]
+    """
+    alice, bob = Keys.generate(), Keys.generate()
+    inbox = Filter().kind(Kind(1059)).pubkey(bob.public_key())
+
+    def unwrapped(wrap: Event, reader: Keys, sender: Keys, text: str) -> None:
+        gift = UnwrappedGift.from_gift_wrap(reader, wrap)
+        rumor = gift.rumor()
+        require(gift.sender().to_hex() == sender.public_key().to_hex(),
+                f"the seal inside {short(wrap.id().to_hex())} names another sender")
+        require(rumor.kind().as_u16() == 14 and rumor.content() == text,
+                f"unwrapped a kind {rumor.kind().as_u16()} rumor {rumor.content()!r}, "
+                f"sent a kind-14 {text!r}")
+
+    async with connected(session, "bob", auth=bob) as bob_client, \
+            connected(session, "alice", auth=alice) as alice_client:
+        stream = bob_client.notifications()
+        sub_id = f"dm-{uuid.uuid4().hex[:8]}"
+        log(f"  -> REQ {sub_id} {inbox.as_json()} (automatic authentication)")
+        await bob_client.subscribe(ReqTarget.auto([inbox]), sub_id)
+        seen: list[str] = []
+
+        async def next_frame():
+            while True:
+                item = await stream.next()
+                require(item is not None, "bob's notification stream ended")
+                if not item.is_message():
+                    continue
+                msg = item.message.as_enum()
+                if msg.is_auth():
+                    seen.append("AUTH")
+                elif getattr(msg, "subscription_id", None) == sub_id:
+                    seen.append("CLOSED " + msg.message if msg.is_closed()
+                                else "EVENT" if msg.is_event_msg() else "EOSE")
+                    return msg
+
+        try:
+            async with asyncio.timeout(RELAY_REPLY):
+                while not (await next_frame()).is_end_of_stored_events():
+                    pass
+        except TimeoutError:
+            raise CheckFailed(f"no EOSE for bob's REQ {sub_id} within {RELAY_REPLY:.0f} s; "
+                              f"the relay sent {seen}") from None
+        require(len(seen) >= 3 and seen[0] == "AUTH" and seen[1].startswith("CLOSED auth-required:"),
+                f"expected AUTH, then CLOSED auth-required:, then (after the client's AUTH) "
+                f"EOSE; the relay sent {seen}")
+
+        message = nip17_make_private_msg(alice, bob.public_key(), "martlet interop: hi bob")
+        await publish_ok(alice_client, message, "gift-wrapped message to bob")
+        try:
+            async with asyncio.timeout(LIVE_TIMEOUT):
+                msg = await next_frame()
+        except TimeoutError:
+            raise CheckFailed(f"bob's subscription got no gift wrap within {LIVE_TIMEOUT:.0f} s") from None
+        require(msg.is_event_msg() and msg.event.id().to_hex() == message.id().to_hex(),
+                f"bob's subscription got {seen[-1]}, expected the wrap {short(message.id().to_hex())}")
+        unwrapped(msg.event, bob, alice, "martlet interop: hi bob")
+
+        answer = nip17_make_private_msg(bob, alice.public_key(), "martlet interop: hi alice")
+        await publish_ok(bob_client, answer, "gift-wrapped answer to alice")
+        got = await alice_client.fetch_events(
+            ReqTarget.auto([Filter().kind(Kind(1059)).pubkey(alice.public_key())]),
+            timeout=timedelta(seconds=RELAY_REPLY))
+        require(ids(got) == [answer.id().to_hex()],
+                f"alice fetched {describe(got)}, expected bob's answer {short(answer.id().to_hex())}")
+        unwrapped(got[0], alice, bob, "martlet interop: hi alice")
+
+    async with connected(session, "stranger") as stranger:
+        stream = stranger.notifications()
+        sub_id = f"snoop-{uuid.uuid4().hex[:8]}"
+        await stranger.subscribe(ReqTarget.auto([inbox]), sub_id)
+        try:
+            async with asyncio.timeout(RELAY_REPLY):
+                while True:
+                    item = await stream.next()
+                    require(item is not None, "the stranger's notification stream ended")
+                    if not item.is_message():
+                        continue
+                    msg = item.message.as_enum()
+                    if getattr(msg, "subscription_id", None) != sub_id:
+                        continue
+                    require(not msg.is_event_msg(), "bob's gift wrap was served to a client that never authenticated")
+                    require(msg.is_closed() and msg.message.startswith("auth-required:"),
+                            f"a client without AUTH got {item.message.as_json()}, expected CLOSED auth-required:")
+                    break
+        except TimeoutError:
+            raise CheckFailed(f"no answer to the stranger's REQ within {RELAY_REPLY:.0f} s") from None
+
+
 CHECKS: list[tuple[str, Callable[[Session], Awaitable[None]]]] = [
     ("publish", check_publish),
     ("query", check_query),
@@ -677,6 +788,7 @@ CHECKS: list[tuple[str, Callable[[Session], Awaitable[None]]]] = [
     ("nip11", check_nip11),
     ("invalid", check_invalid),
     ("negentropy-sync", check_negentropy_sync),
+    ("nip17-direct-messages", check_nip17_direct_messages),
 ]
 
 

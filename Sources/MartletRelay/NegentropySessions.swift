@@ -64,8 +64,12 @@ final class NegentropySessions: Sendable {
     // MARK: Messages
 
     /// `NEG-OPEN`: builds the filter's item set and answers the initial message. An open
-    /// session with the same id is closed first (NIP-77).
-    func open(_ subscription: SubscriptionID, filter: Filter, message: String, context: ReadContext) async {
+    /// session with the same id is closed first (NIP-77). `beforeAuthRequired` runs before a
+    /// refusal that authentication would lift, so the client holds a challenge (NIP-42).
+    func open(
+        _ subscription: SubscriptionID, filter: Filter, message: String, context: ReadContext,
+        beforeAuthRequired: () -> Void = {}
+    ) async {
         let open = state.withLock { state in
             drop(subscription, from: &state)
             state.timedOut.removeAll { $0 == subscription }
@@ -82,6 +86,7 @@ final class NegentropySessions: Sendable {
             return refuse(subscription, .blocked("too many negentropy sessions (max \(settings.maxSessionsPerConnection))"))
         }
         if let refusal = limits.checkFilterLists([filter]) ?? relay.checkRead([filter], context: context) {
+            if refusal.prefix == .authRequired { beforeAuthRequired() }
             return refuse(subscription, .rejected(refusal))
         }
         let initial: [UInt8]

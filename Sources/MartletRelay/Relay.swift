@@ -78,7 +78,8 @@ public final class Relay: Service, Sendable {
             policies: Relay.builtInWritePolicies(configuration, access: access) + policies)
         self.readPolicies =
             (configuration.access.privateKinds.isEmpty
-                ? [] : [PrivateKindsPolicy(kinds: configuration.access.privateKinds)]) + readPolicies
+                ? [] : [PrivateKindsPolicy(kinds: configuration.access.privateKinds)])
+            + (configuration.search.enabled ? [] : [SearchDisabledPolicy()]) + readPolicies
     }
 
     /// The rules every write passes, cheapest and most decisive first. Public so that the

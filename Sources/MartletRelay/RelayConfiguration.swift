@@ -32,6 +32,8 @@ public struct RelayConfiguration: Sendable {
     }
     /// Per-address cap and handshake deadline for connections (`RelayConfiguration+Connections`).
     public var connections = Connections()
+    /// NIP-50 search (`RelayConfiguration+Search`).
+    public var search = Search()
 
     public init() {}
 
@@ -124,6 +126,31 @@ public struct RelayInfo: Sendable {
     /// Other URLs the same relay is reached by (an onion address, a second domain); NIP-42
     /// and NIP-98 accept them as they accept `url`.
     public var alternateURLs: [String] = []
+
+    // NIP-11's other fields, each served as given (nil or empty: left out of the document).
+    // `self`, the relay's own identity key, is added with that key, not configured here.
+    /// A link to an image that shows the relay's brand.
+    public var banner: String?
+    public var privacyPolicy: String?
+    public var termsOfService: String?
+    /// A link to the rules of what may be posted here.
+    public var postingPolicy: String?
+    /// Where fees are paid.
+    public var paymentsURL: String?
+    /// `limitation.payment_required`: writes are for paying users (an outside service that
+    /// adds them with NIP-86 `allowpubkey`, say); it also makes `restricted_writes` true.
+    public var paymentRequired = false
+    public var fees: RelayFees?
+    public var retention: [RetentionRule] = []
+    /// ISO 3166-1 alpha-2 codes of the countries whose laws apply (`*` for any).
+    public var relayCountries: [String] = []
+    /// IETF language tags of the community (`en`, `en-419`; `*` for any).
+    public var languageTags: [String] = []
+    /// The community's kind (`sfw-only`, `bitcoin-only`).
+    public var tags: [String] = []
+    /// The software's homepage and version, when not Martlet's own.
+    public var software: String?
+    public var version: String?
 
     public init() {}
 

@@ -84,7 +84,9 @@ public final class RelaySession: Sendable {
         case .auth(let event):
             authenticate(event)
         case .negOpen(let subscription, let filter, let initial):
-            await negentropy.open(subscription, filter: filter, message: initial, context: readContext)
+            await negentropy.open(subscription, filter: filter, message: initial, context: readContext) {
+                sendChallenge()
+            }
         case .negMsg(let subscription, let payload):
             negentropy.message(subscription, payload)
         case .negClose(let subscription):
@@ -195,8 +197,10 @@ public final class RelaySession: Sendable {
             return
         }
         do {
-            let total = try await relay.visibleCount(filters, context: readContext)
-            outbox.send(.count(subscription, count: total))
+            let reader = readContext
+            let total = try await relay.visibleCount(filters, context: reader)
+            let hll = try await relay.hyperLogLog(filters, context: reader)
+            outbox.send(.count(subscription, count: total, hll: hll?.hex))
         } catch {
             outbox.send(.closed(subscription, message: RejectReason.error("could not count events").message))
         }

@@ -2,14 +2,12 @@ import Foundation
 public import MartletRelay
 
 /// The NIP-11 relay information document, built from the relay's configuration so the
-/// advertised limits are exactly the enforced ones.
+/// advertised limits are exactly the enforced ones and `supported_nips` lists only what is on.
 ///
 /// ```swift
 /// let body = RelayInformationDocument(configuration: relay.configuration).json()
 /// ```
 public struct RelayInformationDocument: Sendable {
-    /// The NIPs this build implements end to end.
-    public static let supportedNIPs = [1, 9, 11, 13, 17, 40, 42, 45, 59, 62, 70, 77, 86, 90]
     public static let software = "https://github.com/martlet-relay/martlet"
     public static let version = "0.1.0"
 
@@ -17,6 +15,22 @@ public struct RelayInformationDocument: Sendable {
 
     public init(configuration: RelayConfiguration) {
         self.configuration = configuration
+    }
+
+    /// The relay NIPs this relay implements with `configuration`: each listed only when what
+    /// it needs is on (NIP-11: "an array of the integer identifiers of NIPs that are
+    /// implemented in the relay").
+    public static func supportedNIPs(for configuration: RelayConfiguration) -> [Int] {
+        var nips = [1, 9, 11, 40, 42, 45, 62, 70, 90]
+        // NIP-13 on the relay's side is refusing weak events; at 0 nothing is checked.
+        if configuration.access.minPowDifficulty > 0 { nips.append(13) }
+        // NIP-17 and NIP-59 ask relays to serve gift wraps only to their recipients.
+        if configuration.access.privateKinds.contains(1059) { nips += [17, 59] }
+        if configuration.search.enabled { nips.append(50) }
+        if configuration.negentropy.maxSessionsPerConnection > 0 { nips.append(77) }
+        // Without an admin every NIP-86 call is refused.
+        if !configuration.management.adminPubkeys.isEmpty { nips.append(86) }
+        return nips.sorted()
     }
 
     /// Martlet's own bounds on one filter, in `limitation` next to NIP-11's (which names
@@ -36,40 +50,61 @@ public struct RelayInformationDocument: Sendable {
         return limitation
     }
 
+    /// NIP-11's `limitation` object, every field of it.
+    func limitation() -> [String: Any] {
+        let limits = configuration.limits
+        let access = configuration.access
+        let standard: [String: Any] = [
+            "max_message_length": limits.maxMessageLength,
+            "max_subscriptions": limits.maxSubscriptions,
+            "max_filters": limits.maxFilters,
+            "max_limit": limits.maxLimit,
+            "default_limit": limits.defaultLimit,
+            "max_subid_length": limits.maxSubscriptionIDLength,
+            "max_event_tags": limits.maxEventTags,
+            "max_content_length": limits.maxContentLength,
+            "created_at_lower_limit": limits.createdAtLowerLimit,
+            "created_at_upper_limit": limits.createdAtUpperLimit,
+            "min_pow_difficulty": access.minPowDifficulty,
+            "auth_required": access.mode == .privateRelay,
+            "payment_required": configuration.info.paymentRequired,
+            "restricted_writes": access.restrictsWrites || configuration.info.paymentRequired,
+        ]
+        return standard.merging(Self.filterLimitation(limits)) { standard, _ in standard }
+    }
+
     /// The document as JSON (not a hot path, so Foundation's encoder is fine here).
     public func json() -> [UInt8] {
         let info = configuration.info
-        let limits = configuration.limits
         var document: [String: Any] = [
             "name": info.name,
             "description": info.description,
-            "supported_nips": Self.supportedNIPs,
-            "software": Self.software,
-            "version": Self.version,
-            "limitation": [
-                "max_message_length": limits.maxMessageLength,
-                "max_subscriptions": limits.maxSubscriptions,
-                "max_filters": limits.maxFilters,
-                "max_limit": limits.maxLimit,
-                "default_limit": limits.defaultLimit,
-                "max_subid_length": limits.maxSubscriptionIDLength,
-                "max_event_tags": limits.maxEventTags,
-                "max_content_length": limits.maxContentLength,
-                "created_at_lower_limit": limits.createdAtLowerLimit,
-                "created_at_upper_limit": limits.createdAtUpperLimit,
-                "min_pow_difficulty": configuration.access.minPowDifficulty,
-                "auth_required": configuration.access.mode == .privateRelay,
-                "payment_required": false,
-                "restricted_writes": configuration.access.restrictsWrites,
-            ] as [String: Any],
+            "supported_nips": Self.supportedNIPs(for: configuration),
+            "software": info.software ?? Self.software,
+            "version": info.version ?? Self.version,
+            "limitation": limitation(),
         ]
-        if let pubkey = info.pubkey { document["pubkey"] = pubkey }
-        if let contact = info.contact { document["contact"] = contact }
-        if let icon = info.icon { document["icon"] = icon }
-        if let standard = document["limitation"] as? [String: Any] {
-            document["limitation"] = standard.merging(Self.filterLimitation(limits)) { standard, _ in standard }
+        let links: [(String, String?)] = [
+            ("pubkey", info.pubkey), ("contact", info.contact), ("icon", info.icon), ("banner", info.banner),
+            ("privacy_policy", info.privacyPolicy), ("terms_of_service", info.termsOfService),
+            ("posting_policy", info.postingPolicy), ("payments_url", info.paymentsURL),
+        ]
+        for (key, value) in links {
+            if let value, !value.isEmpty { document[key] = value }
         }
+        let lists: [(String, [String])] = [
+            ("relay_countries", info.relayCountries), ("language_tags", info.languageTags), ("tags", info.tags),
+        ]
+        for (key, value) in lists where !value.isEmpty { document[key] = value }
+        if let fees = info.fees { document["fees"] = Self.jsonObject(fees) }
+        if !info.retention.isEmpty { document["retention"] = Self.jsonObject(info.retention) }
         let data = (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])) ?? Data("{}".utf8)
         return Array(data)
+    }
+
+    /// A Codable value as the Foundation objects `JSONSerialization` takes.
+    private static func jsonObject(_ value: some Encodable) -> Any {
+        guard let data = try? JSONEncoder().encode(value) else { return NSNull() }
+        return (try? JSONSerialization.jsonObject(with: data)) ?? NSNull()
     }
 }

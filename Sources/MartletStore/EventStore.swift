@@ -44,6 +44,10 @@ public protocol EventStore: Sendable {
     /// (NIP-45); `limit` is ignored.
     func count(_ filters: [Filter], now: Int64) async throws -> Int
 
+    /// The distinct pubkeys of the stored, unexpired events matching any of `filters`
+    /// (NIP-45's HyperLogLog reads nothing else of them); `limit` is ignored.
+    func distinctAuthors(_ filters: [Filter], now: Int64) async throws -> [PublicKey]
+
     /// NIP-62: removes every event by `pubkey` with `created_at <= until`, and gift wraps
     /// (kind 1059) whose `p` tag names it; remembers the request so such events are
     /// refused later (`.vanished`). Returns how many events were removed.

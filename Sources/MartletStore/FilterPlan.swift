@@ -99,16 +99,15 @@ struct FilterPlan {
         return false
     }
 
-    /// NIP-50 words as an FTS5 query: every word must appear, as a word or, from three
-    /// characters on, a word prefix (the nearest the index comes to the substring match
-    /// applied to live events; a shorter prefix would expand to a large part of the index).
+    /// NIP-50 words as an FTS5 query: every token must appear, as a word or, from three
+    /// characters on, a word prefix, the rule live events are matched by too.
     static func ftsQuery(_ search: String) -> String? {
-        let words = SearchQuery(search).words.filter { word in
-            word.unicodeScalars.contains { $0.properties.isAlphabetic || $0.properties.numericType != nil }
-        }
-        guard !words.isEmpty else { return nil }
-        return words.map { word in
-            "\"" + word.replacingOccurrences(of: "\"", with: "\"\"") + (word.count >= 3 ? "\"*" : "\"")
+        // The tokens live matching uses (`SearchQuery`): letters and digits only, so the
+        // quotes need no escaping; each must be a word, or from three characters a prefix.
+        let tokens = SearchQuery(search).tokens
+        guard !tokens.isEmpty else { return nil }
+        return tokens.map { token in
+            "\"" + token + (token.count >= SearchQuery.minimumPrefixLength ? "\"*" : "\"")
         }.joined(separator: " AND ")
     }
 
@@ -124,6 +123,22 @@ struct FilterPlan {
     /// one statement, which SQLite stops after `limit` rows.
     func newestSQL(limit: Int) -> (sql: String, arguments: [DatabaseValue]) {
         precondition(streamCount == 1, "several streams are merged, see pageSQL")
+        if driver == .search, let ftsQuery {
+            // NIP-50: "Results SHOULD be returned in descending order by quality of search
+            // result ... The limit filter SHOULD be applied after sorting by matching score."
+            // FTS5's `rank` is bm25, lower for better matches.
+            var conditions = Conditions()
+            conditions.add("events_fts MATCH ?", [.init(value: ftsQuery)])
+            addResiduals(to: &conditions, visible: true)
+            conditions.arguments.append(.init(value: limit))
+            return (
+                """
+                SELECT events.json FROM events_fts CROSS JOIN events ON events.rowid = events_fts.rowid \
+                WHERE \(conditions.sql) ORDER BY events_fts.rank, events.created_at DESC, events.id LIMIT ?
+                """,
+                conditions.arguments
+            )
+        }
         var conditions = Conditions()
         let from = source(key: nil, into: &conditions)
         addResiduals(to: &conditions, visible: true)

@@ -131,7 +131,8 @@ public final class SQLiteEventStore: EventStore {
                         events.append(event)
                     }
                 }
-                if plans.count > 1 { events.sort(by: newestFirst) }
+                // NIP-50: search results stay in their ranked order, filter after filter.
+                if plans.count > 1, !filters.contains(where: { $0.search != nil }) { events.sort(by: newestFirst) }
                 return events
             }
         }
@@ -145,6 +146,23 @@ public final class SQLiteEventStore: EventStore {
             let (sql, arguments) = Self.countSQL(plans)
             let statement = try catalog.statement(sql, db)
             return try Int.fetchOne(statement, arguments: StatementArguments(values: arguments)) ?? 0
+        }
+    }
+
+    public func distinctAuthors(_ filters: [Filter], now: Int64) async throws -> [PublicKey] {
+        let plans = Self.plans(filters, now: now)
+        guard !plans.isEmpty else { return [] }
+        let catalog = self.catalog
+        return try await read { db in
+            let parts = plans.map { $0.rowSetSQL(columns: "events.pubkey", readsRows: true) }
+            // DISTINCT: a pubkey once, however many of its events match.
+            let union = parts.map(\.sql).joined(separator: " UNION ")
+            let statement = try catalog.statement("SELECT DISTINCT pubkey FROM (\(union))", db)
+            statement.setUncheckedArguments(StatementArguments(values: parts.flatMap(\.arguments)))
+            var authors: [PublicKey] = []
+            let rows = try Row.fetchCursor(statement)
+            while let row = try rows.next() { authors.append(PublicKey(try Bytes32(row: row, index: 0))) }
+            return authors
         }
     }
 

@@ -44,8 +44,8 @@ public struct Filter: Hashable, Sendable {
     }
 
     /// Whether `event` passes every condition. `limit` plays no part; `search` is matched
-    /// as NIP-50 asks of live events: every word of the query appears in the content,
-    /// case-insensitively.
+    /// by the stores' rules (`SearchQuery`), so a live event matches exactly when it would
+    /// be found once stored.
     public func matches(_ event: Event) -> Bool {
         if let since, event.createdAt < since { return false }
         if let until, event.createdAt > until { return false }
@@ -58,7 +58,7 @@ public struct Filter: Hashable, Sendable {
             }
             if !hit { return false }
         }
-        if let searchQuery, !searchQuery.matches(event.content) { return false }
+        if let searchQuery, !searchQuery.matches(event) { return false }
         return true
     }
 
@@ -76,23 +76,5 @@ extension Set<String> {
     func containsExactly(_ value: String) -> Bool {
         guard let index = firstIndex(of: value) else { return false }
         return self[index].utf8.elementsEqual(value.utf8)
-    }
-}
-
-/// The words of a NIP-50 query, for matching live events the way the store's index does.
-public struct SearchQuery: Hashable, Sendable {
-    public let words: [String]
-
-    /// Splits on whitespace and drops NIP-50 `key:value` extensions, which are not words.
-    public init(_ query: String) {
-        words = query.lowercased().split(whereSeparator: \.isWhitespace)
-            .filter { !$0.contains(":") }
-            .map(String.init)
-    }
-
-    public func matches(_ content: String) -> Bool {
-        guard !words.isEmpty else { return true }
-        let haystack = content.lowercased()
-        return words.allSatisfy { haystack.contains($0) }
     }
 }

@@ -50,13 +50,14 @@ struct Settings {
         var info = relay.info
         info.name = config.string(forKey: "relay.name", default: info.name)
         info.description = config.string(forKey: "relay.description", default: info.description)
-        info.pubkey = config.string(forKey: "relay.pubkey")
+        info.pubkey = try config.string(forKey: "relay.pubkey").flatMap { try Settings.pubkey($0, "relay.pubkey") }
         info.contact = config.string(forKey: "relay.contact")
         info.icon = config.string(forKey: "relay.icon")
         info.url = config.string(forKey: "relay.url").flatMap { $0.isEmpty ? nil : $0 }
         info.alternateURLs = config.stringArray(forKey: "relay.alternate_urls", default: [])
             .map { String($0.filter { !$0.isWhitespace }) }.filter { !$0.isEmpty }
-        relay.info = info
+        relay.info = try Settings.informationDocument(config.scoped(to: "relay"), info)
+        relay.search.enabled = config.bool(forKey: "search.enabled", default: relay.search.enabled)
 
         var limits = relay.limits
         limits.maxMessageLength = config.int(forKey: "limits.max_message_length", default: limits.maxMessageLength)
@@ -109,6 +110,55 @@ struct Settings {
             throw SettingsError(
                 "access.mode: private needs relay.url, the wss:// URL clients connect to: every NIP-42 AUTH must name it")
         }
+    }
+
+    // MARK: NIP-11 fields and NIP-50 search
+
+    /// The `relay` keys that only the NIP-11 document serves: links, the fee schedule and
+    /// retention (JSON text, as 11.md writes them), the community's countries, languages and tags.
+    private static func informationDocument(_ config: ConfigReader, _ info: RelayInfo) throws -> RelayInfo {
+        var info = info
+        func link(_ key: String) -> String? { config.string(forKey: .init(key)).flatMap { $0.isEmpty ? nil : $0 } }
+        func words(_ key: String) -> [String] {
+            config.stringArray(forKey: .init(key), default: [])
+                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        info.banner = link("banner")
+        info.privacyPolicy = link("privacy_policy")
+        info.termsOfService = link("terms_of_service")
+        info.postingPolicy = link("posting_policy")
+        info.paymentsURL = link("payments_url")
+        info.paymentRequired = config.bool(forKey: "payment_required", default: false)
+        info.software = link("software")
+        info.version = link("version")
+        info.relayCountries = words("relay_countries")
+        info.languageTags = words("language_tags")
+        info.tags = words("tags")
+        if let fees = link("fees") {
+            info.fees = try decodeJSON(RelayFees.self, fees, "relay.fees")
+        }
+        if let retention = link("retention") {
+            info.retention = try decodeJSON([RetentionRule].self, retention, "relay.retention")
+        }
+        return info
+    }
+
+    /// `text` as NIP-11's JSON shape `type`, or the key named and what is wrong.
+    static func decodeJSON<T: Decodable>(_ type: T.Type, _ text: String, _ key: String) throws -> T {
+        do {
+            return try JSONDecoder().decode(type, from: Data(text.utf8))
+        } catch {
+            throw SettingsError("\(key) is not NIP-11's JSON for it: \(error)")
+        }
+    }
+
+    /// One public key, hex or npub, as the hex NIP-11 serves.
+    private static func pubkey(_ text: String, _ key: String) throws -> String? {
+        if text.isEmpty { return nil }
+        guard let pubkey = PublicKey(hexOrNpub: text) else {
+            throw SettingsError("\(key): \"\(text)\" is not a public key (64 hex characters or npub1...)")
+        }
+        return pubkey.hex
     }
 
     /// The `server` keys that bound connections before they become Nostr sessions.

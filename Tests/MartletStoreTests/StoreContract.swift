@@ -168,6 +168,26 @@ struct StoreContract {
         }
     }
 
+    @Test("distinct authors of the matching events, each once (NIP-45 HyperLogLog)", arguments: storeFactories)
+    func distinctAuthorsOnce(_ factory: any StoreFactory) async throws {
+        try await factory.withStore { (store: any EventStore) async throws in
+            let target = String(repeating: "cd", count: 32)
+            let authors = (0..<5).map { _ in Author() }
+            var events = authors.enumerated().map { index, author in
+                author.event(kind: 7, at: 1_700_000_000 + Int64(index), tags: [["e", target]])
+            }
+            events.append(authors[0].event(kind: 7, at: 1_700_000_100, tags: [["e", target]], content: "again"))
+            events.append(Author().event(kind: 1, at: 1_700_000_200, tags: [["e", target]]))
+            _ = try await store.save(events)
+            let reactions = Filter(kinds: [7], tags: [UInt8(ascii: "e"): [target]])
+            let found = try await store.distinctAuthors([reactions], now: testNow)
+            #expect(found.count == 5)
+            #expect(Set(found) == Set(authors.map(\.pubkey)))
+            #expect(try await store.distinctAuthors([reactions, Filter(kinds: [1])], now: testNow).count == 6)
+            #expect(try await store.distinctAuthors([Filter(kinds: [9])], now: testNow).isEmpty)
+        }
+    }
+
     @Test("negentropy items ascend by created_at, then id", arguments: storeFactories)
     func negentropyItemsAscend(_ factory: any StoreFactory) async throws {
         try await factory.withStore { (store: any EventStore) async throws in

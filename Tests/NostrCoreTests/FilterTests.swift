@@ -144,10 +144,22 @@ struct FilterTests {
         #expect(filter.tags[UInt8(ascii: "p")] == [Self.referencedPubkey])
     }
 
-    @Test("NIP-50 search words: split on whitespace, lowercased, key:value extensions dropped")
+    @Test("NIP-50 search words: split on whitespace, lowercased, key:value extensions parsed apart")
     func searchQuery() {
-        #expect(SearchQuery("  Hello\tWORLD  domain:x.com ").words == ["hello", "world"])
-        #expect(SearchQuery("").matches("anything"))
-        #expect(SearchQuery("ÉTÉ").matches("un été chaud"))
+        let query = SearchQuery("  Hello\tWORLD  domain:x.com include:spam ")
+        #expect(query.words == ["hello", "world"])
+        #expect(query.extensions == ["domain": "x.com", "include": "spam"])
+        #expect(SearchQuery("ÉTÉ").matches(content: "un été chaud"))
+    }
+
+    @Test("NIP-50 live matching follows the index: a word or, from three letters, a word's start; accents removed")
+    func searchMatchesAsIndexed() {
+        #expect(SearchQuery("relay").matches(content: "Relays, everywhere"))
+        #expect(!SearchQuery("relay").matches(content: "the unrelayed note"))
+        #expect(SearchQuery("cafe").matches(content: "Le café"))
+        #expect(SearchQuery("café").matches(content: "un cafe"))
+        #expect(SearchQuery("de").matches(content: "de la musique"))
+        #expect(!SearchQuery("de").matches(content: "deux"))
+        #expect(!SearchQuery("!!").matches(content: "!!"))
     }
 }

@@ -26,11 +26,16 @@ public struct AccessListPolicy: WritePolicy {
 }
 
 /// NIP-70: an event carrying `["-"]` is accepted only from a connection authenticated as
-/// its author.
+/// its author, and a repost (kind 6 or 16) that embeds one is refused ("Reposts of
+/// protected events MUST NOT embed the reposted event. If a repost of a protected event
+/// embeds the event anyway, relays SHOULD summarily reject it").
 public struct ProtectedEventPolicy: WritePolicy {
     public init() {}
 
     public func check(_ event: Event, context: WriteContext) -> RejectReason? {
+        if event.kind == 6 || event.kind == 16, EmbeddedEvent.isProtected(event.content) {
+            return .blocked("a repost must not embed a protected event (NIP-70)")
+        }
         guard event.isProtected, !context.authenticated.contains(event.pubkey) else { return nil }
         if context.authenticated.isEmpty {
             return .authRequired("this event may only be published by its author")

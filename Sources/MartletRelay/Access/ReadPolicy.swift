@@ -57,6 +57,31 @@ public struct PrivateKindsPolicy: ReadPolicy {
         self.kinds = kinds
     }
 
+    /// NIP-42's own example ("we can't serve DMs to unauthenticated users"): a request
+    /// whose every filter can match only private kinds, and none of them an event this
+    /// reader could see, is refused so that the client learns to authenticate; an empty
+    /// EOSE would tell a NIP-17 client there is nothing for it. Not authenticated at all:
+    /// `auth-required:`; authenticated, but not as a recipient the filters name:
+    /// `restricted:`, as NIP-42 defines the two. A request that can match public kinds
+    /// too is served, with the private events left out.
+    public func check(_ filters: [Filter], context: ReadContext) -> RejectReason? {
+        guard !filters.isEmpty else { return nil }
+        for filter in filters {
+            guard let requested = filter.kinds, !requested.isEmpty, requested.isSubset(of: kinds) else { return nil }
+            if !recipients(filter, context: context).isEmpty { return nil }
+        }
+        if context.authenticated.isEmpty {
+            return .authRequired("these kinds are served only to their recipients; authenticate first")
+        }
+        return .restricted("these kinds are served only to their recipients, and no pubkey you authenticated as is one")
+    }
+
+    /// The authenticated pubkeys (hex) among those `filter` asks for as recipients.
+    private func recipients(_ filter: Filter, context: ReadContext) -> Set<String> {
+        let readers = Set(context.authenticated.map(\.hex))
+        return filter.tags[UInt8(ascii: "p")].map { $0.intersection(readers) } ?? readers
+    }
+
     public func canSee(_ event: Event, context: ReadContext) -> Bool {
         guard kinds.contains(event.kind) else { return true }
         return event.tags.contains { tag in
@@ -71,7 +96,6 @@ public struct PrivateKindsPolicy: ReadPolicy {
     public func scope(of filters: [Filter], context: ReadContext) -> HiddenScope? {
         var candidates: [Filter] = []
         var visible: [Filter] = []
-        let readers = Set(context.authenticated.map(\.hex))
         for filter in filters {
             let privateKinds = filter.kinds.map { $0.intersection(kinds) } ?? kinds
             guard !privateKinds.isEmpty else { continue }
@@ -79,11 +103,10 @@ public struct PrivateKindsPolicy: ReadPolicy {
             candidate.kinds = privateKinds
             candidate.limit = nil
             candidates.append(candidate)
-            let letterP = UInt8(ascii: "p")
-            let recipients = filter.tags[letterP].map { $0.intersection(readers) } ?? readers
+            let recipients = recipients(filter, context: context)
             if !recipients.isEmpty {
                 var seen = candidate
-                seen.tags[letterP] = recipients
+                seen.tags[UInt8(ascii: "p")] = recipients
                 visible.append(seen)
             }
         }

@@ -28,7 +28,7 @@ enum StatusDocument {
             "name": info.name,
             "description": info.description,
             "version": RelayInformationDocument.version,
-            "supported_nips": RelayInformationDocument.supportedNIPs,
+            "supported_nips": RelayInformationDocument.supportedNIPs(for: relay.configuration),
             "uptime_seconds": (ContinuousClock.now - start).components.seconds,
             "connections": relay.connectionCount,
             "subscriptions": relay.subscriptions.count,

@@ -13,7 +13,7 @@ import MartletRelay
 enum StatusPage {
     static func html(for relay: Relay) -> String {
         let info = relay.info.current
-        let nips = RelayInformationDocument.supportedNIPs.map(String.init).joined(separator: ", ")
+        let nips = RelayInformationDocument.supportedNIPs(for: relay.configuration).map(String.init).joined(separator: ", ")
         return #"""
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8">

@@ -178,7 +178,8 @@ public final class PostgresEventStore: EventStore, EventFeed, RelaySettingsFeed 
                     events.append(event)
                 }
             }
-            if plans.count > 1 { events.sort(by: newestFirst) }
+            // NIP-50: search results stay in their ranked order, filter after filter.
+            if plans.count > 1, !filters.contains(where: { $0.search != nil }) { events.sort(by: newestFirst) }
             return events
         }
     }
@@ -193,6 +194,22 @@ public final class PostgresEventStore: EventStore, EventFeed, RelaySettingsFeed 
         return try await bounded("count", on: reads) { client in
             for try await count in try await client.query(query).decode(Int64.self) { return Int(count) }
             return 0
+        }
+    }
+
+    public func distinctAuthors(_ filters: [Filter], now: Int64) async throws -> [PublicKey] {
+        let plans = filters.compactMap { PostgresFilterSQL($0, now: now) }
+        guard !plans.isEmpty else { return [] }
+        var binds = SQLBinds()
+        let union = plans.map { $0.rowSet(columns: "e.pubkey", &binds) }.joined(separator: " UNION ")
+        // DISTINCT: a pubkey once, however many of its events match.
+        let query = binds.query("SELECT DISTINCT pubkey FROM (\(union)) AS matching")
+        return try await bounded("authors", on: reads) { client in
+            var authors: [PublicKey] = []
+            for try await pubkey in try await client.query(query).decode(ByteBuffer.self) {
+                authors.append(PublicKey(try Bytes32(postgres: pubkey)))
+            }
+            return authors
         }
     }
 

@@ -54,6 +54,18 @@ struct PostgresFilterSQL {
     /// lowest id.
     func newest(limit: Int) -> PostgresQuery {
         var binds = SQLBinds()
+        if let tsQuery {
+            // NIP-50: "Results SHOULD be returned in descending order by quality of search
+            // result ... The limit filter SHOULD be applied after sorting by matching score."
+            let conditions = residuals(&binds, skipping: [], visible: true)
+            let rank = "ts_rank(e.search, to_tsquery('simple', \(binds.bind(tsQuery))))"
+            let limitBind = binds.bind(Int64(limit))
+            let sql = """
+                SELECT e.json FROM events e WHERE \(conditions.joined(separator: " AND ")) \
+                ORDER BY \(rank) DESC, e.created_at DESC, e.id LIMIT \(limitBind)
+                """
+            return binds.query(sql)
+        }
         let order = "ORDER BY e.created_at DESC, e.id"
         let pairs = authors.count * max(1, kinds.count)
         switch driver {

@@ -57,8 +57,8 @@ extension TagValue {
 /// SearchText.query("thé")                  // "'the':*"
 /// ```
 enum SearchText {
-    /// Kinds whose content is ciphertext (NIP-04, NIP-59): not indexed, as in SQLite.
-    static let unsearchableKinds: Set<Kind> = [4, 13, 1059]
+    /// Kinds whose content is ciphertext (NIP-04, NIP-59): not indexed, as in SQLite and live.
+    static let unsearchableKinds: Set<Kind> = SearchQuery.unindexedKinds
 
     /// A tsvector holds at most 1 MiB of lexemes; content past this many bytes is not
     /// indexed rather than failing the insert.
@@ -79,33 +79,19 @@ enum SearchText {
         tokens(text).joined(separator: " ")
     }
 
-    /// A `to_tsquery('simple', ...)` text in which every word of `search` must appear as a
-    /// word prefix (FTS5's `"word"*`), or nil when the search has no word the index holds.
+    /// A `to_tsquery('simple', ...)` text in which every token of `search` must appear as a
+    /// word or, from `SearchQuery.minimumPrefixLength` on, a word prefix (as in SQLite and
+    /// live), or nil when the search has no word the index holds.
     static func query(_ search: String) -> String? {
-        let words = SearchQuery(search).words.flatMap(tokens)
-        guard !words.isEmpty else { return nil }
+        let tokens = SearchQuery(search).tokens
+        guard !tokens.isEmpty else { return nil }
         // Tokens are letters and digits only, so quoting needs no escaping.
-        return words.map { "'\($0)':*" }.joined(separator: " & ")
+        return tokens.map { $0.count < SearchQuery.minimumPrefixLength ? "'\($0)'" : "'\($0)':*" }
+            .joined(separator: " & ")
     }
 
-    /// Lower-cased runs of letters and digits with combining marks removed.
-    private static func tokens(_ text: String) -> [String] {
-        let folded = text.lowercased().decomposedStringWithCanonicalMapping
-        var tokens: [String] = []
-        var current = String.UnicodeScalarView()
-        for scalar in folded.unicodeScalars {
-            let properties = scalar.properties
-            if properties.generalCategory == .nonspacingMark { continue }
-            if properties.isAlphabetic || properties.numericType != nil {
-                current.append(scalar)
-            } else if !current.isEmpty {
-                tokens.append(String(current))
-                current = String.UnicodeScalarView()
-            }
-        }
-        if !current.isEmpty { tokens.append(String(current)) }
-        return tokens
-    }
+    /// The same tokens live matching uses (`SearchQuery.tokens`).
+    private static func tokens(_ text: String) -> [String] { SearchQuery.tokens(text) }
 }
 
 /// A stable 32-bit hash (FNV-1a) for advisory lock keys: the same address must give the

@@ -70,6 +70,18 @@ enum ValueShape: Sendable {
     case addresses
     /// A NIP-01 filter as JSON.
     case filter
+    /// One public key, hex or npub.
+    case pubkey
+    /// An `https://` (or `http://`) link.
+    case webURL
+    /// A list of words (language tags, community tags).
+    case words
+    /// A list of ISO 3166-1 alpha-2 country codes, or `*`.
+    case countries
+    /// NIP-11's `fees` object as JSON.
+    case fees
+    /// NIP-11's `retention` list as JSON.
+    case retention
 
     var allowed: String {
         switch self {
@@ -90,12 +102,18 @@ enum ValueShape: Sendable {
         case .kinds: "a list of kinds from 0 to 65535"
         case .addresses: "a list of IP addresses or CIDR ranges (10.0.0.0/8, 2001:db8::/32)"
         case .filter: "a NIP-01 filter as JSON"
+        case .pubkey: "a public key (64 hex characters or npub1...)"
+        case .webURL: "an https:// or http:// URL"
+        case .words: "a list of words"
+        case .countries: "a list of two-letter country codes (ISO 3166-1 alpha-2) or *"
+        case .fees: #"NIP-11's fees as JSON: {"admission":[{"amount":1000000,"unit":"msats"}]}"#
+        case .retention: #"NIP-11's retention as JSON: [{"kinds":[0,1,[5,7]],"time":3600}]"#
         }
     }
 
     private var isList: Bool {
         switch self {
-        case .relayURLs, .pubkeys, .eventIDs, .kinds, .addresses: true
+        case .relayURLs, .pubkeys, .eventIDs, .kinds, .addresses, .words, .countries: true
         default: false
         }
     }
@@ -144,6 +162,12 @@ enum ValueShape: Sendable {
         case .kinds: Int(item).map { (0...65535).contains($0) } ?? false
         case .addresses: IPRange(item) != nil
         case .filter: (try? Filter.decode(json: Array(item.utf8))) != nil
+        case .pubkey: item.isEmpty || PublicKey(hexOrNpub: item) != nil
+        case .webURL: item.isEmpty || ((item.hasPrefix("https://") || item.hasPrefix("http://")) && item.count > 8)
+        case .words: !item.contains(where: \.isWhitespace)
+        case .countries: item == "*" || (item.count == 2 && item.allSatisfy { $0.isASCII && $0.isUppercase })
+        case .fees: item.isEmpty || (try? Settings.decodeJSON(RelayFees.self, item, "relay.fees")) != nil
+        case .retention: item.isEmpty || (try? Settings.decodeJSON([RetentionRule].self, item, "relay.retention")) != nil
         }
     }
 }

@@ -1,9 +1,12 @@
+import Foundation
 import MartletRelay
+import MartletServer
 import NostrCore
 
 extension SettingKey {
     /// Every key `Settings` reads, in the order of the README's example file.
-    static let all: [SettingKey] = server + storage + relay + limits + negentropy + management + mesh + access + log
+    static let all: [SettingKey] =
+        server + storage + relay + informationDocument + limits + negentropy + management + mesh + access + search + log
 
     private static let count = Int.max
     private static let seconds = Int.max
@@ -34,11 +37,34 @@ extension SettingKey {
     private static let relay: [SettingKey] = [
         .init(name: "relay.name", shape: .text) { $0.relay.info.name },
         .init(name: "relay.description", shape: .text) { $0.relay.info.description },
-        .init(name: "relay.pubkey", shape: .text) { $0.relay.info.pubkey ?? "" },
+        .init(name: "relay.pubkey", shape: .pubkey) { $0.relay.info.pubkey ?? "" },
         .init(name: "relay.contact", shape: .text) { $0.relay.info.contact ?? "" },
         .init(name: "relay.icon", shape: .text) { $0.relay.info.icon ?? "" },
         .init(name: "relay.url", shape: .relayURL) { $0.relay.info.url ?? "" },
         .init(name: "relay.alternate_urls", shape: .relayURLs) { list($0.relay.info.alternateURLs) },
+    ]
+
+    /// NIP-11's fields that only the document serves.
+    private static let informationDocument: [SettingKey] = [
+        .init(name: "relay.banner", shape: .webURL) { $0.relay.info.banner ?? "" },
+        .init(name: "relay.privacy_policy", shape: .webURL) { $0.relay.info.privacyPolicy ?? "" },
+        .init(name: "relay.terms_of_service", shape: .webURL) { $0.relay.info.termsOfService ?? "" },
+        .init(name: "relay.posting_policy", shape: .webURL) { $0.relay.info.postingPolicy ?? "" },
+        .init(name: "relay.payments_url", shape: .webURL) { $0.relay.info.paymentsURL ?? "" },
+        .init(name: "relay.payment_required", shape: .choice(["true", "false"])) { "\($0.relay.info.paymentRequired)" },
+        .init(name: "relay.fees", shape: .fees) { $0.relay.info.fees.map(json) ?? "" },
+        .init(name: "relay.retention", shape: .retention) {
+            $0.relay.info.retention.isEmpty ? "" : json($0.relay.info.retention)
+        },
+        .init(name: "relay.relay_countries", shape: .countries) { list($0.relay.info.relayCountries) },
+        .init(name: "relay.language_tags", shape: .words) { list($0.relay.info.languageTags) },
+        .init(name: "relay.tags", shape: .words) { list($0.relay.info.tags) },
+        .init(name: "relay.software", shape: .webURL) { $0.relay.info.software ?? RelayInformationDocument.software },
+        .init(name: "relay.version", shape: .text) { $0.relay.info.version ?? RelayInformationDocument.version },
+    ]
+
+    private static let search: [SettingKey] = [
+        .init(name: "search.enabled", shape: .choice(["true", "false"])) { "\($0.relay.search.enabled)" }
     ]
 
     private static let limits: [SettingKey] = [
@@ -136,6 +162,12 @@ extension SettingKey {
 
     private static func seconds(_ duration: Duration) -> String {
         "\(Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)"
+    }
+
+    private static func json(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? ""
     }
 
     private static func list(_ items: some Sequence<String>) -> String {
