@@ -167,7 +167,7 @@ struct StoreContract {
                 author.event(at: 1_700_000_000 + Int64(second), content: "n\(index)")
             }
             _ = try await store.save(events)
-            let expected = events.map { NegentropyItem(createdAt: $0.createdAt, id: $0.id) }
+            let expected = events.map { TimestampedEventID(createdAt: $0.createdAt, id: $0.id) }
                 .sorted { $0.createdAt != $1.createdAt ? $0.createdAt < $1.createdAt : $0.id < $1.id }
             #expect(try await store.negentropyItems(Filter(limit: 2), now: testNow) == expected)
             #expect(
