@@ -129,9 +129,22 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // What the test targets share: seeded randomness, signing authors, polling, the fuzz
+        // loop, the PostgreSQL servers of scripts/ci-postgres.sh, child processes' output,
+        // and reading a relay's messages (over a socket or straight from a session).
+        .target(
+            name: "MartletTestSupport",
+            dependencies: [
+                "MartletBench", "MartletRelay", "MartletStore", "NostrCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Tests/MartletTestSupport",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "NostrCoreTests",
-            dependencies: ["NostrCore"],
+            dependencies: ["NostrCore", "MartletTestSupport"],
             // The fixture is read next to the sources (#filePath), so it is not a resource.
             exclude: ["Fixtures"],
             swiftSettings: strict
@@ -139,7 +152,7 @@ let package = Package(
         .testTarget(
             name: "MartletStoreTests",
             dependencies: [
-                "MartletStore", "NostrCore",
+                "MartletStore", "NostrCore", "MartletTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
@@ -148,7 +161,7 @@ let package = Package(
         .testTarget(
             name: "MartletDHTTests",
             dependencies: [
-                "MartletDHT",
+                "MartletDHT", "MartletTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -157,13 +170,13 @@ let package = Package(
         ),
         .testTarget(
             name: "NegentropyTests",
-            dependencies: ["Negentropy"],
+            dependencies: ["Negentropy", "MartletTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "MartletServerTests",
             dependencies: [
-                "MartletServer", "MartletRelay", "MartletStore", "Negentropy", "NostrCore",
+                "MartletServer", "MartletRelay", "MartletStore", "Negentropy", "NostrCore", "MartletTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -82,13 +82,3 @@ func withLoopbackNodes<T>(
         throw error
     }
 }
-
-/// Polls `condition` until it holds or `timeout` passes (a loaded 2-core machine is slow, not wrong).
-func waitUntil(timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(100))
-    }
-    return try await condition()
-}

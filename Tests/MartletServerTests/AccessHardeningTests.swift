@@ -1,6 +1,7 @@
 import Foundation
 import MartletRelay
 import MartletServer
+import MartletTestSupport
 import NIOWebSocket
 import NostrCore
 import Testing
@@ -83,7 +84,7 @@ struct AccessHardeningTests {
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         // A relay that starts anyway runs until stopped: wait for the exit, not for ever.
-        try await waitUntil(timeout: .seconds(60)) { !process.isRunning }
+        await waitUntil(timeout: .seconds(60)) { !process.isRunning }
         if process.isRunning {
             process.terminate()
             Issue.record("martlet serve started in private mode without relay.url")

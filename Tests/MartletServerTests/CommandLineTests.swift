@@ -1,5 +1,6 @@
 import Foundation
 import MartletServer
+import MartletTestSupport
 import NostrCore
 import Testing
 

@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import MartletRelay
+import MartletTestSupport
 import NostrCore
 import Testing
 

@@ -5,6 +5,7 @@ import FoundationNetworking
 import MartletRelay
 import MartletServer
 import MartletStore
+import MartletTestSupport
 import NostrCore
 import Testing
 

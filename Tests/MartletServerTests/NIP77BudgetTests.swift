@@ -1,4 +1,5 @@
 import MartletRelay
+import MartletTestSupport
 import Negentropy
 import NostrCore
 import Testing
@@ -11,7 +12,7 @@ struct NIP77BudgetTests {
         NegentropyHex.encode(try NegentropyInitiator(storage: SortedItems([])).initiate())
     }
 
-    static func isBlocked(_ answer: NostrTestClient.Message) -> Bool {
+    static func isBlocked(_ answer: ReceivedMessage) -> Bool {
         answer.type == "NEG-ERR" && answer.string(2)?.hasPrefix("blocked:") == true
     }
 
@@ -39,17 +40,17 @@ struct NIP77BudgetTests {
             #expect(budget.heldItems == 20)
 
             try await alice.send(#"["NEG-CLOSE","a"]"#)
-            try await waitUntil { budget.heldItems == 10 }
+            await waitUntil { budget.heldItems == 10 }
             #expect(try await bob.negOpen("c", initial).type == "NEG-MSG")
             #expect(budget.heldItems == 20)
 
             // A connection that ends gives back what its sessions held.
             await alice.close()
-            try await waitUntil { budget.heldItems == 10 }
+            await waitUntil { budget.heldItems == 10 }
             #expect(budget.heldItems == 10)
             #expect(try await bob.negOpen("d", initial).type == "NEG-MSG")
             await bob.close()
-            try await waitUntil { budget.heldItems == 0 }
+            await waitUntil { budget.heldItems == 0 }
             #expect(budget.heldItems == 0)
         }
     }
@@ -62,7 +63,7 @@ struct NIP77BudgetTests {
             let client = try await relay.connect()
             #expect(try await client.negOpen("idle", try Self.initial()).type == "NEG-MSG")
             #expect(relay.relay.negentropyBudget.heldItems == 7)
-            try await waitUntil(timeout: .seconds(60)) { relay.relay.negentropyBudget.heldItems == 0 }
+            await waitUntil(timeout: .seconds(60)) { relay.relay.negentropyBudget.heldItems == 0 }
             #expect(relay.relay.negentropyBudget.heldItems == 0)
             await client.close()
         }
@@ -95,7 +96,7 @@ struct NIP77BudgetTests {
             #expect(blocked == 27)
             #expect(budget.heldItems == 2_500)
             for client in clients { await client.close() }
-            try await waitUntil { budget.heldItems == 0 }
+            await waitUntil { budget.heldItems == 0 }
             #expect(budget.heldItems == 0)
         }
     }

@@ -2,6 +2,7 @@ import Foundation
 import MartletRelay
 import MartletServer
 import MartletStore
+import MartletTestSupport
 import NostrCore
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import MartletServer
+import MartletTestSupport
 import Negentropy
 import NostrCore
 import Testing
@@ -187,18 +188,18 @@ struct ReconciliationResult {
 
 extension NostrTestClient {
     /// Sends `NEG-OPEN` and returns the relay's answer to it (NEG-MSG or NEG-ERR).
-    func negOpen(_ id: String, _ initialHex: String, filter: String = "{}") async throws -> Message {
+    func negOpen(_ id: String, _ initialHex: String, filter: String = "{}") async throws -> ReceivedMessage {
         try await send(#"["NEG-OPEN",""# + id + #"","# + filter + #",""# + initialHex + #""]"#)
         return try await negAnswer(id)
     }
 
     /// Sends `NEG-MSG` and returns the relay's answer to it.
-    func negMsg(_ id: String, _ hex: String) async throws -> Message {
+    func negMsg(_ id: String, _ hex: String) async throws -> ReceivedMessage {
         try await send(#"["NEG-MSG",""# + id + #"",""# + hex + #""]"#)
         return try await negAnswer(id)
     }
 
-    func negAnswer(_ id: String) async throws -> Message {
+    func negAnswer(_ id: String) async throws -> ReceivedMessage {
         while true {
             let message = try await next()
             if message.type.hasPrefix("NEG-"), message.string(1) == id { return message }

@@ -1,5 +1,6 @@
 import Foundation
 import MartletRelay
+import MartletTestSupport
 import NostrCore
 import Testing
 

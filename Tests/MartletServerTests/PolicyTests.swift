@@ -1,5 +1,6 @@
 import Foundation
 @testable import MartletRelay
+import MartletTestSupport
 import NostrCore
 import Testing
 

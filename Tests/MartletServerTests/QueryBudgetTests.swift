@@ -1,6 +1,7 @@
 import Foundation
 import MartletRelay
 import MartletStore
+import MartletTestSupport
 import NostrCore
 import Testing
 

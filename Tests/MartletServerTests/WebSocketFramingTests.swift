@@ -1,4 +1,5 @@
 import Foundation
+import MartletTestSupport
 import Testing
 
 /// RFC 6455 §5.4 fragmentation, and the size limit NIP-11 advertises, on hand-built frames.
@@ -19,7 +20,7 @@ struct WebSocketFramingTests {
             let next = try await socket.nextFrame(from: eose.index + 1)
             #expect(next.frame.opcode == .connectionClose, "\(next.frame.text)")
             #expect(next.frame.closeCode == 1002)
-            try await waitUntil { relay.relay.connectionCount == 0 }
+            await waitUntil { relay.relay.connectionCount == 0 }
             #expect(relay.relay.connectionCount == 0)
             await socket.close()
         }

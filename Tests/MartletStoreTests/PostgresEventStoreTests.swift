@@ -1,11 +1,12 @@
 import Foundation
 import MartletStore
+import MartletTestSupport
 import NostrCore
 import PostgresNIO
 import Testing
 
 /// The store contract on PostgreSQL, each test on a fresh schema.
-@Suite("PostgreSQL event store", .enabled(if: PostgresFactory.url != nil, PostgresFactory.skipNote))
+@Suite("PostgreSQL event store", .enabled(if: TestPostgres.url != nil, TestPostgres.skipNote))
 struct PostgresEventStoreTests {
     let contract = StoreContract(PostgresFactory())
 
@@ -90,18 +91,18 @@ struct PostgresEventStoreTests {
 
 /// What only a database shared by several nodes has: migrations racing, writers on two
 /// nodes, the live feed between them.
-@Suite("PostgreSQL with several nodes", .enabled(if: PostgresFactory.url != nil, PostgresFactory.skipNote))
+@Suite("PostgreSQL with several nodes", .enabled(if: TestPostgres.url != nil, TestPostgres.skipNote))
 struct PostgresNodesTests {
     let factory = PostgresFactory()
 
     @Test("nodes starting at once on a new database apply each schema step exactly once")
     func concurrentMigrations() async throws {
-        let schema = PostgresFactory.freshSchema()
+        let schema = TestPostgres.freshSchema()
         let stores = try await withThrowingTaskGroup(of: PostgresEventStore.self) { group in
             for _ in 0..<4 { group.addTask { try await factory.makePostgresStore(schema: schema) } }
             return try await group.reduce(into: []) { $0.append($1) }
         }
-        let (steps, distinct) = try await PostgresFactory.withAdminClient { client in
+        let (steps, distinct) = try await TestPostgres.withAdminClient { client in
             let rows = try await client.query(
                 PostgresQuery(unsafeSQL: "SELECT count(*), count(DISTINCT name) FROM \"\(schema)\".schema_migrations"))
             for try await counts in rows.decode((Int64, Int64).self) { return counts }
@@ -110,17 +111,17 @@ struct PostgresNodesTests {
         #expect(steps > 0)
         #expect(steps == distinct)
         for store in stores { try await store.close() }
-        try await PostgresFactory.dropSchema(schema)
+        try await TestPostgres.dropSchema(schema)
     }
 
     @Test("versions of one addressable event saved on two nodes at once leave exactly the newest")
     func replacementRaceBetweenNodes() async throws {
-        let schema = PostgresFactory.freshSchema()
+        let schema = TestPostgres.freshSchema()
         let nodeA = try await factory.makePostgresStore(schema: schema)
         let nodeB = try await factory.makePostgresStore(schema: schema)
         let author = Author()
         let versions = (0..<60).map {
-            author.event(kind: 30000, at: 1_700_000_000 + Int64($0 % 9), tags: [["d", "list"]], content: "\($0)")
+            author.event(kind: 30000, content: "\($0)", tags: [["d", "list"]], createdAt: 1_700_000_000 + Int64($0 % 9))
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (index, version) in versions.enumerated() {
@@ -138,16 +139,16 @@ struct PostgresNodesTests {
 
     @Test("the live feed carries what other nodes save, once each, and not the node's own writes")
     func feedCarriesOtherNodesEvents() async throws {
-        let schema = PostgresFactory.freshSchema()
+        let schema = TestPostgres.freshSchema()
         let nodeA = try await factory.makePostgresStore(schema: schema)
         let nodeB = try await factory.makePostgresStore(schema: schema)
         let feed = nodeA.eventsFromOtherNodes()
         // The feed starts from the moment it is first read; let it take its bearings.
         try await Task.sleep(for: .seconds(1))
         let author = Author()
-        let own = author.event(content: "saved on A")
+        let own = author.event(content: "saved on A", createdAt: testTime)
         _ = try await nodeA.save([own])
-        let others = (0..<700).map { author.event(at: 1_700_000_000 + Int64($0), content: "saved on B \($0)") }
+        let others = (0..<700).map { author.event(content: "saved on B \($0)", createdAt: 1_700_000_000 + Int64($0)) }
         for batch in stride(from: 0, to: others.count, by: 100) {
             _ = try await nodeB.save(Array(others[batch..<batch + 100]))
         }
@@ -175,7 +176,7 @@ struct PostgresNodesTests {
 
     @Test("an operator's list entries and settings (NIP-86) saved on one node are read on another, last change last")
     func settingsAreShared() async throws {
-        let schema = PostgresFactory.freshSchema()
+        let schema = TestPostgres.freshSchema()
         let nodeA = try await factory.makePostgresStore(schema: schema)
         let nodeB = try await factory.makePostgresStore(schema: schema)
         let key = Author().pubkey.hex
@@ -191,7 +192,7 @@ struct PostgresNodesTests {
         #expect(try await nodeB.settings() == ["relay.name": "Shared"])
         try await nodeB.setSetting("relay.name", to: nil)
         #expect(try await nodeA.settings().isEmpty)
-        let event = Author().event(content: "taken down")
+        let event = Author().event(content: "taken down", createdAt: testTime)
         _ = try await nodeA.save([event])
         #expect(try await nodeB.removeEvent(event.id))
         #expect(try await nodeA.contains(event.id) == false)
@@ -201,7 +202,7 @@ struct PostgresNodesTests {
 
     @Test("a store whose database cannot be reached fails within its time limits")
     func unreachableDatabaseFailsInTime() async throws {
-        var options = PostgresFactory.options
+        var options = TestPostgres.options
         options.timeout = .seconds(1)
         options.connectTimeout = .seconds(1)
         let started = ContinuousClock.now

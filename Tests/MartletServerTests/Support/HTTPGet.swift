@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import MartletTestSupport
 
 /// A plain HTTP request for tests, through URLSession.
 enum HTTPGet {

@@ -1,3 +1,4 @@
+import MartletTestSupport
 import NIOCore
 import NIOPosix
 import NIOWebSocket
@@ -69,7 +70,7 @@ final class RawConnection: Sendable {
             "GET / HTTP/1.1\r\nHost: \(host ?? "127.0.0.1:\(port)")\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
         let connection = try await open(port: port, sending: handshake, expectUpgrade: true, answerPing: answerPing)
-        try await waitUntil(timeout: .seconds(30)) { connection.isUpgraded || connection.isClosed }
+        await waitUntil(timeout: .seconds(30)) { connection.isUpgraded || connection.isClosed }
         guard connection.isUpgraded else { throw TestFailure("upgrade refused: \(connection.receivedText)") }
         return connection
     }
@@ -103,7 +104,7 @@ final class RawConnection: Sendable {
     /// The first frame from `index` on (0: the first received) that is not a ping; waits for it.
     func nextFrame(from index: Int = 0, timeout: Duration = .seconds(30)) async throws -> (frame: Frame, index: Int) {
         var found: (Frame, Int)?
-        try await waitUntil(timeout: timeout) {
+        await waitUntil(timeout: timeout) {
             let frames = frames
             if let position = frames.indices.first(where: { $0 >= index && frames[$0].opcode != .ping }) {
                 found = (frames[position], position)

@@ -3,6 +3,7 @@ import Logging
 import MartletRelay
 import MartletServer
 import MartletStore
+import MartletTestSupport
 import ServiceLifecycle
 
 /// A test relay started and stopped by hand, where `TestRelay.with` scopes one to a

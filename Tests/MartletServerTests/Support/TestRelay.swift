@@ -7,6 +7,7 @@ import Logging
 import MartletRelay
 import MartletServer
 import MartletStore
+import MartletTestSupport
 import NostrCore
 import ServiceLifecycle
 
