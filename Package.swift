@@ -173,6 +173,16 @@ let package = Package(
             dependencies: ["Negentropy", "MartletTestSupport"],
             swiftSettings: strict
         ),
+        // The protocol's rules through `RelaySession`, without sockets.
+        .testTarget(
+            name: "MartletRelayTests",
+            dependencies: [
+                "MartletRelay", "MartletStore", "Negentropy", "NostrCore", "MartletTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "MartletServerTests",
             dependencies: [

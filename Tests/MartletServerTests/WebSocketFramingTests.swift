@@ -77,4 +77,22 @@ struct WebSocketFramingTests {
             await socket.close()
         }
     }
+
+    @Test("a message longer than max_message_length is refused and the connection keeps working")
+    func messageLength() async throws {
+        try await TestRelay.with(configure: { $0.limits.maxMessageLength = 2048 }) { relay in
+            let client = try await relay.connect()
+            let author = Author()
+            let big = author.event(content: String(repeating: "x", count: 3000))
+            let answer = try await client.publishAndWait(big)
+            #expect(!answer.accepted && answer.message.hasPrefix("invalid:"))
+            // Up to twice the limit the relay reads enough to answer with a NOTICE; beyond that
+            // the WebSocket layer closes with 1009 (message too big).
+            try await client.send(String(repeating: " ", count: 4000) + "[]")
+            let notice = try await client.next()
+            #expect(notice.type == "NOTICE")
+            #expect(try await client.publishAndWait(author.event()).accepted)
+            await client.close()
+        }
+    }
 }

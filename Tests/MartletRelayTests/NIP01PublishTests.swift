@@ -8,8 +8,8 @@ import Testing
 struct NIP01PublishTests {
     @Test("an accepted EVENT is answered OK true and served by a later REQ")
     func acceptedEventIsServed() async throws {
-        try await TestRelay.with { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.with { relay in
+            let client = relay.connect()
             let event = Author().event(content: "first note")
             let answer = try await client.publishAndWait(event)
             #expect(answer.accepted)
@@ -23,8 +23,8 @@ struct NIP01PublishTests {
 
     @Test("the relay serves the stored event bytes verbatim")
     func servedBytesAreVerbatim() async throws {
-        try await TestRelay.with { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.with { relay in
+            let client = relay.connect()
             let event = Author().event(content: "emoji 🐦 and \"quotes\"\n", tags: [["t", "swift"]])
             _ = try await client.publishAndWait(event)
             try await client.request("q", #"{"ids":["\#(event.id.hex)"]}"#)
@@ -36,8 +36,8 @@ struct NIP01PublishTests {
 
     @Test("a duplicate event is answered OK true with the duplicate: prefix")
     func duplicate() async throws {
-        try await TestRelay.with { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.with { relay in
+            let client = relay.connect()
             let event = Author().event()
             #expect(try await client.publishAndWait(event).accepted)
             let again = try await client.publishAndWait(event)
@@ -49,8 +49,8 @@ struct NIP01PublishTests {
 
     @Test("an event with a bad signature is answered OK false with the invalid: prefix")
     func badSignature() async throws {
-        try await TestRelay.with { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.with { relay in
+            let client = relay.connect()
             let event = Author().event()
             var json = event.jsonString
             let sig = event.sig.hex
@@ -66,8 +66,8 @@ struct NIP01PublishTests {
 
     @Test("an event whose id is not the hash of its fields is answered OK false invalid:")
     func wrongID() async throws {
-        try await TestRelay.with { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.with { relay in
+            let client = relay.connect()
             let event = Author().event(content: "original")
             let json = event.jsonString.replacingOccurrences(of: "original", with: "tampered")
             try await client.send(#"["EVENT","# + json + "]")
@@ -80,8 +80,8 @@ struct NIP01PublishTests {
 
     @Test("a malformed EVENT whose id can be read is answered OK false with a reason")
     func malformedEventWithID() async throws {
-        try await TestRelay.with { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.with { relay in
+            let client = relay.connect()
             let id = String(repeating: "ab", count: 32)
             try await client.send(#"["EVENT",{"id":"\#(id)","kind":"one"}]"#)
             let answer = try await client.ok(for: EventID(hex: id)!)
@@ -93,9 +93,9 @@ struct NIP01PublishTests {
 
     @Test("ephemeral events are delivered live and never stored")
     func ephemeral() async throws {
-        try await TestRelay.with { relay in
-            let subscriber = try await relay.connect()
-            let publisher = try await relay.connect()
+        try await SessionRelay.with { relay in
+            let subscriber = relay.connect()
+            let publisher = relay.connect()
             _ = try await subscriber.query("live", #"{"kinds":[20001]}"#)
             let event = Author().event(kind: 20001, content: "typing…")
             #expect(try await publisher.publishAndWait(event).accepted)
@@ -110,8 +110,8 @@ struct NIP01PublishTests {
 
     @Test("a replaceable event keeps only the newest version per pubkey and kind")
     func replaceable() async throws {
-        try await TestRelay.with { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.with { relay in
+            let client = relay.connect()
             let author = Author()
             let older = author.event(kind: 0, content: "old", createdAt: now() - 100)
             let newer = author.event(kind: 0, content: "new", createdAt: now() - 10)
@@ -126,8 +126,8 @@ struct NIP01PublishTests {
 
     @Test("an addressable event keeps only the newest version per pubkey, kind and d tag")
     func addressable() async throws {
-        try await TestRelay.with { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.with { relay in
+            let client = relay.connect()
             let author = Author()
             let a1 = author.event(kind: 30023, content: "a v1", tags: [["d", "a"]], createdAt: now() - 100)
             let a2 = author.event(kind: 30023, content: "a v2", tags: [["d", "a"]], createdAt: now() - 50)
@@ -141,8 +141,8 @@ struct NIP01PublishTests {
 
     @Test("replaceable events with the same created_at keep the lowest id")
     func replaceableTie() async throws {
-        try await TestRelay.with { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.with { relay in
+            let client = relay.connect()
             let author = Author()
             let at = now() - 5
             let first = author.event(kind: 10002, content: "x", createdAt: at)

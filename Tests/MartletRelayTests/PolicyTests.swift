@@ -10,16 +10,16 @@ import Testing
 struct PolicyTests {
     @Test("NIP-59: a gift wrap is served, counted and delivered only to its authenticated recipient")
     func giftWrapPrivacy() async throws {
-        try await TestRelay.with { relay in
+        try await SessionRelay.with { relay in
             let bob = Author()
             let carol = Author()
             let wrap = Author().event(kind: 1059, content: "sealed", tags: [["p", bob.pubkey.hex]])
             let note = Author().event(content: "public")
-            let publisher = try await relay.connect()
+            let publisher = relay.connect()
             #expect(try await publisher.publishAndWait(wrap).accepted)
             #expect(try await publisher.publishAndWait(note).accepted)
 
-            let stranger = try await relay.connect()
+            let stranger = relay.connect()
             #expect(try await stranger.query("w", #"{"kinds":[1059]}"#).isEmpty)
             #expect(try await stranger.query("all", "{}").ids == [note.id.hex])
             try await stranger.send(#"["COUNT","c",{}]"#)
@@ -32,7 +32,7 @@ struct PolicyTests {
             let challenge = try await publisher.challenge()
             #expect(try await stranger.authenticate(as: carol, challenge: challenge, relayURL: relay.url).accepted == false)
 
-            let recipient = try await relay.connect()
+            let recipient = relay.connect()
             try await recipient.publish(bob.event(tags: [["-"]]))
             let bobsChallenge = try await recipient.challenge()
             #expect(try await recipient.authenticate(as: bob, challenge: bobsChallenge, relayURL: relay.url).accepted)
@@ -61,8 +61,8 @@ struct PolicyTests {
 
     @Test("NIP-13: events below the minimum difficulty are answered pow:, mined ones accepted")
     func proofOfWork() async throws {
-        try await TestRelay.with(configure: { $0.access.minPowDifficulty = 8 }) { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.with(configure: { $0.access.minPowDifficulty = 8 }) { relay in
+            let client = relay.connect()
             let author = Author()
             var plain = author.event()
             while ProofOfWork.difficulty(of: plain.id) >= 8 { plain = author.event(content: UUID().uuidString) }
@@ -79,8 +79,8 @@ struct PolicyTests {
 
     @Test("NIP-62: a request to vanish removes the author's events and gift wraps to them, and refuses them again")
     func requestToVanish() async throws {
-        try await TestRelay.with(configure: { $0.info.url = "wss://relay.example.com" }) { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.with(configure: { $0.info.url = "wss://relay.example.com" }) { relay in
+            let client = relay.connect()
             let alice = Author()
             let old = alice.event(content: "old", createdAt: now() - 100)
             let wrap = Author().event(kind: 1059, tags: [["p", alice.pubkey.hex]], createdAt: now() - 100)
@@ -101,8 +101,8 @@ struct PolicyTests {
 
     @Test("NIP-90: a job request whose expiration or expires_at is past is refused with invalid:")
     func expiredJobRequest() async throws {
-        try await TestRelay.with { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.with { relay in
+            let client = relay.connect()
             let author = Author()
             let expired = author.event(kind: 5100, tags: [["expires_at", String(now() - 5)]])
             let answer = try await client.publishAndWait(expired)
@@ -117,12 +117,12 @@ struct PolicyTests {
     func blockLists() async throws {
         let banned = Author()
         let bannedEvent = Author().event(content: "banned one")
-        try await TestRelay.with(configure: {
+        try await SessionRelay.with(configure: {
             $0.access.bannedPubkeys = [banned.pubkey]
             $0.access.bannedEvents = [bannedEvent.id]
             $0.access.deniedKinds = [4]
         }) { relay in
-            let client = try await relay.connect()
+            let client = relay.connect()
             for event in [banned.event(), bannedEvent, Author().event(kind: 4)] {
                 let answer = try await client.publishAndWait(event)
                 #expect(!answer.accepted && answer.message.hasPrefix("blocked:"), "\(answer.message)")
@@ -139,8 +139,8 @@ struct PolicyTests {
 
     @Test("with a kind allowlist only those kinds are accepted")
     func kindAllowlist() async throws {
-        try await TestRelay.with(configure: { $0.access.allowedKinds = [1, 7] }) { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.with(configure: { $0.access.allowedKinds = [1, 7] }) { relay in
+            let client = relay.connect()
             let author = Author()
             #expect(try await client.publishAndWait(author.event(kind: 7)).accepted)
             let refused = try await client.publishAndWait(author.event(kind: 30023, tags: [["d", "x"]]))
@@ -151,12 +151,12 @@ struct PolicyTests {
 
     @Test("EVENT beyond the per-IP rate is answered rate-limited:, REQ beyond its rate CLOSED rate-limited:")
     func rateLimits() async throws {
-        try await TestRelay.with(configure: {
+        try await SessionRelay.with(configure: {
             $0.access.rateLimits.eventsPerSecondPerIP = 0.001
             $0.access.rateLimits.requestsPerSecondPerIP = 0.001
             $0.access.rateLimits.burst = 3
         }) { relay in
-            let client = try await relay.connect()
+            let client = relay.connect()
             let author = Author()
             for index in 0..<3 { #expect(try await client.publishAndWait(author.event(content: "\(index)")).accepted) }
             let limited = try await client.publishAndWait(author.event(content: "one too many"))
@@ -174,8 +174,8 @@ struct PolicyTests {
 struct JobLifetimeTests {
     @Test("job requests older than the configured lifetime are purged; other kinds are not")
     func staleJobRequestsArePurged() async throws {
-        try await TestRelay.with(configure: { $0.access.jobRequestLifetime = 60 }) { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.with(configure: { $0.access.jobRequestLifetime = 60 }) { relay in
+            let client = relay.connect()
             let author = Author()
             let stale = author.event(kind: 5100, content: "old job", createdAt: now() - 600)
             let fresh = author.event(kind: 5100, content: "new job", createdAt: now() - 5)

@@ -8,8 +8,8 @@ import Testing
 struct LifecycleNIPTests {
     @Test("NIP-09: a deletion request removes the author's events named by e tags and is itself served")
     func deletionByE() async throws {
-        try await TestRelay.with { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.with { relay in
+            let client = relay.connect()
             let alice = Author()
             let mallory = Author()
             let note = alice.event(content: "oops")
@@ -29,8 +29,8 @@ struct LifecycleNIPTests {
 
     @Test("NIP-09: an a tag deletes versions of an addressable event up to the deletion's created_at")
     func deletionByA() async throws {
-        try await TestRelay.with { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.with { relay in
+            let client = relay.connect()
             let alice = Author()
             let article = alice.event(kind: 30023, content: "v1", tags: [["d", "post"]], createdAt: now() - 100)
             _ = try await client.publishAndWait(article)
@@ -48,8 +48,8 @@ struct LifecycleNIPTests {
 
     @Test("NIP-40: an event that has already expired is refused with invalid:")
     func expiredRefused() async throws {
-        try await TestRelay.with { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.with { relay in
+            let client = relay.connect()
             let event = Author().event(tags: [["expiration", String(now() - 10)]])
             let answer = try await client.publishAndWait(event)
             #expect(!answer.accepted && answer.message.hasPrefix("invalid:"))
@@ -60,8 +60,8 @@ struct LifecycleNIPTests {
     @Test("NIP-40: an expired event is no longer served, and is purged")
     func expiredNotServed() async throws {
         let clock = Locked<Int64>(now())
-        try await TestRelay.with(clock: { clock.withLock { $0 } }) { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.with(clock: { clock.withLock { $0 } }) { relay in
+            let client = relay.connect()
             let start = clock.withLock { $0 }
             let author = Author()
             let expiring = author.event(tags: [["expiration", String(start + 60)]], createdAt: start)
@@ -84,8 +84,8 @@ struct LifecycleNIPTests {
 
     @Test("NIP-45: COUNT answers the exact number of matching events")
     func count() async throws {
-        try await TestRelay.with { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.with { relay in
+            let client = relay.connect()
             let author = Author()
             for index in 0..<7 { _ = try await client.publishAndWait(author.event(kind: index < 4 ? 1 : 7, content: "n\(index)")) }
             try await client.send(#"["COUNT","c",{"authors":["\#(author.pubkey.hex)"],"kinds":[1]}]"#)

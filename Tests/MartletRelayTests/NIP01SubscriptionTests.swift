@@ -8,8 +8,8 @@ import Testing
 struct NIP01SubscriptionTests {
     @Test("stored events come newest first, ties broken by the lowest id")
     func newestFirst() async throws {
-        try await TestRelay.with { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.with { relay in
+            let client = relay.connect()
             let author = Author()
             let base = now() - 1000
             var events = (0..<5).map { author.event(content: "n\($0)", createdAt: base + Int64($0)) }
@@ -24,9 +24,9 @@ struct NIP01SubscriptionTests {
 
     @Test("limit applies to the initial query only; live events still arrive after EOSE")
     func limitOnInitialQueryOnly() async throws {
-        try await TestRelay.with { relay in
-            let client = try await relay.connect()
-            let publisher = try await relay.connect()
+        try await SessionRelay.with { relay in
+            let client = relay.connect()
+            let publisher = relay.connect()
             let author = Author()
             for offset in 0..<5 { _ = try await publisher.publishAndWait(author.event(content: "n\(offset)", createdAt: now() - 100 + Int64(offset))) }
             let initial = try await client.query("s", #"{"authors":["\#(author.pubkey.hex)"],"limit":2}"#)
@@ -47,8 +47,8 @@ struct NIP01SubscriptionTests {
 
     @Test("exactly one EOSE is sent per REQ")
     func exactlyOneEOSE() async throws {
-        try await TestRelay.with { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.with { relay in
+            let client = relay.connect()
             let author = Author()
             _ = try await client.publishAndWait(author.event())
             try await client.request("s", #"{"authors":["\#(author.pubkey.hex)"]}"#, #"{"kinds":[1]}"#)
@@ -66,14 +66,14 @@ struct NIP01SubscriptionTests {
 
     @Test("limit 0 returns no stored events but still subscribes")
     func limitZero() async throws {
-        try await TestRelay.with { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.with { relay in
+            let client = relay.connect()
             let author = Author()
             _ = try await client.publishAndWait(author.event())
             let initial = try await client.query("s", #"{"authors":["\#(author.pubkey.hex)"],"limit":0}"#)
             #expect(initial.isEmpty)
             let live = author.event(content: "after")
-            let publisher = try await relay.connect()
+            let publisher = relay.connect()
             _ = try await publisher.publishAndWait(live)
             let message = try await client.next()
             #expect(message.object(2)?["id"] as? String == live.id.hex)
@@ -84,9 +84,9 @@ struct NIP01SubscriptionTests {
 
     @Test("CLOSE stops live delivery for that subscription")
     func closeStopsDelivery() async throws {
-        try await TestRelay.with { relay in
-            let client = try await relay.connect()
-            let publisher = try await relay.connect()
+        try await SessionRelay.with { relay in
+            let client = relay.connect()
+            let publisher = relay.connect()
             let author = Author()
             _ = try await client.query("s", #"{"authors":["\#(author.pubkey.hex)"]}"#)
             try await client.send(#"["CLOSE","s"]"#)
@@ -100,9 +100,9 @@ struct NIP01SubscriptionTests {
 
     @Test("a REQ reusing a subscription id replaces the old subscription")
     func reqReplacesSubscription() async throws {
-        try await TestRelay.with { relay in
-            let client = try await relay.connect()
-            let publisher = try await relay.connect()
+        try await SessionRelay.with { relay in
+            let client = relay.connect()
+            let publisher = relay.connect()
             let alice = Author()
             let bob = Author()
             _ = try await client.query("s", #"{"authors":["\#(alice.pubkey.hex)"]}"#)
@@ -120,9 +120,9 @@ struct NIP01SubscriptionTests {
 
     @Test("live events match every filter condition: tags, kinds and time window")
     func liveFiltering() async throws {
-        try await TestRelay.with { relay in
-            let client = try await relay.connect()
-            let publisher = try await relay.connect()
+        try await SessionRelay.with { relay in
+            let client = relay.connect()
+            let publisher = relay.connect()
             let author = Author()
             _ = try await client.query("t", ##"{"#t":["martlet"],"kinds":[1]}"##)
             _ = try await publisher.publishAndWait(author.event(tags: [["t", "other"]]))
@@ -139,9 +139,9 @@ struct NIP01SubscriptionTests {
 
     @Test("an event matching several filters of one subscription, or filed under several of its keys, arrives once")
     func liveDeliveryOnce() async throws {
-        try await TestRelay.with { relay in
-            let client = try await relay.connect()
-            let publisher = try await relay.connect()
+        try await SessionRelay.with { relay in
+            let client = relay.connect()
+            let publisher = relay.connect()
             let author = Author()
             // Filed under the author, under #t, under kind 1 and on the unindexed list: four
             // ways for the same event to become a candidate of this one subscription.
@@ -161,8 +161,8 @@ struct NIP01SubscriptionTests {
 
     @Test("a REQ with more filters than max_filters is answered CLOSED invalid:")
     func tooManyFilters() async throws {
-        try await TestRelay.with(configure: { $0.limits.maxFilters = 2 }) { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.with(configure: { $0.limits.maxFilters = 2 }) { relay in
+            let client = relay.connect()
             try await client.request("s", "{}", "{}", "{}")
             let message = try await client.next()
             #expect(message.type == "CLOSED")
@@ -175,8 +175,8 @@ struct NIP01SubscriptionTests {
 
     @Test("a REQ past max_subscriptions is answered CLOSED and the others keep working")
     func tooManySubscriptions() async throws {
-        try await TestRelay.with(configure: { $0.limits.maxSubscriptions = 2 }) { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.with(configure: { $0.limits.maxSubscriptions = 2 }) { relay in
+            let client = relay.connect()
             _ = try await client.query("a", "{}")
             _ = try await client.query("b", "{}")
             try await client.request("c", "{}")
@@ -191,8 +191,8 @@ struct NIP01SubscriptionTests {
 
     @Test("a REQ with an invalid filter is answered CLOSED with the reason")
     func invalidFilter() async throws {
-        try await TestRelay.with { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.with { relay in
+            let client = relay.connect()
             try await client.send(#"["REQ","bad",{"authors":["ABCDEF"]}]"#)
             let message = try await client.next()
             #expect(message.type == "CLOSED" && message.string(1) == "bad")

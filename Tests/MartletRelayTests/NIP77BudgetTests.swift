@@ -18,7 +18,7 @@ struct NIP77BudgetTests {
 
     @Test("a NEG-OPEN that would take the relay past its item budget is answered NEG-ERR blocked:, until a session closes")
     func budgetRefusesUntilRelease() async throws {
-        try await TestRelay.with(configure: {
+        try await SessionRelay.with(configure: {
             $0.negentropy.maxTotalRecords = 25
             $0.negentropy.idleTimeout = .seconds(600)
         }) { relay in
@@ -27,14 +27,14 @@ struct NIP77BudgetTests {
             let budget = relay.relay.negentropyBudget
             let initial = try Self.initial()
 
-            let alice = try await relay.connect()
+            let alice = relay.connect()
             #expect(try await alice.negOpen("a", initial).type == "NEG-MSG")
             #expect(try await alice.negOpen("b", initial).type == "NEG-MSG")
             // Reopening an id replaces its session: its items are not counted twice.
             #expect(try await alice.negOpen("b", initial).type == "NEG-MSG")
             #expect(budget.heldItems == 20)
 
-            let bob = try await relay.connect()
+            let bob = relay.connect()
             let refused = try await bob.negOpen("c", initial)
             #expect(Self.isBlocked(refused), "\(refused)")
             #expect(budget.heldItems == 20)
@@ -57,10 +57,10 @@ struct NIP77BudgetTests {
 
     @Test("a session dropped for idleness gives its items back")
     func idleSessionReleases() async throws {
-        try await TestRelay.with(configure: { $0.negentropy.idleTimeout = .seconds(10) }) { relay in
+        try await SessionRelay.with(configure: { $0.negentropy.idleTimeout = .seconds(10) }) { relay in
             let author = Author()
             _ = try await relay.relay.store.save((0..<7).map { author.event(content: "note \($0)") })
-            let client = try await relay.connect()
+            let client = relay.connect()
             #expect(try await client.negOpen("idle", try Self.initial()).type == "NEG-MSG")
             #expect(relay.relay.negentropyBudget.heldItems == 7)
             await waitUntil(timeout: .seconds(60)) { relay.relay.negentropyBudget.heldItems == 0 }
@@ -72,7 +72,7 @@ struct NIP77BudgetTests {
     @Test("4 connections × 8 sessions hold no more than the budget; the rest are answered blocked:")
     func manySessionsStayWithinBudget() async throws {
         // Sessions must not expire while the loop runs, even on a stalled machine.
-        try await TestRelay.with(configure: {
+        try await SessionRelay.with(configure: {
             $0.negentropy.maxTotalRecords = 2_500
             $0.negentropy.idleTimeout = .seconds(600)
         }) { relay in
@@ -80,11 +80,11 @@ struct NIP77BudgetTests {
             _ = try await relay.relay.store.save((0..<500).map { author.event(content: "note \($0)") })
             let budget = relay.relay.negentropyBudget
             let initial = try Self.initial()
-            var clients: [NostrTestClient] = []
+            var clients: [SessionClient] = []
             var opened = 0
             var blocked = 0
             for _ in 0..<4 {
-                let client = try await relay.connect()
+                let client = relay.connect()
                 clients.append(client)
                 for session in 0..<8 {
                     let answer = try await client.negOpen("s\(session)", initial)
