@@ -20,7 +20,6 @@ struct AuthTests {
             #expect(!refused.accepted && refused.message.hasPrefix("auth-required:"))
             #expect(try await client.authenticate(as: alice, challenge: challenge, relayURL: relay.url).accepted)
             #expect(try await client.publishAndWait(protected).accepted)
-            await client.close()
         }
     }
 
@@ -35,9 +34,7 @@ struct AuthTests {
             let challenge = try await client.challenge()
             _ = try await client.ok(for: protected.id)
             #expect(try await client.authenticate(as: bob, challenge: challenge, relayURL: relay.url).accepted)
-            let answer = try await client.publishAndWait(protected)
-            #expect(!answer.accepted && answer.message.hasPrefix("restricted:"))
-            await client.close()
+            #expect(try await client.refusal(of: protected)?.hasPrefix("restricted:") == true)
         }
     }
 
@@ -56,7 +53,6 @@ struct AuthTests {
                 let answer = try await client.ok(for: event.id)
                 #expect(!answer.accepted && answer.message.hasPrefix("invalid:"), "\(answer.message)")
             }
-            await client.close()
         }
     }
 
@@ -70,8 +66,7 @@ struct AuthTests {
             let client = relay.connect()
             let challenge = try await client.challenge()
             try await client.request("s", "{}")
-            let closed = try await client.next()
-            #expect(closed.type == "CLOSED" && closed.string(2)?.hasPrefix("auth-required:") == true)
+            #expect(try await client.closedReason("s").hasPrefix("auth-required:"))
             let note = member.event()
             let refused = try await client.publishAndWait(note)
             #expect(!refused.accepted && refused.message.hasPrefix("auth-required:"))
@@ -88,7 +83,6 @@ struct AuthTests {
             #expect(try await client.authenticate(as: member, challenge: challenge, relayURL: relay.url).accepted)
             #expect(try await client.publishAndWait(note).accepted)
             #expect(try await client.query("s3", "{}").ids == [note.id.hex])
-            await client.close()
         }
     }
 
@@ -98,14 +92,12 @@ struct AuthTests {
         try await SessionRelay.with(configure: {
             $0.access.mode = .allowlistWrites
             $0.access.allowedPubkeys = [member.pubkey]
-        }) { relay in
+        }) { relay throws in
             let client = relay.connect()
             let accepted = member.event()
             #expect(try await client.publishAndWait(accepted).accepted)
-            let refused = try await client.publishAndWait(Author().event())
-            #expect(!refused.accepted && refused.message.hasPrefix("restricted:"))
+            #expect(try await client.refusal(of: Author().event())?.hasPrefix("restricted:") == true)
             #expect(try await client.query("s", "{}").ids == [accepted.id.hex])
-            await client.close()
         }
     }
 }

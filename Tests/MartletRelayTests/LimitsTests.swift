@@ -9,26 +9,22 @@ import Testing
 struct LimitsTests {
     @Test("content longer than max_content_length is answered OK false invalid:")
     func contentLength() async throws {
-        try await SessionRelay.with(configure: { $0.limits.maxContentLength = 10 }) { relay in
+        try await SessionRelay.with(configure: { $0.limits.maxContentLength = 10 }) { relay throws in
             let client = relay.connect()
             let author = Author()
             let long = author.event(content: String(repeating: "é", count: 11))
-            let answer = try await client.publishAndWait(long)
-            #expect(!answer.accepted && answer.message.hasPrefix("invalid:"))
+            #expect(try await client.refusal(of: long)?.hasPrefix("invalid:") == true)
             // Characters, not bytes: ten two-byte characters fit.
             #expect(try await client.publishAndWait(author.event(content: String(repeating: "é", count: 10))).accepted)
-            await client.close()
         }
     }
 
     @Test("an event with more tags than max_event_tags is answered OK false invalid:")
     func tagCount() async throws {
-        try await SessionRelay.with(configure: { $0.limits.maxEventTags = 3 }) { relay in
+        try await SessionRelay.with(configure: { $0.limits.maxEventTags = 3 }) { relay throws in
             let client = relay.connect()
             let event = Author().event(tags: (0..<4).map { ["t", "tag\($0)"] })
-            let answer = try await client.publishAndWait(event)
-            #expect(!answer.accepted && answer.message.hasPrefix("invalid:"))
-            await client.close()
+            #expect(try await client.refusal(of: event)?.hasPrefix("invalid:") == true)
         }
     }
 
@@ -37,15 +33,12 @@ struct LimitsTests {
         try await SessionRelay.with(configure: {
             $0.limits.createdAtUpperLimit = 60
             $0.limits.createdAtLowerLimit = 3600
-        }) { relay in
+        }) { relay throws in
             let client = relay.connect()
             let author = Author()
-            let future = try await client.publishAndWait(author.event(createdAt: now() + 600))
-            #expect(!future.accepted && future.message.hasPrefix("invalid:"))
-            let past = try await client.publishAndWait(author.event(createdAt: now() - 7200))
-            #expect(!past.accepted && past.message.hasPrefix("invalid:"))
+            #expect(try await client.refusal(of: author.event(createdAt: now() + 600))?.hasPrefix("invalid:") == true)
+            #expect(try await client.refusal(of: author.event(createdAt: now() - 7200))?.hasPrefix("invalid:") == true)
             #expect(try await client.publishAndWait(author.event(createdAt: now() - 60)).accepted)
-            await client.close()
         }
     }
 
@@ -60,7 +53,6 @@ struct LimitsTests {
             }
             let served = try await client.query("s", #"{"authors":["\#(author.pubkey.hex)"],"limit":100}"#)
             #expect(served.count == 3)
-            await client.close()
         }
     }
 
@@ -69,9 +61,7 @@ struct LimitsTests {
         try await SessionRelay.with(configure: { $0.limits.maxSubscriptionIDLength = 8 }) { relay in
             let client = relay.connect()
             try await client.request("123456789", "{}")
-            let message = try await client.next()
-            #expect(message.type == "CLOSED" && message.string(2)?.hasPrefix("invalid:") == true)
-            await client.close()
+            #expect(try await client.closedReason("123456789").hasPrefix("invalid:"))
         }
     }
 }

@@ -17,7 +17,6 @@ struct NIP01PublishTests {
             let events = try await client.query("q", #"{"ids":["\#(event.id.hex)"]}"#)
             #expect(events.ids == [event.id.hex])
             #expect(events.first?["content"] as? String == "first note")
-            await client.close()
         }
     }
 
@@ -30,7 +29,6 @@ struct NIP01PublishTests {
             try await client.request("q", #"{"ids":["\#(event.id.hex)"]}"#)
             let frame = try await client.next()
             #expect(frame.raw == #"["EVENT","q","# + event.jsonString + "]")
-            await client.close()
         }
     }
 
@@ -43,7 +41,6 @@ struct NIP01PublishTests {
             let again = try await client.publishAndWait(event)
             #expect(again.accepted)
             #expect(again.message.hasPrefix("duplicate:"))
-            await client.close()
         }
     }
 
@@ -60,7 +57,6 @@ struct NIP01PublishTests {
             let answer = try await client.ok(for: event.id)
             #expect(!answer.accepted)
             #expect(answer.message.hasPrefix("invalid:"))
-            await client.close()
         }
     }
 
@@ -74,7 +70,6 @@ struct NIP01PublishTests {
             let answer = try await client.ok(for: event.id)
             #expect(!answer.accepted)
             #expect(answer.message.hasPrefix("invalid:"))
-            await client.close()
         }
     }
 
@@ -87,7 +82,6 @@ struct NIP01PublishTests {
             let answer = try await client.ok(for: EventID(hex: id)!)
             #expect(!answer.accepted)
             #expect(answer.message.hasPrefix("invalid:"))
-            await client.close()
         }
     }
 
@@ -99,12 +93,9 @@ struct NIP01PublishTests {
             _ = try await subscriber.query("live", #"{"kinds":[20001]}"#)
             let event = Author().event(kind: 20001, content: "typing…")
             #expect(try await publisher.publishAndWait(event).accepted)
-            let delivered = try await subscriber.next()
-            #expect(delivered.type == "EVENT" && delivered.object(2)?["id"] as? String == event.id.hex)
+            #expect(try await subscriber.nextEventID() == event.id.hex)
             let stored = try await publisher.query("later", #"{"kinds":[20001]}"#)
             #expect(stored.isEmpty)
-            await subscriber.close()
-            await publisher.close()
         }
     }
 
@@ -120,7 +111,6 @@ struct NIP01PublishTests {
             #expect(late.message.hasPrefix("duplicate:"))
             let events = try await client.query("m", #"{"kinds":[0],"authors":["\#(author.pubkey.hex)"]}"#)
             #expect(events.ids == [newer.id.hex])
-            await client.close()
         }
     }
 
@@ -135,7 +125,6 @@ struct NIP01PublishTests {
             for event in [a1, a2, b1] { _ = try await client.publishAndWait(event) }
             let events = try await client.query("m", #"{"kinds":[30023],"authors":["\#(author.pubkey.hex)"]}"#)
             #expect(Set(events.ids) == [a2.id.hex, b1.id.hex])
-            await client.close()
         }
     }
 
@@ -150,7 +139,6 @@ struct NIP01PublishTests {
             for event in [first, second] { _ = try await client.publishAndWait(event) }
             let events = try await client.query("m", #"{"kinds":[10002],"authors":["\#(author.pubkey.hex)"]}"#)
             #expect(events.ids == [min(first.id, second.id).hex])
-            await client.close()
         }
     }
 }

@@ -18,7 +18,6 @@ struct NIP01SubscriptionTests {
             let served = try await client.query("s", #"{"authors":["\#(author.pubkey.hex)"]}"#)
             let expected = events.sorted { ($0.createdAt, $1.id) > ($1.createdAt, $0.id) }.map(\.id.hex)
             #expect(served.ids == expected)
-            await client.close()
         }
     }
 
@@ -33,15 +32,9 @@ struct NIP01SubscriptionTests {
             #expect(initial.count == 2)
             let live = (0..<3).map { author.event(content: "live \($0)") }
             for event in live { _ = try await publisher.publishAndWait(event) }
-            var received: [String] = []
-            for _ in 0..<3 {
-                let message = try await client.next()
-                #expect(message.type == "EVENT")
-                received.append(message.object(2)?["id"] as? String ?? "")
-            }
-            #expect(Set(received) == Set(live.map(\.id.hex)))
-            await client.close()
-            await publisher.close()
+            var received: Set<String> = []
+            for _ in 0..<3 { received.insert(try await client.nextEventID()) }
+            #expect(received == Set(live.map(\.id.hex)))
         }
     }
 
@@ -60,7 +53,6 @@ struct NIP01SubscriptionTests {
                 if message.type == "EOSE" { eoseCount += 1 }
             }
             #expect(eoseCount == 1)
-            await client.close()
         }
     }
 
@@ -75,10 +67,7 @@ struct NIP01SubscriptionTests {
             let live = author.event(content: "after")
             let publisher = relay.connect()
             _ = try await publisher.publishAndWait(live)
-            let message = try await client.next()
-            #expect(message.object(2)?["id"] as? String == live.id.hex)
-            await client.close()
-            await publisher.close()
+            #expect(try await client.nextEventID() == live.id.hex)
         }
     }
 
@@ -93,8 +82,6 @@ struct NIP01SubscriptionTests {
             try await Task.sleep(for: .milliseconds(100))
             _ = try await publisher.publishAndWait(author.event())
             #expect(try await client.silence() == nil)
-            await client.close()
-            await publisher.close()
         }
     }
 
@@ -110,11 +97,8 @@ struct NIP01SubscriptionTests {
             _ = try await publisher.publishAndWait(alice.event())
             let bobs = bob.event()
             _ = try await publisher.publishAndWait(bobs)
-            let message = try await client.next()
-            #expect(message.object(2)?["id"] as? String == bobs.id.hex)
+            #expect(try await client.nextEventID() == bobs.id.hex)
             #expect(try await client.silence() == nil)
-            await client.close()
-            await publisher.close()
         }
     }
 
@@ -129,11 +113,8 @@ struct NIP01SubscriptionTests {
             _ = try await publisher.publishAndWait(author.event(kind: 7, tags: [["t", "martlet"]]))
             let match = author.event(tags: [["t", "martlet"]])
             _ = try await publisher.publishAndWait(match)
-            let message = try await client.next()
-            #expect(message.object(2)?["id"] as? String == match.id.hex)
+            #expect(try await client.nextEventID() == match.id.hex)
             #expect(try await client.silence() == nil)
-            await client.close()
-            await publisher.close()
         }
     }
 
@@ -151,11 +132,8 @@ struct NIP01SubscriptionTests {
             _ = try await client.query("s", filters[0], filters[1], filters[2], filters[3])
             let event = author.event(tags: [["t", "martlet"]])
             _ = try await publisher.publishAndWait(event)
-            let message = try await client.next()
-            #expect(message.type == "EVENT" && message.object(2)?["id"] as? String == event.id.hex)
+            #expect(try await client.nextEventID() == event.id.hex)
             #expect(try await client.silence() == nil)
-            await client.close()
-            await publisher.close()
         }
     }
 
@@ -164,12 +142,8 @@ struct NIP01SubscriptionTests {
         try await SessionRelay.with(configure: { $0.limits.maxFilters = 2 }) { relay in
             let client = relay.connect()
             try await client.request("s", "{}", "{}", "{}")
-            let message = try await client.next()
-            #expect(message.type == "CLOSED")
-            #expect(message.string(1) == "s")
-            #expect(message.string(2)?.hasPrefix("invalid:") == true)
+            #expect(try await client.closedReason("s").hasPrefix("invalid:"))
             #expect(try await client.query("ok", "{}").isEmpty)
-            await client.close()
         }
     }
 
@@ -180,12 +154,9 @@ struct NIP01SubscriptionTests {
             _ = try await client.query("a", "{}")
             _ = try await client.query("b", "{}")
             try await client.request("c", "{}")
-            let message = try await client.next()
-            #expect(message.type == "CLOSED" && message.string(1) == "c")
-            #expect(message.string(2)?.hasPrefix("blocked:") == true)
+            #expect(try await client.closedReason("c").hasPrefix("blocked:"))
             // Replacing an existing subscription is not a new one.
             #expect(try await client.query("a", "{}").isEmpty)
-            await client.close()
         }
     }
 
@@ -194,10 +165,7 @@ struct NIP01SubscriptionTests {
         try await SessionRelay.with { relay in
             let client = relay.connect()
             try await client.send(#"["REQ","bad",{"authors":["ABCDEF"]}]"#)
-            let message = try await client.next()
-            #expect(message.type == "CLOSED" && message.string(1) == "bad")
-            #expect(message.string(2)?.hasPrefix("invalid:") == true)
-            await client.close()
+            #expect(try await client.closedReason("bad").hasPrefix("invalid:"))
         }
     }
 }

@@ -65,7 +65,6 @@ struct NIP77BudgetTests {
             #expect(relay.relay.negentropyBudget.heldItems == 7)
             await waitUntil(timeout: .seconds(60)) { relay.relay.negentropyBudget.heldItems == 0 }
             #expect(relay.relay.negentropyBudget.heldItems == 0)
-            await client.close()
         }
     }
 

@@ -15,7 +15,6 @@ struct NIP77Tests {
             let result = try await client.reconcile(items: [])
             #expect(result.have.isEmpty && result.need.isEmpty)
             #expect(result.rounds == 1)
-            await client.close()
         }
     }
 
@@ -30,7 +29,6 @@ struct NIP77Tests {
             let result = try await client.reconcile(filter: #"{"kinds":[1]}"#, items: [])
             #expect(result.need == Set(notes.map(\.id.hex)))
             #expect(result.have.isEmpty)
-            await client.close()
         }
     }
 
@@ -48,7 +46,6 @@ struct NIP77Tests {
             #expect(result.need == Set(relayOnly.map(\.id.hex)))
             #expect(result.have == Set(clientOnly.map(\.id.hex)))
             #expect(result.rounds > 1, "a 4 KB frame limit cannot settle 3000 items in one round")
-            await client.close()
         }
     }
 
@@ -67,7 +64,6 @@ struct NIP77Tests {
             #expect(try await client.negOpen("b", initial).type == "NEG-MSG")
             try await client.send(#"["NEG-CLOSE","a"]"#)
             #expect(try await client.negOpen("c", initial).type == "NEG-MSG")
-            await client.close()
         }
     }
 
@@ -85,7 +81,6 @@ struct NIP77Tests {
             #expect(everything.string(2)?.hasPrefix("blocked:") == true)
             let notesOnly = try await client.negOpen("notes", initial, filter: #"{"kinds":[1]}"#)
             #expect(notesOnly.type == "NEG-MSG")
-            await client.close()
         }
     }
 
@@ -100,7 +95,6 @@ struct NIP77Tests {
             let answer = try await client.negMsg("s", initial)
             #expect(answer.type == "NEG-ERR")
             #expect(answer.string(2)?.hasPrefix("closed:") == true)
-            await client.close()
         }
     }
 
@@ -119,7 +113,6 @@ struct NIP77Tests {
             #expect(answer.type == "NEG-ERR")
             #expect(answer.string(2)?.hasPrefix("closed:") == true)
             #expect(answer.string(2)?.contains("idle") == true)
-            await client.close()
         }
     }
 
@@ -143,7 +136,6 @@ struct NIP77Tests {
             let badOpen = try await client.negOpen("u", "")
             #expect(badOpen.type == "NEG-ERR")
             #expect(badOpen.string(2)?.hasPrefix("invalid:") == true)
-            await client.close()
         }
     }
 
@@ -164,7 +156,6 @@ struct NIP77Tests {
             let challenge = try await recipient.challenge()
             #expect(try await recipient.authenticate(as: bob, challenge: challenge, relayURL: relay.url).accepted)
             #expect(try await recipient.reconcile(items: []).need == [note.id.hex, wrap.id.hex])
-            await recipient.close()
         }
     }
 }

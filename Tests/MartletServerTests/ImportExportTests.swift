@@ -195,8 +195,7 @@ struct ImportExportTests {
 
         let second = try await RelayProcess.start(data: directory, environment: environment)
         let client = try await second.connect()
-        let answer = try await client.publishAndWait(spammer.event(content: "back again"))
-        #expect(!answer.accepted && answer.message.hasPrefix("blocked:"))
+        #expect(try await client.refusal(of: spammer.event(content: "back again"))?.hasPrefix("blocked:") == true)
         await client.close()
         await second.stop(signal: SIGTERM)
     }

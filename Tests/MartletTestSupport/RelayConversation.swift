@@ -44,6 +44,30 @@ extension RelayConversation {
         return try await ok(for: event.id)
     }
 
+    /// The reason the relay gave for refusing `event` (`OK false`), or nil if it accepted it.
+    public func refusal(of event: Event) async throws -> String? {
+        let answer = try await publishAndWait(event)
+        return answer.accepted ? nil : answer.message
+    }
+
+    /// The reason of the `CLOSED` that must come next, for `subscription`.
+    public func closedReason(_ subscription: String) async throws -> String {
+        let message = try await next()
+        guard message.type == "CLOSED", message.string(1) == subscription, let reason = message.string(2) else {
+            throw TestFailure("expected CLOSED for \(subscription), got \(message)")
+        }
+        return reason
+    }
+
+    /// The id of the event in the `EVENT` that must come next.
+    public func nextEventID() async throws -> String {
+        let message = try await next()
+        guard message.type == "EVENT", let id = message.object(2)?["id"] as? String else {
+            throw TestFailure("expected an EVENT, got \(message)")
+        }
+        return id
+    }
+
     /// Sends a REQ and collects the stored events up to its EOSE (as event objects).
     public func query(_ subscription: String, _ filters: String...) async throws -> [[String: Any]] {
         try await send(#"["REQ",""# + subscription + #"","# + filters.joined(separator: ",") + "]")
@@ -61,14 +85,6 @@ extension RelayConversation {
             case "CLOSED": throw TestFailure("subscription closed: \(message)")
             default: continue
             }
-        }
-    }
-
-    /// The next message of `type`, skipping others (NOTICEs, an AUTH challenge).
-    public func next(ofType type: String) async throws -> ReceivedMessage {
-        while true {
-            let message = try await next()
-            if message.type == type { return message }
         }
     }
 

@@ -23,6 +23,24 @@ func randomItems(_ count: Int, timestamps: ClosedRange<UInt64>, using generator:
     }
 }
 
+/// Two random item sets that share `common` items and each hold some of their own, with
+/// timestamps drawn from one range.
+struct DifferingSets {
+    let common: [NegentropyItem]
+    let onlyInitiator: [NegentropyItem]
+    let onlyResponder: [NegentropyItem]
+
+    var initiator: [NegentropyItem] { common + onlyInitiator }
+    var responder: [NegentropyItem] { common + onlyResponder }
+
+    init(common: Int, eachOwn: Int, timestamps: ClosedRange<UInt64>, seed: UInt64) {
+        var generator = SplitMix64(seed: seed)
+        self.common = randomItems(common, timestamps: timestamps, using: &generator)
+        onlyInitiator = randomItems(eachOwn, timestamps: timestamps, using: &generator)
+        onlyResponder = randomItems(eachOwn, timestamps: timestamps, using: &generator)
+    }
+}
+
 /// What a whole sync between an initiator and a responder found.
 struct SyncOutcome {
     var haveIDs: [NegentropyID] = []

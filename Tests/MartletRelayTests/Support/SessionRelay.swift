@@ -7,7 +7,8 @@ import ServiceLifecycle
 
 /// A real relay engine with its SQLite store in a temporary folder, and no server: clients
 /// are `RelaySession`s called directly, for the protocol's rules where a socket adds nothing.
-/// The relay runs as `martlet serve` runs it, a service whose writer commits before an OK.
+/// The relay runs as `martlet serve` runs it, a service whose writer commits before an OK;
+/// the clients a test opened are closed when its body returns.
 ///
 /// ```swift
 /// try await SessionRelay.with(configure: { $0.limits.maxFilters = 2 }) { relay in
@@ -17,6 +18,8 @@ import ServiceLifecycle
 /// ```
 struct SessionRelay: Sendable {
     let relay: Relay
+    /// Every client handed out, closed (as their connections would be) before the relay stops.
+    private let clients = Locked<[SessionClient]>([])
 
     /// The URL NIP-42 authentications name: the loopback address a relay without configured
     /// URLs answers to, as if it listened on port 7777.
@@ -48,19 +51,19 @@ struct SessionRelay: Sendable {
         try await RelayAdministration(relay: relay).restore()
         let group = ServiceGroup(configuration: .init(services: [relay], gracefulShutdownSignals: [], logger: logger))
         let running = Task { try await group.run() }
+        let sessionRelay = SessionRelay(relay: relay)
         do {
-            let result = try await body(SessionRelay(relay: relay))
-            try await stop(group, running, store)
+            let result = try await body(sessionRelay)
+            try await sessionRelay.stop(group, running, store)
             return result
         } catch {
-            try? await stop(group, running, store)
+            try? await sessionRelay.stop(group, running, store)
             throw error
         }
     }
 
-    private static func stop(_ group: ServiceGroup, _ running: Task<Void, any Error>, _ store: SQLiteEventStore)
-        async throws
-    {
+    private func stop(_ group: ServiceGroup, _ running: Task<Void, any Error>, _ store: SQLiteEventStore) async throws {
+        for client in clients.value { await client.close() }
         await group.triggerGracefulShutdown()
         let outcome = await running.result
         try await store.close()
@@ -69,6 +72,8 @@ struct SessionRelay: Sendable {
 
     /// A new client: a session as the server makes one for each WebSocket.
     func connect(remoteAddress: String = "127.0.0.1") -> SessionClient {
-        SessionClient(session: relay.makeSession(remoteAddress: remoteAddress))
+        let client = SessionClient(session: relay.makeSession(remoteAddress: remoteAddress))
+        clients.withLock { $0.append(client) }
+        return client
     }
 }
