@@ -9,8 +9,7 @@ import Testing
 struct AuthTests {
     @Test("NIP-70: a protected event is auth-required until its author authenticates, then accepted")
     func protectedEvent() async throws {
-        try await SessionRelay.with { relay in
-            let client = relay.connect()
+        try await SessionRelay.withClient { relay, client in
             let alice = Author()
             let protected = alice.event(content: "members only", tags: [["-"]])
             try await client.publish(protected)
@@ -25,8 +24,7 @@ struct AuthTests {
 
     @Test("NIP-70: a protected event authenticated as someone else is answered restricted:")
     func protectedEventOtherAuthor() async throws {
-        try await SessionRelay.with { relay in
-            let client = relay.connect()
+        try await SessionRelay.withClient { relay, client in
             let alice = Author()
             let bob = Author()
             let protected = alice.event(tags: [["-"]])
@@ -40,8 +38,7 @@ struct AuthTests {
 
     @Test("AUTH with a wrong challenge, relay tag, kind or stale created_at is answered OK false")
     func badAuthEvents() async throws {
-        try await SessionRelay.with(configure: { $0.access.mode = .privateRelay }) { relay in
-            let client = relay.connect()
+        try await SessionRelay.withClient(configure: { $0.access.mode = .privateRelay }) { relay, client in
             let challenge = try await client.challenge()
             let alice = Author()
             let wrongChallenge = alice.authEvent(challenge: "nope", relayURL: relay.url)
@@ -59,11 +56,10 @@ struct AuthTests {
     @Test("a private relay sends AUTH on connect and refuses REQ and EVENT until an allowed pubkey authenticates")
     func privateRelay() async throws {
         let member = Author()
-        try await SessionRelay.with(configure: {
+        try await SessionRelay.withClient(configure: {
             $0.access.mode = .privateRelay
             $0.access.allowedPubkeys = [member.pubkey]
-        }) { relay in
-            let client = relay.connect()
+        }) { relay, client in
             let challenge = try await client.challenge()
             try await client.request("s", "{}")
             #expect(try await client.closedReason("s").hasPrefix("auth-required:"))
@@ -89,11 +85,10 @@ struct AuthTests {
     @Test("allowlist-writes mode: allowlisted authors write, others are refused, everyone reads")
     func allowlistWrites() async throws {
         let member = Author()
-        try await SessionRelay.with(configure: {
+        try await SessionRelay.withClient(configure: {
             $0.access.mode = .allowlistWrites
             $0.access.allowedPubkeys = [member.pubkey]
-        }) { relay throws in
-            let client = relay.connect()
+        }) { _, client throws in
             let accepted = member.event()
             #expect(try await client.publishAndWait(accepted).accepted)
             #expect(try await client.refusal(of: Author().event())?.hasPrefix("restricted:") == true)

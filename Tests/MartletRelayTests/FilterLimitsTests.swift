@@ -23,8 +23,7 @@ struct FilterLimitsTests {
 
     @Test("a REQ or COUNT with a list longer than advertised is answered CLOSED invalid:")
     func oversizedLists() async throws {
-        try await SessionRelay.with(configure: Self.small) { relay in
-            let client = relay.connect()
+        try await SessionRelay.withClient(configure: Self.small) { _, client in
             let ids = Self.hexList(4) { Author().event().id.hex }
             let authors = Self.hexList(4) { Author().pubkey.hex }
             let twoAuthors = Self.hexList(2) { Author().pubkey.hex }
@@ -53,8 +52,7 @@ struct FilterLimitsTests {
 
     @Test("the issue's 40 KiB REQ of 500 authors × 2,000 kinds is refused invalid: at the default limits")
     func amplifyingREQ() async throws {
-        try await SessionRelay.with { relay in
-            let client = relay.connect()
+        try await SessionRelay.withClient { _, client in
             let authors = Self.hexList(500) { Author().pubkey.hex }
             let kinds = "[" + (0..<2000).map(String.init).joined(separator: ",") + "]"
             try await client.request("big", #"{"authors":\#(authors),"kinds":\#(kinds)}"#)

@@ -8,8 +8,7 @@ import Testing
 struct LifecycleNIPTests {
     @Test("NIP-09: a deletion request removes the author's events named by e tags and is itself served")
     func deletionByE() async throws {
-        try await SessionRelay.with { relay in
-            let client = relay.connect()
+        try await SessionRelay.withClient { _, client in
             let alice = Author()
             let mallory = Author()
             let note = alice.event(content: "oops")
@@ -28,8 +27,7 @@ struct LifecycleNIPTests {
 
     @Test("NIP-09: an a tag deletes versions of an addressable event up to the deletion's created_at")
     func deletionByA() async throws {
-        try await SessionRelay.with { relay in
-            let client = relay.connect()
+        try await SessionRelay.withClient { _, client in
             let alice = Author()
             let article = alice.event(kind: 30023, content: "v1", tags: [["d", "post"]], createdAt: now() - 100)
             _ = try await client.publishAndWait(article)
@@ -46,8 +44,7 @@ struct LifecycleNIPTests {
 
     @Test("NIP-40: an event that has already expired is refused with invalid:")
     func expiredRefused() async throws {
-        try await SessionRelay.with { relay throws in
-            let client = relay.connect()
+        try await SessionRelay.withClient { _, client throws in
             let event = Author().event(tags: [["expiration", String(now() - 10)]])
             #expect(try await client.refusal(of: event)?.hasPrefix("invalid:") == true)
         }
@@ -56,8 +53,7 @@ struct LifecycleNIPTests {
     @Test("NIP-40: an expired event is no longer served, and is purged")
     func expiredNotServed() async throws {
         let clock = Locked<Int64>(now())
-        try await SessionRelay.with(clock: { clock.withLock { $0 } }) { relay in
-            let client = relay.connect()
+        try await SessionRelay.withClient(clock: { clock.withLock { $0 } }) { relay, client in
             let start = clock.withLock { $0 }
             let author = Author()
             let expiring = author.event(tags: [["expiration", String(start + 60)]], createdAt: start)
@@ -79,8 +75,7 @@ struct LifecycleNIPTests {
 
     @Test("NIP-45: COUNT answers the exact number of matching events")
     func count() async throws {
-        try await SessionRelay.with { relay in
-            let client = relay.connect()
+        try await SessionRelay.withClient { _, client in
             let author = Author()
             for index in 0..<7 { _ = try await client.publishAndWait(author.event(kind: index < 4 ? 1 : 7, content: "n\(index)")) }
             try await client.send(#"["COUNT","c",{"authors":["\#(author.pubkey.hex)"],"kinds":[1]}]"#)

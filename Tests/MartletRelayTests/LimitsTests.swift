@@ -9,8 +9,7 @@ import Testing
 struct LimitsTests {
     @Test("content longer than max_content_length is answered OK false invalid:")
     func contentLength() async throws {
-        try await SessionRelay.with(configure: { $0.limits.maxContentLength = 10 }) { relay throws in
-            let client = relay.connect()
+        try await SessionRelay.withClient(configure: { $0.limits.maxContentLength = 10 }) { _, client throws in
             let author = Author()
             let long = author.event(content: String(repeating: "é", count: 11))
             #expect(try await client.refusal(of: long)?.hasPrefix("invalid:") == true)
@@ -21,8 +20,7 @@ struct LimitsTests {
 
     @Test("an event with more tags than max_event_tags is answered OK false invalid:")
     func tagCount() async throws {
-        try await SessionRelay.with(configure: { $0.limits.maxEventTags = 3 }) { relay throws in
-            let client = relay.connect()
+        try await SessionRelay.withClient(configure: { $0.limits.maxEventTags = 3 }) { _, client throws in
             let event = Author().event(tags: (0..<4).map { ["t", "tag\($0)"] })
             #expect(try await client.refusal(of: event)?.hasPrefix("invalid:") == true)
         }
@@ -30,11 +28,10 @@ struct LimitsTests {
 
     @Test("created_at outside the accepted window is answered OK false invalid:")
     func createdAtWindow() async throws {
-        try await SessionRelay.with(configure: {
+        try await SessionRelay.withClient(configure: {
             $0.limits.createdAtUpperLimit = 60
             $0.limits.createdAtLowerLimit = 3600
-        }) { relay throws in
-            let client = relay.connect()
+        }) { _, client throws in
             let author = Author()
             #expect(try await client.refusal(of: author.event(createdAt: now() + 600))?.hasPrefix("invalid:") == true)
             #expect(try await client.refusal(of: author.event(createdAt: now() - 7200))?.hasPrefix("invalid:") == true)
@@ -44,8 +41,7 @@ struct LimitsTests {
 
     @Test("a filter's limit is clamped to max_limit")
     func maxLimit() async throws {
-        try await SessionRelay.with(configure: { $0.limits.maxLimit = 3 }) { relay in
-            let client = relay.connect()
+        try await SessionRelay.withClient(configure: { $0.limits.maxLimit = 3 }) { _, client in
             let author = Author()
             // Distinct content: two events a second apart could otherwise share an id.
             for offset in 0..<5 {
@@ -58,8 +54,7 @@ struct LimitsTests {
 
     @Test("a subscription id longer than max_subid_length is answered CLOSED invalid:")
     func subscriptionIDLength() async throws {
-        try await SessionRelay.with(configure: { $0.limits.maxSubscriptionIDLength = 8 }) { relay in
-            let client = relay.connect()
+        try await SessionRelay.withClient(configure: { $0.limits.maxSubscriptionIDLength = 8 }) { _, client in
             try await client.request("123456789", "{}")
             #expect(try await client.closedReason("123456789").hasPrefix("invalid:"))
         }

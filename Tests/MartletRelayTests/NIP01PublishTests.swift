@@ -8,8 +8,7 @@ import Testing
 struct NIP01PublishTests {
     @Test("an accepted EVENT is answered OK true and served by a later REQ")
     func acceptedEventIsServed() async throws {
-        try await SessionRelay.with { relay in
-            let client = relay.connect()
+        try await SessionRelay.withClient { _, client in
             let event = Author().event(content: "first note")
             let answer = try await client.publishAndWait(event)
             #expect(answer.accepted)
@@ -22,8 +21,7 @@ struct NIP01PublishTests {
 
     @Test("the relay serves the stored event bytes verbatim")
     func servedBytesAreVerbatim() async throws {
-        try await SessionRelay.with { relay in
-            let client = relay.connect()
+        try await SessionRelay.withClient { _, client in
             let event = Author().event(content: "emoji 🐦 and \"quotes\"\n", tags: [["t", "swift"]])
             _ = try await client.publishAndWait(event)
             try await client.request("q", #"{"ids":["\#(event.id.hex)"]}"#)
@@ -34,8 +32,7 @@ struct NIP01PublishTests {
 
     @Test("a duplicate event is answered OK true with the duplicate: prefix")
     func duplicate() async throws {
-        try await SessionRelay.with { relay in
-            let client = relay.connect()
+        try await SessionRelay.withClient { _, client in
             let event = Author().event()
             #expect(try await client.publishAndWait(event).accepted)
             let again = try await client.publishAndWait(event)
@@ -46,42 +43,31 @@ struct NIP01PublishTests {
 
     @Test("an event with a bad signature is answered OK false with the invalid: prefix")
     func badSignature() async throws {
-        try await SessionRelay.with { relay in
-            let client = relay.connect()
+        try await SessionRelay.withClient { _, client throws in
             let event = Author().event()
             var json = event.jsonString
             let sig = event.sig.hex
             let flipped = String(sig.prefix(127)) + (sig.last == "0" ? "1" : "0")
             json = json.replacingOccurrences(of: sig, with: flipped)
-            try await client.send(#"["EVENT","# + json + "]")
-            let answer = try await client.ok(for: event.id)
-            #expect(!answer.accepted)
-            #expect(answer.message.hasPrefix("invalid:"))
+            #expect(try await client.refusal(ofJSON: json, id: event.id)?.hasPrefix("invalid:") == true)
         }
     }
 
     @Test("an event whose id is not the hash of its fields is answered OK false invalid:")
     func wrongID() async throws {
-        try await SessionRelay.with { relay in
-            let client = relay.connect()
+        try await SessionRelay.withClient { _, client throws in
             let event = Author().event(content: "original")
             let json = event.jsonString.replacingOccurrences(of: "original", with: "tampered")
-            try await client.send(#"["EVENT","# + json + "]")
-            let answer = try await client.ok(for: event.id)
-            #expect(!answer.accepted)
-            #expect(answer.message.hasPrefix("invalid:"))
+            #expect(try await client.refusal(ofJSON: json, id: event.id)?.hasPrefix("invalid:") == true)
         }
     }
 
     @Test("a malformed EVENT whose id can be read is answered OK false with a reason")
     func malformedEventWithID() async throws {
-        try await SessionRelay.with { relay in
-            let client = relay.connect()
+        try await SessionRelay.withClient { _, client throws in
             let id = String(repeating: "ab", count: 32)
-            try await client.send(#"["EVENT",{"id":"\#(id)","kind":"one"}]"#)
-            let answer = try await client.ok(for: EventID(hex: id)!)
-            #expect(!answer.accepted)
-            #expect(answer.message.hasPrefix("invalid:"))
+            let malformed = #"{"id":"\#(id)","kind":"one"}"#
+            #expect(try await client.refusal(ofJSON: malformed, id: EventID(hex: id)!)?.hasPrefix("invalid:") == true)
         }
     }
 
@@ -101,8 +87,7 @@ struct NIP01PublishTests {
 
     @Test("a replaceable event keeps only the newest version per pubkey and kind")
     func replaceable() async throws {
-        try await SessionRelay.with { relay in
-            let client = relay.connect()
+        try await SessionRelay.withClient { _, client in
             let author = Author()
             let older = author.event(kind: 0, content: "old", createdAt: now() - 100)
             let newer = author.event(kind: 0, content: "new", createdAt: now() - 10)
@@ -116,8 +101,7 @@ struct NIP01PublishTests {
 
     @Test("an addressable event keeps only the newest version per pubkey, kind and d tag")
     func addressable() async throws {
-        try await SessionRelay.with { relay in
-            let client = relay.connect()
+        try await SessionRelay.withClient { _, client in
             let author = Author()
             let a1 = author.event(kind: 30023, content: "a v1", tags: [["d", "a"]], createdAt: now() - 100)
             let a2 = author.event(kind: 30023, content: "a v2", tags: [["d", "a"]], createdAt: now() - 50)
@@ -130,8 +114,7 @@ struct NIP01PublishTests {
 
     @Test("replaceable events with the same created_at keep the lowest id")
     func replaceableTie() async throws {
-        try await SessionRelay.with { relay in
-            let client = relay.connect()
+        try await SessionRelay.withClient { _, client in
             let author = Author()
             let at = now() - 5
             let first = author.event(kind: 10002, content: "x", createdAt: at)

@@ -8,8 +8,7 @@ import Testing
 struct NIP01SubscriptionTests {
     @Test("stored events come newest first, ties broken by the lowest id")
     func newestFirst() async throws {
-        try await SessionRelay.with { relay in
-            let client = relay.connect()
+        try await SessionRelay.withClient { _, client in
             let author = Author()
             let base = now() - 1000
             var events = (0..<5).map { author.event(content: "n\($0)", createdAt: base + Int64($0)) }
@@ -23,8 +22,7 @@ struct NIP01SubscriptionTests {
 
     @Test("limit applies to the initial query only; live events still arrive after EOSE")
     func limitOnInitialQueryOnly() async throws {
-        try await SessionRelay.with { relay in
-            let client = relay.connect()
+        try await SessionRelay.withClient { relay, client in
             let publisher = relay.connect()
             let author = Author()
             for offset in 0..<5 { _ = try await publisher.publishAndWait(author.event(content: "n\(offset)", createdAt: now() - 100 + Int64(offset))) }
@@ -40,8 +38,7 @@ struct NIP01SubscriptionTests {
 
     @Test("exactly one EOSE is sent per REQ")
     func exactlyOneEOSE() async throws {
-        try await SessionRelay.with { relay in
-            let client = relay.connect()
+        try await SessionRelay.withClient { _, client in
             let author = Author()
             _ = try await client.publishAndWait(author.event())
             try await client.request("s", #"{"authors":["\#(author.pubkey.hex)"]}"#, #"{"kinds":[1]}"#)
@@ -58,8 +55,7 @@ struct NIP01SubscriptionTests {
 
     @Test("limit 0 returns no stored events but still subscribes")
     func limitZero() async throws {
-        try await SessionRelay.with { relay in
-            let client = relay.connect()
+        try await SessionRelay.withClient { relay, client in
             let author = Author()
             _ = try await client.publishAndWait(author.event())
             let initial = try await client.query("s", #"{"authors":["\#(author.pubkey.hex)"],"limit":0}"#)
@@ -73,8 +69,7 @@ struct NIP01SubscriptionTests {
 
     @Test("CLOSE stops live delivery for that subscription")
     func closeStopsDelivery() async throws {
-        try await SessionRelay.with { relay in
-            let client = relay.connect()
+        try await SessionRelay.withClient { relay, client in
             let publisher = relay.connect()
             let author = Author()
             _ = try await client.query("s", #"{"authors":["\#(author.pubkey.hex)"]}"#)
@@ -87,8 +82,7 @@ struct NIP01SubscriptionTests {
 
     @Test("a REQ reusing a subscription id replaces the old subscription")
     func reqReplacesSubscription() async throws {
-        try await SessionRelay.with { relay in
-            let client = relay.connect()
+        try await SessionRelay.withClient { relay, client in
             let publisher = relay.connect()
             let alice = Author()
             let bob = Author()
@@ -97,15 +91,13 @@ struct NIP01SubscriptionTests {
             _ = try await publisher.publishAndWait(alice.event())
             let bobs = bob.event()
             _ = try await publisher.publishAndWait(bobs)
-            #expect(try await client.nextEventID() == bobs.id.hex)
-            #expect(try await client.silence() == nil)
+            #expect(try await client.soleEventID() == bobs.id.hex)
         }
     }
 
     @Test("live events match every filter condition: tags, kinds and time window")
     func liveFiltering() async throws {
-        try await SessionRelay.with { relay in
-            let client = relay.connect()
+        try await SessionRelay.withClient { relay, client in
             let publisher = relay.connect()
             let author = Author()
             _ = try await client.query("t", ##"{"#t":["martlet"],"kinds":[1]}"##)
@@ -113,15 +105,13 @@ struct NIP01SubscriptionTests {
             _ = try await publisher.publishAndWait(author.event(kind: 7, tags: [["t", "martlet"]]))
             let match = author.event(tags: [["t", "martlet"]])
             _ = try await publisher.publishAndWait(match)
-            #expect(try await client.nextEventID() == match.id.hex)
-            #expect(try await client.silence() == nil)
+            #expect(try await client.soleEventID() == match.id.hex)
         }
     }
 
     @Test("an event matching several filters of one subscription, or filed under several of its keys, arrives once")
     func liveDeliveryOnce() async throws {
-        try await SessionRelay.with { relay in
-            let client = relay.connect()
+        try await SessionRelay.withClient { relay, client in
             let publisher = relay.connect()
             let author = Author()
             // Filed under the author, under #t, under kind 1 and on the unindexed list: four
@@ -132,15 +122,13 @@ struct NIP01SubscriptionTests {
             _ = try await client.query("s", filters[0], filters[1], filters[2], filters[3])
             let event = author.event(tags: [["t", "martlet"]])
             _ = try await publisher.publishAndWait(event)
-            #expect(try await client.nextEventID() == event.id.hex)
-            #expect(try await client.silence() == nil)
+            #expect(try await client.soleEventID() == event.id.hex)
         }
     }
 
     @Test("a REQ with more filters than max_filters is answered CLOSED invalid:")
     func tooManyFilters() async throws {
-        try await SessionRelay.with(configure: { $0.limits.maxFilters = 2 }) { relay in
-            let client = relay.connect()
+        try await SessionRelay.withClient(configure: { $0.limits.maxFilters = 2 }) { _, client in
             try await client.request("s", "{}", "{}", "{}")
             #expect(try await client.closedReason("s").hasPrefix("invalid:"))
             #expect(try await client.query("ok", "{}").isEmpty)
@@ -149,8 +137,7 @@ struct NIP01SubscriptionTests {
 
     @Test("a REQ past max_subscriptions is answered CLOSED and the others keep working")
     func tooManySubscriptions() async throws {
-        try await SessionRelay.with(configure: { $0.limits.maxSubscriptions = 2 }) { relay in
-            let client = relay.connect()
+        try await SessionRelay.withClient(configure: { $0.limits.maxSubscriptions = 2 }) { _, client in
             _ = try await client.query("a", "{}")
             _ = try await client.query("b", "{}")
             try await client.request("c", "{}")
@@ -162,8 +149,7 @@ struct NIP01SubscriptionTests {
 
     @Test("a REQ with an invalid filter is answered CLOSED with the reason")
     func invalidFilter() async throws {
-        try await SessionRelay.with { relay in
-            let client = relay.connect()
+        try await SessionRelay.withClient { _, client in
             try await client.send(#"["REQ","bad",{"authors":["ABCDEF"]}]"#)
             #expect(try await client.closedReason("bad").hasPrefix("invalid:"))
         }

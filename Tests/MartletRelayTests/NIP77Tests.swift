@@ -10,8 +10,7 @@ import Testing
 struct NIP77Tests {
     @Test("NEG-OPEN on an empty store is answered NEG-MSG, and the client learns there is nothing to exchange")
     func openOnEmptyStore() async throws {
-        try await SessionRelay.with { relay in
-            let client = relay.connect()
+        try await SessionRelay.withClient { _, client in
             let result = try await client.reconcile(items: [])
             #expect(result.have.isEmpty && result.need.isEmpty)
             #expect(result.rounds == 1)
@@ -51,8 +50,7 @@ struct NIP77Tests {
 
     @Test("a NEG-OPEN beyond the sessions a connection may hold is answered NEG-ERR with blocked:")
     func sessionLimit() async throws {
-        try await SessionRelay.with(configure: { $0.negentropy.maxSessionsPerConnection = 2 }) { relay in
-            let client = relay.connect()
+        try await SessionRelay.withClient(configure: { $0.negentropy.maxSessionsPerConnection = 2 }) { _, client in
             let initial = NegentropyHex.encode(try NegentropyInitiator(storage: SortedItems([])).initiate())
             #expect(try await client.negOpen("a", initial).type == "NEG-MSG")
             #expect(try await client.negOpen("b", initial).type == "NEG-MSG")
@@ -86,8 +84,7 @@ struct NIP77Tests {
 
     @Test("after NEG-CLOSE the session is gone: a NEG-MSG for it is answered NEG-ERR with closed:")
     func negClose() async throws {
-        try await SessionRelay.with { relay in
-            let client = relay.connect()
+        try await SessionRelay.withClient { _, client in
             let initiator = try NegentropyInitiator(storage: SortedItems([]))
             let initial = NegentropyHex.encode(initiator.initiate())
             #expect(try await client.negOpen("s", initial).type == "NEG-MSG")
@@ -102,8 +99,7 @@ struct NIP77Tests {
     func idleTimeout() async throws {
         // Long enough that a loaded CI machine (the fuzz test runs beside this one) keeps the
         // "quick" session alive between its two messages: 1.5 s was not, once.
-        try await SessionRelay.with(configure: { $0.negentropy.idleTimeout = .seconds(5) }) { relay in
-            let client = relay.connect()
+        try await SessionRelay.withClient(configure: { $0.negentropy.idleTimeout = .seconds(5) }) { _, client in
             let initial = NegentropyHex.encode(try NegentropyInitiator(storage: SortedItems([])).initiate())
             #expect(try await client.negOpen("slow", initial).type == "NEG-MSG")
             #expect(try await client.negOpen("quick", initial).type == "NEG-MSG")
@@ -118,8 +114,7 @@ struct NIP77Tests {
 
     @Test("a malformed NEG-MSG is answered NEG-ERR with a reason, and the session is closed")
     func malformedMessages() async throws {
-        try await SessionRelay.with { relay in
-            let client = relay.connect()
+        try await SessionRelay.withClient { _, client in
             let initial = NegentropyHex.encode(try NegentropyInitiator(storage: SortedItems([])).initiate())
             #expect(try await client.negOpen("s", initial).type == "NEG-MSG")
             // Hex that is not a negentropy message: a varint cut off after its first byte.

@@ -58,8 +58,7 @@ struct PolicyTests {
 
     @Test("NIP-13: events below the minimum difficulty are answered pow:, mined ones accepted")
     func proofOfWork() async throws {
-        try await SessionRelay.with(configure: { $0.access.minPowDifficulty = 8 }) { relay in
-            let client = relay.connect()
+        try await SessionRelay.withClient(configure: { $0.access.minPowDifficulty = 8 }) { _, client in
             let author = Author()
             var plain = author.event()
             while ProofOfWork.difficulty(of: plain.id) >= 8 { plain = author.event(content: UUID().uuidString) }
@@ -74,8 +73,7 @@ struct PolicyTests {
 
     @Test("NIP-62: a request to vanish removes the author's events and gift wraps to them, and refuses them again")
     func requestToVanish() async throws {
-        try await SessionRelay.with(configure: { $0.info.url = "wss://relay.example.com" }) { relay in
-            let client = relay.connect()
+        try await SessionRelay.withClient(configure: { $0.info.url = "wss://relay.example.com" }) { relay, client in
             let alice = Author()
             let old = alice.event(content: "old", createdAt: now() - 100)
             let wrap = Author().event(kind: 1059, tags: [["p", alice.pubkey.hex]], createdAt: now() - 100)
@@ -95,8 +93,7 @@ struct PolicyTests {
 
     @Test("NIP-90: a job request whose expiration or expires_at is past is refused with invalid:")
     func expiredJobRequest() async throws {
-        try await SessionRelay.with { relay throws in
-            let client = relay.connect()
+        try await SessionRelay.withClient { _, client throws in
             let author = Author()
             let expired = author.event(kind: 5100, tags: [["expires_at", String(now() - 5)]])
             #expect(try await client.refusal(of: expired)?.hasPrefix("invalid:") == true)
@@ -109,12 +106,11 @@ struct PolicyTests {
     func blockLists() async throws {
         let banned = Author()
         let bannedEvent = Author().event(content: "banned one")
-        try await SessionRelay.with(configure: {
+        try await SessionRelay.withClient(configure: {
             $0.access.bannedPubkeys = [banned.pubkey]
             $0.access.bannedEvents = [bannedEvent.id]
             $0.access.deniedKinds = [4]
-        }) { relay throws in
-            let client = relay.connect()
+        }) { relay, client throws in
             for event in [banned.event(), bannedEvent, Author().event(kind: 4)] {
                 #expect(try await client.refusal(of: event)?.hasPrefix("blocked:") == true)
             }
@@ -128,8 +124,7 @@ struct PolicyTests {
 
     @Test("with a kind allowlist only those kinds are accepted")
     func kindAllowlist() async throws {
-        try await SessionRelay.with(configure: { $0.access.allowedKinds = [1, 7] }) { relay throws in
-            let client = relay.connect()
+        try await SessionRelay.withClient(configure: { $0.access.allowedKinds = [1, 7] }) { _, client throws in
             let author = Author()
             #expect(try await client.publishAndWait(author.event(kind: 7)).accepted)
             #expect(try await client.refusal(of: author.event(kind: 30023, tags: [["d", "x"]]))?.hasPrefix("blocked:") == true)
@@ -138,12 +133,11 @@ struct PolicyTests {
 
     @Test("EVENT beyond the per-IP rate is answered rate-limited:, REQ beyond its rate CLOSED rate-limited:")
     func rateLimits() async throws {
-        try await SessionRelay.with(configure: {
+        try await SessionRelay.withClient(configure: {
             $0.access.rateLimits.eventsPerSecondPerIP = 0.001
             $0.access.rateLimits.requestsPerSecondPerIP = 0.001
             $0.access.rateLimits.burst = 3
-        }) { relay in
-            let client = relay.connect()
+        }) { _, client in
             let author = Author()
             for index in 0..<3 { #expect(try await client.publishAndWait(author.event(content: "\(index)")).accepted) }
             let limited = try await client.publishAndWait(author.event(content: "one too many"))
@@ -159,8 +153,7 @@ struct PolicyTests {
 struct JobLifetimeTests {
     @Test("job requests older than the configured lifetime are purged; other kinds are not")
     func staleJobRequestsArePurged() async throws {
-        try await SessionRelay.with(configure: { $0.access.jobRequestLifetime = 60 }) { relay in
-            let client = relay.connect()
+        try await SessionRelay.withClient(configure: { $0.access.jobRequestLifetime = 60 }) { relay, client in
             let author = Author()
             let stale = author.event(kind: 5100, content: "old job", createdAt: now() - 600)
             let fresh = author.event(kind: 5100, content: "new job", createdAt: now() - 5)

@@ -46,7 +46,14 @@ extension RelayConversation {
 
     /// The reason the relay gave for refusing `event` (`OK false`), or nil if it accepted it.
     public func refusal(of event: Event) async throws -> String? {
-        let answer = try await publishAndWait(event)
+        try await refusal(ofJSON: event.jsonString, id: event.id)
+    }
+
+    /// The reason the relay gave for refusing the event spelled `json`, answered under `id`
+    /// (a tampered event still names the id it claims), or nil if it accepted it.
+    public func refusal(ofJSON json: String, id: EventID) async throws -> String? {
+        try await send(#"["EVENT","# + json + "]")
+        let answer = try await ok(for: id)
         return answer.accepted ? nil : answer.message
     }
 
@@ -66,6 +73,13 @@ extension RelayConversation {
             throw TestFailure("expected an EVENT, got \(message)")
         }
         return id
+    }
+
+    /// The id of the one `EVENT` that comes next, when nothing follows it for a moment; nil
+    /// when something does.
+    public func soleEventID() async throws -> String? {
+        let id = try await nextEventID()
+        return try await silence() == nil ? id : nil
     }
 
     /// Sends a REQ and collects the stored events up to its EOSE (as event objects).

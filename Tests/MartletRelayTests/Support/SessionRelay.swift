@@ -62,6 +62,16 @@ struct SessionRelay: Sendable {
         }
     }
 
+    /// `with`, for the many tests that need one client: `body` gets the relay and a client.
+    @discardableResult
+    static func withClient<T: Sendable>(
+        configure: (inout RelayConfiguration) -> Void = { _ in },
+        clock: (@Sendable () -> Int64)? = nil,
+        _ body: (SessionRelay, SessionClient) async throws -> T
+    ) async throws -> T {
+        try await with(configure: configure, clock: clock) { relay in try await body(relay, relay.connect()) }
+    }
+
     private func stop(_ group: ServiceGroup, _ running: Task<Void, any Error>, _ store: SQLiteEventStore) async throws {
         for client in clients.value { await client.close() }
         await group.triggerGracefulShutdown()
