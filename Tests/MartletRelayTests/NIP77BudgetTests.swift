@@ -22,8 +22,7 @@ struct NIP77BudgetTests {
             $0.negentropy.maxTotalRecords = 25
             $0.negentropy.idleTimeout = .seconds(600)
         }) { relay in
-            let author = Author()
-            _ = try await relay.relay.store.save((0..<10).map { author.event(content: "note \($0)") })
+            try await relay.storeNotes(10)
             let budget = relay.relay.negentropyBudget
             let initial = try Self.initial()
 
@@ -58,8 +57,7 @@ struct NIP77BudgetTests {
     @Test("a session dropped for idleness gives its items back")
     func idleSessionReleases() async throws {
         try await SessionRelay.with(configure: { $0.negentropy.idleTimeout = .seconds(10) }) { relay in
-            let author = Author()
-            _ = try await relay.relay.store.save((0..<7).map { author.event(content: "note \($0)") })
+            try await relay.storeNotes(7)
             let client = relay.connect()
             #expect(try await client.negOpen("idle", try Self.initial()).type == "NEG-MSG")
             #expect(relay.relay.negentropyBudget.heldItems == 7)
@@ -75,8 +73,7 @@ struct NIP77BudgetTests {
             $0.negentropy.maxTotalRecords = 2_500
             $0.negentropy.idleTimeout = .seconds(600)
         }) { relay in
-            let author = Author()
-            _ = try await relay.relay.store.save((0..<500).map { author.event(content: "note \($0)") })
+            try await relay.storeNotes(500)
             let budget = relay.relay.negentropyBudget
             let initial = try Self.initial()
             var clients: [SessionClient] = []

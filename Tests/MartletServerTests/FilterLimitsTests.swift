@@ -20,8 +20,7 @@ struct FilterLimitsAdvertisedTests {
             $0.limits.maxAuthorsTimesKinds = 4
             $0.limits.queryTimeout = .milliseconds(2500)
         }) { relay in
-            let response = try await relay.httpGet(headers: ["Accept": "application/nostr+json"])
-            let document = try #require(try JSONSerialization.jsonObject(with: response.body) as? [String: Any])
+            let document = try await relay.informationDocument()
             let limitation = try #require(document["limitation"] as? [String: Any])
             #expect(limitation["max_filter_ids"] as? Int == 3)
             #expect(limitation["max_filter_authors"] as? Int == 3)
@@ -35,11 +34,7 @@ struct FilterLimitsAdvertisedTests {
 
     @Test("martlet.yaml and the environment set the filter limits and the query time budget")
     func configured() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("martlet-config-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let file = folder.appendingPathComponent("martlet.yaml")
-        try """
+        let yaml = """
             limits:
               max_filter_ids: 11
               max_filter_authors: 12
@@ -47,21 +42,20 @@ struct FilterLimitsAdvertisedTests {
               max_filter_tag_values: 14
               max_authors_times_kinds: 15
               query_timeout: 1.5
-            """.write(to: file, atomically: true, encoding: .utf8)
-        let relay = try await RelayProcess.start(
-            data: folder.appendingPathComponent("data"), arguments: ["--config", file.path],
-            environment: ["MARTLET_LIMITS_MAX_FILTER_KINDS": "16"])
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(relay.port)/")!)
-        request.setValue("application/nostr+json", forHTTPHeaderField: "Accept")
-        let response = try await HTTPGet.run(request)
-        let document = try #require(try JSONSerialization.jsonObject(with: response.body) as? [String: Any])
-        let limitation = try #require(document["limitation"] as? [String: Any])
-        #expect(limitation["max_filter_ids"] as? Int == 11)
-        #expect(limitation["max_filter_authors"] as? Int == 12)
-        #expect(limitation["max_filter_kinds"] as? Int == 16)
-        #expect(limitation["max_filter_tag_values"] as? Int == 14)
-        #expect(limitation["max_authors_times_kinds"] as? Int == 15)
-        #expect(limitation["query_timeout"] as? Double == 1.5)
-        #expect(await relay.stop(signal: SIGTERM) == 0)
+            """
+        try await withConfigurationFile(yaml) { file, folder in
+            let relay = try await RelayProcess.start(
+                data: folder.appendingPathComponent("data"), arguments: ["--config", file.path],
+                environment: ["MARTLET_LIMITS_MAX_FILTER_KINDS": "16"])
+            let document = try await relay.informationDocument()
+            let limitation = try #require(document["limitation"] as? [String: Any])
+            #expect(limitation["max_filter_ids"] as? Int == 11)
+            #expect(limitation["max_filter_authors"] as? Int == 12)
+            #expect(limitation["max_filter_kinds"] as? Int == 16)
+            #expect(limitation["max_filter_tag_values"] as? Int == 14)
+            #expect(limitation["max_authors_times_kinds"] as? Int == 15)
+            #expect(limitation["query_timeout"] as? Double == 1.5)
+            #expect(await relay.stop(signal: SIGTERM) == 0)
+        }
     }
 }

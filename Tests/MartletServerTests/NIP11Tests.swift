@@ -45,8 +45,7 @@ struct NIP11Tests {
     @Test("the NIP-11 document says when writes are restricted or authentication is required")
     func informationReflectsAccess() async throws {
         try await TestRelay.with(configure: { $0.access.mode = .privateRelay }) { relay in
-            let response = try await relay.httpGet(headers: ["Accept": "application/nostr+json"])
-            let document = try #require(try JSONSerialization.jsonObject(with: response.body) as? [String: Any])
+            let document = try await relay.informationDocument()
             let limitation = try #require(document["limitation"] as? [String: Any])
             #expect(limitation["auth_required"] as? Bool == true)
             #expect(limitation["restricted_writes"] as? Bool == true)
@@ -58,8 +57,7 @@ struct NIP11Tests {
     @Test("the NIP-11 document lists 77 in supported_nips")
     func listsNIP77() async throws {
         try await TestRelay.with { relay in
-            let (_, _, body) = try await relay.httpGet(headers: ["Accept": "application/nostr+json"])
-            let document = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
+            let document = try await relay.informationDocument()
             #expect((document["supported_nips"] as? [Int])?.contains(77) == true)
         }
     }

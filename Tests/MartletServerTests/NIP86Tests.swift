@@ -186,29 +186,29 @@ struct NIP86Tests {
 
     @Test("changes are kept in the store and hold again after a restart, over the configuration's lists")
     func persistence() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("martlet-nip86-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let banned = Author()
-        let unbanned = Author()
-        let event = Author().event()
-        try await withRelay(configure: { $0.access.bannedPubkeys = [unbanned.pubkey] }, directory: directory) { relay throws in
-            #expect(try await relay.manage("banpubkey", [banned.pubkey.hex, "spam"], as: admin).succeeded)
-            #expect(try await relay.manage("unbanpubkey", [unbanned.pubkey.hex], as: admin).succeeded)
-            #expect(try await relay.manage("banevent", [event.id.hex], as: admin).succeeded)
-            #expect(try await relay.manage("disallowkind", [7], as: admin).succeeded)
-            #expect(try await relay.manage("blockip", ["::0001"], as: admin).succeeded)
-            #expect(try await relay.manage("changerelayname", ["Kept"], as: admin).succeeded)
-        }
-        try await withRelay(configure: { $0.access.bannedPubkeys = [unbanned.pubkey] }, directory: directory) { relay in
-            let access = relay.relay.access
-            #expect(access.isBanned(banned.pubkey))
-            #expect(!access.isBanned(unbanned.pubkey), "a run-time unban wins over the file")
-            #expect(access.isBanned(event.id))
-            #expect(!access.accepts(7))
-            #expect(access.isBlocked(ip: "::1"))
-            #expect(relay.relay.info.current.name == "Kept")
-            let listed = try #require(try await relay.manage("listbannedpubkeys", as: admin).result as? [[String: String]])
-            #expect(listed == [["pubkey": banned.pubkey.hex, "reason": "spam"]])
+        try await withTemporaryFolder("martlet-nip86") { directory in
+            let banned = Author()
+            let unbanned = Author()
+            let event = Author().event()
+            try await withRelay(configure: { $0.access.bannedPubkeys = [unbanned.pubkey] }, directory: directory) { relay throws in
+                #expect(try await relay.manage("banpubkey", [banned.pubkey.hex, "spam"], as: admin).succeeded)
+                #expect(try await relay.manage("unbanpubkey", [unbanned.pubkey.hex], as: admin).succeeded)
+                #expect(try await relay.manage("banevent", [event.id.hex], as: admin).succeeded)
+                #expect(try await relay.manage("disallowkind", [7], as: admin).succeeded)
+                #expect(try await relay.manage("blockip", ["::0001"], as: admin).succeeded)
+                #expect(try await relay.manage("changerelayname", ["Kept"], as: admin).succeeded)
+            }
+            try await withRelay(configure: { $0.access.bannedPubkeys = [unbanned.pubkey] }, directory: directory) { relay in
+                let access = relay.relay.access
+                #expect(access.isBanned(banned.pubkey))
+                #expect(!access.isBanned(unbanned.pubkey), "a run-time unban wins over the file")
+                #expect(access.isBanned(event.id))
+                #expect(!access.accepts(7))
+                #expect(access.isBlocked(ip: "::1"))
+                #expect(relay.relay.info.current.name == "Kept")
+                let listed = try #require(try await relay.manage("listbannedpubkeys", as: admin).result as? [[String: String]])
+                #expect(listed == [["pubkey": banned.pubkey.hex, "reason": "spam"]])
+            }
         }
     }
 }

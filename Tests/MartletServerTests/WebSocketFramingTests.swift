@@ -61,8 +61,7 @@ struct WebSocketFramingTests {
     @Test("a message over the limit is answered with a NOTICE stating the advertised max_message_length")
     func oversizedNoticeStatesAdvertisedLimit() async throws {
         try await TestRelay.with(configure: { $0.limits.maxMessageLength = 1024 }) { relay in
-            let information = try await relay.httpGet(headers: ["Accept": "application/nostr+json"])
-            let document = try #require(try JSONSerialization.jsonObject(with: information.body) as? [String: Any])
+            let document = try await relay.informationDocument()
             let advertised = try #require((document["limitation"] as? [String: Any])?["max_message_length"] as? Int)
             #expect(advertised == 1024)
             let socket = try await RawConnection.webSocket(port: relay.port)

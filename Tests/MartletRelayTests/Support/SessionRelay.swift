@@ -3,6 +3,7 @@ import Logging
 import MartletRelay
 import MartletStore
 import MartletTestSupport
+import NostrCore
 import ServiceLifecycle
 
 /// A real relay engine with its SQLite store in a temporary folder, and no server: clients
@@ -78,6 +79,16 @@ struct SessionRelay: Sendable {
         let outcome = await running.result
         try await store.close()
         try outcome.get()
+    }
+
+    /// `count` notes by one new author, saved straight into the store, as if published
+    /// before the test began.
+    @discardableResult
+    func storeNotes(_ count: Int) async throws -> [Event] {
+        let author = Author()
+        let notes = (0..<count).map { author.event(content: "note \($0)") }
+        _ = try await relay.store.save(notes)
+        return notes
     }
 
     /// A new client: a session as the server makes one for each WebSocket.

@@ -65,6 +65,11 @@ final class RelayProcess: @unchecked Sendable {
 
     func connect() async throws -> NostrTestClient { try await NostrTestClient.connect(url: url) }
 
+    /// The relay's NIP-11 document, parsed.
+    func informationDocument() async throws -> [String: Any] {
+        try await HTTPGet.informationDocument(port: port)
+    }
+
     /// Sends `signal` and waits for the process to end; returns its termination status.
     @discardableResult
     func stop(signal: Int32) async -> Int32 {

@@ -63,6 +63,11 @@ struct TestRelay: Sendable {
         try await NostrTestClient.connect(url: url)
     }
 
+    /// The relay's NIP-11 document, parsed.
+    func informationDocument() async throws -> [String: Any] {
+        try await HTTPGet.informationDocument(port: port)
+    }
+
     /// An HTTP GET of the relay URL with the given headers (for NIP-11 and the HTML page).
     func httpGet(headers: [String: String] = [:]) async throws -> (status: Int, headers: [String: String], body: Data) {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/")!)
