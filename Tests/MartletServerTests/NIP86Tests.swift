@@ -151,8 +151,7 @@ struct NIP86Tests {
 
             #expect(try await client.refusal(of: author.event())?.hasPrefix("blocked:") == true)
             try await client.send(#"["REQ","r",{}]"#)
-            let closed = try await client.next()
-            #expect(closed.type == "CLOSED" && closed.string(2)?.hasPrefix("blocked:") == true)
+            #expect(try await client.closedReason("r").hasPrefix("blocked:"))
             await #expect(throws: (any Error).self) {
                 let second = try await relay.connect()
                 _ = try await second.publishAndWait(author.event())

@@ -114,11 +114,9 @@ struct ScaleOutTests {
 
                 #expect(try await nodeA.manage("blockip", ["127.0.0.1", "abuse"], as: admin).succeeded)
                 await waitUntil(timeout: .seconds(5)) { nodeB.relay.access.isBlocked(ip: "127.0.0.1") }
-                let blocked = try await client.publishAndWait(author.event(content: "blocked"))
-                #expect(!blocked.accepted && blocked.message.hasPrefix("blocked:"))
+                #expect(try await client.refusal(of: author.event(content: "blocked"))?.hasPrefix("blocked:") == true)
                 try await client.send(#"["REQ","r",{}]"#)
-                let closed = try await client.next()
-                #expect(closed.type == "CLOSED" && closed.string(2)?.hasPrefix("blocked:") == true)
+                #expect(try await client.closedReason("r").hasPrefix("blocked:"))
                 #expect(try await nodeA.manage("unblockip", ["127.0.0.1"], as: admin).succeeded)
                 await waitUntil(timeout: .seconds(5)) { !nodeB.relay.access.isBlocked(ip: "127.0.0.1") }
                 #expect(try await client.publishAndWait(author.event(content: "unblocked")).accepted)

@@ -99,17 +99,3 @@ func unusedPort() throws -> Int {
     guard bound else { throw TestFailure("could not bind a port on 127.0.0.1") }
     return Int(UInt16(bigEndian: address.sin_port))
 }
-
-/// Runs `body`, throwing `TimedOut` if it takes longer than `timeout`.
-func withTimeout<T: Sendable>(_ timeout: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: timeout)
-            return nil
-        }
-        defer { group.cancelAll() }
-        guard let first = try await group.next(), let value = first else { throw TimedOut() }
-        return value
-    }
-}
