@@ -16,14 +16,24 @@ struct NIP77BudgetTests {
         answer.type == "NEG-ERR" && answer.string(2)?.hasPrefix("blocked:") == true
     }
 
-    @Test("a NEG-OPEN that would take the relay past its item budget is answered NEG-ERR blocked:, until a session closes")
-    func budgetRefusesUntilRelease() async throws {
+    /// Runs `body` on a relay whose sessions may hold `budget` items in all, with `notes`
+    /// notes stored; sessions never idle out, so only the budget decides, even on a stalled
+    /// machine.
+    static func withBudget(
+        _ budget: Int, notes: Int, _ body: (SessionRelay, NegentropyBudget) async throws -> Void
+    ) async throws {
         try await SessionRelay.with(configure: {
-            $0.negentropy.maxTotalRecords = 25
+            $0.negentropy.maxTotalRecords = budget
             $0.negentropy.idleTimeout = .seconds(600)
         }) { relay in
-            try await relay.storeNotes(10)
-            let budget = relay.relay.negentropyBudget
+            try await relay.storeNotes(notes)
+            try await body(relay, relay.relay.negentropyBudget)
+        }
+    }
+
+    @Test("a NEG-OPEN that would take the relay past its item budget is answered NEG-ERR blocked:, until a session closes")
+    func budgetRefusesUntilRelease() async throws {
+        try await Self.withBudget(25, notes: 10) { relay, budget in
             let initial = try Self.initial()
 
             let alice = relay.connect()
@@ -68,13 +78,7 @@ struct NIP77BudgetTests {
 
     @Test("4 connections × 8 sessions hold no more than the budget; the rest are answered blocked:")
     func manySessionsStayWithinBudget() async throws {
-        // Sessions must not expire while the loop runs, even on a stalled machine.
-        try await SessionRelay.with(configure: {
-            $0.negentropy.maxTotalRecords = 2_500
-            $0.negentropy.idleTimeout = .seconds(600)
-        }) { relay in
-            try await relay.storeNotes(500)
-            let budget = relay.relay.negentropyBudget
+        try await Self.withBudget(2_500, notes: 500) { relay, budget in
             let initial = try Self.initial()
             var clients: [SessionClient] = []
             var opened = 0
