@@ -144,9 +144,22 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // What the test targets share: seeded randomness, signing authors, polling, the fuzz
+        // loop, the PostgreSQL servers of scripts/ci-postgres.sh, child processes' output,
+        // and reading a relay's messages (over a socket or straight from a session).
+        .target(
+            name: "MartletTestSupport",
+            dependencies: [
+                "MartletBench", "MartletRelay", "MartletStore", "NostrCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Tests/MartletTestSupport",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "NostrCoreTests",
-            dependencies: ["NostrCore"],
+            dependencies: ["NostrCore", "MartletTestSupport"],
             // The fixture is read next to the sources (#filePath), so it is not a resource.
             exclude: ["Fixtures"],
             swiftSettings: strict
@@ -154,7 +167,7 @@ let package = Package(
         .testTarget(
             name: "MartletStoreTests",
             dependencies: [
-                "MartletStore", "NostrCore",
+                "MartletStore", "NostrCore", "MartletTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
@@ -163,7 +176,7 @@ let package = Package(
         .testTarget(
             name: "MartletDHTTests",
             dependencies: [
-                "MartletDHT",
+                "MartletDHT", "MartletTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -172,13 +185,23 @@ let package = Package(
         ),
         .testTarget(
             name: "NegentropyTests",
-            dependencies: ["Negentropy"],
+            dependencies: ["Negentropy", "MartletTestSupport"],
+            swiftSettings: strict
+        ),
+        // The protocol's rules through `RelaySession`, without sockets.
+        .testTarget(
+            name: "MartletRelayTests",
+            dependencies: [
+                "MartletRelay", "MartletStore", "Negentropy", "NostrCore", "MartletTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(
             name: "MartletServerTests",
             dependencies: [
-                "MartletServer", "MartletReplication", "MartletRelay", "MartletStore", "Negentropy", "NostrCore",
+                "MartletServer", "MartletReplication", "MartletRelay", "MartletStore", "Negentropy", "NostrCore", "MartletTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -101,7 +101,7 @@ enum BenchSocket {
     /// Opens one WebSocket to `url`; the driver is made on the connection's event loop.
     /// The connection finishes by itself at `deadline`, so no scenario can run unbounded.
     private static func connect<Driver: SocketDriver>(
-        _ url: RelayURL, on group: any EventLoopGroup, deadline: NIODeadline,
+        _ url: LoopbackRelayURL, on group: any EventLoopGroup, deadline: NIODeadline,
         driver makeDriver: @escaping @Sendable () -> Driver
     ) async throws -> BenchConnection<Driver.Outcome> {
         let upgraded: EventLoopFuture<BenchConnection<Driver.Outcome>> = try await ClientBootstrap(group: group)
@@ -149,7 +149,7 @@ enum BenchSocket {
 
     /// `open`, with NIO's connect errors put in words that name the relay.
     static func open<Driver: SocketDriver>(
-        _ url: RelayURL, on group: any EventLoopGroup, deadline: NIODeadline, driver: @escaping @Sendable () -> Driver
+        _ url: LoopbackRelayURL, on group: any EventLoopGroup, deadline: NIODeadline, driver: @escaping @Sendable () -> Driver
     ) async throws(BenchError) -> BenchConnection<Driver.Outcome> {
         do {
             return try await connect(url, on: group, deadline: deadline, driver: driver)

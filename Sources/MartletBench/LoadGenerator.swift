@@ -22,11 +22,11 @@ public enum Scenario: String, CaseIterable, Sendable, Codable {
 /// Everything a benchmark run is told; defaults are the issue's.
 ///
 /// ```swift
-/// var configuration = BenchConfiguration(url: try RelayURL("ws://127.0.0.1:7777"), scenario: .ingest)
+/// var configuration = BenchConfiguration(url: try LoopbackRelayURL("ws://127.0.0.1:7777"), scenario: .ingest)
 /// configuration.events = 5_000
 /// ```
 public struct BenchConfiguration: Sendable {
-    public var url: RelayURL
+    public var url: LoopbackRelayURL
     public var scenario: Scenario
     public var connections = 4
     public var window = 64
@@ -56,7 +56,7 @@ public struct BenchConfiguration: Sendable {
     /// How many BIP-340 verifications time the machine's verify bound.
     public var verifySamples = 2_000
 
-    public init(url: RelayURL, scenario: Scenario) {
+    public init(url: LoopbackRelayURL, scenario: Scenario) {
         self.url = url
         self.scenario = scenario
     }
@@ -65,7 +65,7 @@ public struct BenchConfiguration: Sendable {
 /// Puts one scenario's load on a relay and measures it.
 ///
 /// Every event is signed before any clock starts; every phase is bounded in count and in
-/// time (`timeout`), and only loopback relays are accepted (`RelayURL`).
+/// time (`timeout`), and only loopback relays are accepted (`LoopbackRelayURL`).
 ///
 /// ```swift
 /// let report = try await LoadGenerator(configuration) { print($0) }.run()
@@ -112,7 +112,7 @@ struct RunContext: Sendable {
     let probe: ProcessProbe?
     let workload: Workload
 
-    var url: RelayURL { configuration.url }
+    var url: LoopbackRelayURL { configuration.url }
     var now: Int64 { Int64(Date().timeIntervalSince1970) }
     var phaseDeadline: NIODeadline { .now() + .seconds(Int64(configuration.timeout)) }
 

@@ -236,9 +236,9 @@ final class NegentropySessions: Sendable {
         }
     }
 
-    private static func item(_ stored: MartletStore.NegentropyItem) -> Negentropy.NegentropyItem {
+    private static func item(_ stored: TimestampedEventID) -> NegentropyItem {
         let raw = stored.id.raw
-        return Negentropy.NegentropyItem(
+        return NegentropyItem(
             timestamp: UInt64(clamping: stored.createdAt),
             id: raw)
     }

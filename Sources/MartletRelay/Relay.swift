@@ -251,7 +251,7 @@ public final class Relay: Service, Sendable {
     }
 
     /// The NIP-77 item set of `filter` restricted to what this reader may see.
-    public func visibleNegentropyItems(_ filter: Filter, context: ReadContext) async throws -> [NegentropyItem] {
+    public func visibleNegentropyItems(_ filter: Filter, context: ReadContext) async throws -> [TimestampedEventID] {
         let now = clock()
         var items = try await store.negentropyItems(filter, now: now)
         var hidden = Set<EventID>()

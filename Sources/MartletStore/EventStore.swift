@@ -63,7 +63,7 @@ public protocol EventStore: Sendable {
 
     /// `(created_at, id)` of every stored, unexpired event matching `filter` (ignoring its
     /// limit), sorted ascending by `created_at` then id: the item set of NIP-77.
-    func negentropyItems(_ filter: Filter, now: Int64) async throws -> [NegentropyItem]
+    func negentropyItems(_ filter: Filter, now: Int64) async throws -> [TimestampedEventID]
 
     /// Figures for NIP-11, the status page and /metrics.
     func stats() async throws -> StoreStats
@@ -94,8 +94,14 @@ public enum SaveResult: Sendable, Equatable {
     case vanished
 }
 
-/// One element of a negentropy item set.
-public struct NegentropyItem: Sendable, Hashable, Comparable {
+/// A stored event's `created_at` and id: what a NIP-77 item set is built from (the
+/// `Negentropy` module's `NegentropyItem` is the same pair in the protocol's own types).
+///
+/// ```swift
+/// let items = try await store.negentropyItems(filter, now: now)   // [TimestampedEventID]
+/// items.sorted().first?.createdAt
+/// ```
+public struct TimestampedEventID: Sendable, Hashable, Comparable {
     public var createdAt: Int64
     public var id: EventID
 
@@ -105,7 +111,7 @@ public struct NegentropyItem: Sendable, Hashable, Comparable {
     }
 
     /// NIP-77's order: by `created_at`, then by id.
-    public static func < (lhs: NegentropyItem, rhs: NegentropyItem) -> Bool {
+    public static func < (lhs: TimestampedEventID, rhs: TimestampedEventID) -> Bool {
         lhs.createdAt != rhs.createdAt ? lhs.createdAt < rhs.createdAt : lhs.id < rhs.id
     }
 }

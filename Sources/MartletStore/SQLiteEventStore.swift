@@ -187,7 +187,7 @@ public final class SQLiteEventStore: EventStore {
         }
     }
 
-    public func negentropyItems(_ filter: Filter, now: Int64) async throws -> [NegentropyItem] {
+    public func negentropyItems(_ filter: Filter, now: Int64) async throws -> [TimestampedEventID] {
         guard !FilterPlan.isImpossible(filter) else { return [] }
         let plan = FilterPlan(filter, now: now)
         let catalog = self.catalog
@@ -195,10 +195,10 @@ public final class SQLiteEventStore: EventStore {
             let (sql, arguments) = Self.negentropySQL(plan)
             let statement = try catalog.statement(sql, db)
             statement.setUncheckedArguments(StatementArguments(values: arguments))
-            var items: [NegentropyItem] = []
+            var items: [TimestampedEventID] = []
             let rows = try Row.fetchCursor(statement)
             while let row = try rows.next() {
-                items.append(NegentropyItem(createdAt: row[0], id: EventID(try Bytes32(row: row, index: 1))))
+                items.append(TimestampedEventID(createdAt: row[0], id: EventID(try Bytes32(row: row, index: 1))))
             }
             items.sort()
             return items

@@ -54,7 +54,7 @@ struct Bench: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var configuration = BenchConfiguration(url: try RelayURL(url), scenario: Scenario(rawValue: scenario)!)
+        var configuration = BenchConfiguration(url: try LoopbackRelayURL(url), scenario: Scenario(rawValue: scenario)!)
         configuration.connections = connections
         configuration.window = window
         configuration.events = events

@@ -1,5 +1,6 @@
 import Crypto
 import MartletDHT
+import MartletTestSupport
 import Testing
 
 @Suite("a Martlet DHT node on loopback")

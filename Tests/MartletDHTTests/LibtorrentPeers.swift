@@ -1,6 +1,6 @@
 import Foundation
 import MartletDHT
-import Synchronization
+import MartletTestSupport
 
 /// libtorrent DHT nodes on 127.0.0.1, run by scripts/dht_peer.py in a subprocess and driven
 /// by JSON lines. The independent implementation Martlet's node is checked against.
@@ -32,33 +32,13 @@ final class LibtorrentPeers {
     private(set) var ports: [Int] = []
 
     init(python: String, sessions: Int) throws {
-        let (stream, continuation) = AsyncStream.makeStream(of: String.self)
-        lines = stream
-        iterator = stream.makeAsyncIterator()
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = [Self.script, String(sessions)]
         process.standardInput = input
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
-        let pending = Mutex<[UInt8]>([])
-        output.fileHandleForReading.readabilityHandler = { handle in
-            let chunk = handle.availableData
-            if chunk.isEmpty {
-                handle.readabilityHandler = nil
-                continuation.finish()
-                return
-            }
-            let complete: [String] = pending.withLock { buffer in
-                buffer += chunk
-                var found: [String] = []
-                while let newline = buffer.firstIndex(of: 0x0a) {
-                    found.append(String(decoding: buffer[..<newline], as: UTF8.self))
-                    buffer.removeSubrange(...newline)
-                }
-                return found
-            }
-            for line in complete { continuation.yield(line) }
-        }
+        lines = output.lines()
+        iterator = lines.makeAsyncIterator()
         try process.run()
     }
 

@@ -1,4 +1,5 @@
 import MartletDHT
+import MartletTestSupport
 import NIOCore
 import NIOPosix
 
@@ -32,18 +33,9 @@ final class RawUDPSocket: Sendable {
     /// The next reply, or nil after `timeout`.
     func nextReply(timeout: Duration = .seconds(5)) async -> [UInt8]? {
         let replies = self.replies
-        return await withTaskGroup(of: [UInt8]?.self) { group in
-            group.addTask {
-                for await reply in replies { return reply }
-                return nil
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
+        return try? await withTimeout(timeout) {
+            for await reply in replies { return reply }
+            throw ConnectionClosed()
         }
     }
 
@@ -81,14 +73,4 @@ func withLoopbackNodes<T>(
         for node in nodes { try? await node.close() }
         throw error
     }
-}
-
-/// Polls `condition` until it holds or `timeout` passes (a loaded 2-core machine is slow, not wrong).
-func waitUntil(timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(100))
-    }
-    return try await condition()
 }

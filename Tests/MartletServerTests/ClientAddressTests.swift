@@ -2,6 +2,7 @@ import Foundation
 import MartletRelay
 import MartletServer
 import NostrCore
+import MartletTestSupport
 import Testing
 
 /// Behind a reverse proxy every client arrives from the proxy's address. Only a proxy the

@@ -1,4 +1,5 @@
 import Foundation
+import MartletTestSupport
 import NostrCore
 import Testing
 
@@ -51,7 +52,7 @@ struct ConnectionHealthTests {
             let slow = try await SilentClient.connect(port: relay.port)
             try await slow.sendText(#"["REQ","all",{}]"#)
             let publisher = try await relay.connect()
-            try await waitUntil { relay.relay.connectionCount == 2 && relay.relay.subscriptions.count == 1 }
+            await waitUntil { relay.relay.connectionCount == 2 && relay.relay.subscriptions.count == 1 }
             #expect(relay.relay.subscriptions.count == 1)
             let author = Author()
             let body = String(repeating: "x", count: 60_000)
@@ -61,7 +62,7 @@ struct ConnectionHealthTests {
                 #expect(try await publisher.publishAndWait(event).accepted)
                 cutOff = relay.relay.connectionCount == 1
             }
-            try await waitUntil { relay.relay.connectionCount == 1 }
+            await waitUntil { relay.relay.connectionCount == 1 }
             #expect(relay.relay.connectionCount == 1)
             #expect(try await publisher.publishAndWait(author.event(content: "still fine")).accepted)
             await publisher.close()
@@ -80,10 +81,10 @@ struct ConnectionHealthTests {
         try await TestRelay.with(pingInterval: .seconds(5)) { relay in
             let silent = try await SilentClient.connect(port: relay.port)
             let healthy = try await RawConnection.webSocket(port: relay.port)
-            try await waitUntil { relay.relay.connectionCount == 2 }
+            await waitUntil { relay.relay.connectionCount == 2 }
             // The silent one goes after two unanswered pings; the healthy one has answered
             // several by the time it is checked.
-            try await waitUntil(timeout: .seconds(120)) { relay.relay.connectionCount == 1 && healthy.pingsReceived >= 4 }
+            await waitUntil(timeout: .seconds(120)) { relay.relay.connectionCount == 1 && healthy.pingsReceived >= 4 }
             #expect(relay.relay.connectionCount == 1)
             #expect(healthy.pingsReceived >= 4)
             #expect(!healthy.isClosed)
@@ -99,10 +100,10 @@ struct ConnectionHealthTests {
     func oneMissedPingIsTolerated() async throws {
         try await TestRelay.with(pingInterval: .seconds(5)) { relay in
             let sometimes = try await RawConnection.webSocket(port: relay.port) { ping in ping % 2 == 1 }
-            try await waitUntil { relay.relay.connectionCount == 1 }
+            await waitUntil { relay.relay.connectionCount == 1 }
             // Ping 2 went unanswered and ping 3 was answered: the fourth comes only to a
             // connection that survived a miss (Hummingbird's loop closed at the first).
-            try await waitUntil(timeout: .seconds(120)) { sometimes.pingsReceived >= 4 || sometimes.isClosed }
+            await waitUntil(timeout: .seconds(120)) { sometimes.pingsReceived >= 4 || sometimes.isClosed }
             #expect(!sometimes.isClosed, "closed after \(sometimes.pingsReceived) pings: \(sometimes.frames.last.map(\.text) ?? "")")
             #expect(relay.relay.connectionCount == 1)
             try await sometimes.sendFrame(opcode: .text, payload: Array(#"["REQ","s",{}]"#.utf8))
@@ -115,22 +116,14 @@ struct ConnectionHealthTests {
     func twoMissedPingsClose() async throws {
         try await TestRelay.with(pingInterval: .seconds(1)) { relay in
             let deaf = try await RawConnection.webSocket(port: relay.port) { _ in false }
-            try await waitUntil { relay.relay.connectionCount == 1 }
-            try await waitUntil(timeout: .seconds(60)) { deaf.isClosed }
+            await waitUntil { relay.relay.connectionCount == 1 }
+            await waitUntil(timeout: .seconds(60)) { deaf.isClosed }
             #expect(deaf.isClosed)
             // Two pings sent, the close comes at the third period: no third ping before it.
             #expect(deaf.pingsReceived == 2)
             #expect(deaf.frames.last?.closeCode == 1001)
-            try await waitUntil { relay.relay.connectionCount == 0 }
+            await waitUntil { relay.relay.connectionCount == 0 }
             #expect(relay.relay.connectionCount == 0)
         }
-    }
-}
-
-/// Polls `condition` until it holds or `timeout` passes.
-func waitUntil(timeout: Duration = .seconds(10), _ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while !condition() && ContinuousClock.now < deadline {
-        try await Task.sleep(for: .milliseconds(20))
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import MartletServer
+import MartletTestSupport
 import Testing
 
 /// Connections bounded before they become Nostr sessions: per address, and in the time a
@@ -15,11 +16,11 @@ struct ConnectionLimitsTests {
             $0.connections.handshakeTimeout = .seconds(600)
         }) { relay in
             let client = try await relay.connect()
-            try await waitUntil { relay.relay.connectionCount == 1 }
+            await waitUntil { relay.relay.connectionCount == 1 }
             var sockets: [RawConnection] = []
             for _ in 0..<50 { sockets.append(try await RawConnection.open(port: relay.port)) }
             // The client holds one slot, 19 sockets the rest: 31 are refused.
-            try await waitUntil(timeout: .seconds(60)) { sockets.filter(\.isClosed).count >= 31 }
+            await waitUntil(timeout: .seconds(60)) { sockets.filter(\.isClosed).count >= 31 }
             #expect(try await client.query("s", "{}").isEmpty)
             let refused = sockets.filter(\.isClosed)
             #expect(refused.count == 31)
@@ -62,7 +63,7 @@ struct ConnectionLimitsTests {
             }
         }
         peak = max(peak, try residentMemoryKB(pid: pid))
-        try await waitUntil(timeout: .seconds(120)) { sockets.allSatisfy(\.isClosed) }
+        await waitUntil(timeout: .seconds(120)) { sockets.allSatisfy(\.isClosed) }
         #expect(sockets.allSatisfy { $0.isClosed })
         // Some were refused at once, the rest closed for their silence.
         #expect(sockets.contains { $0.receivedText.isEmpty })
@@ -96,7 +97,7 @@ struct ConnectionLimitsTests {
             try await RawConnection.open(port: relay.port), try await RawConnection.open(port: relay.port),
             try await RawConnection.open(port: relay.port),
         ]
-        try await waitUntil(timeout: .seconds(30)) { sockets.contains(where: \.isClosed) }
+        await waitUntil(timeout: .seconds(30)) { sockets.contains(where: \.isClosed) }
         #expect(sockets.filter(\.isClosed).count == 1)
         #expect(sockets.contains { $0.receivedText.hasPrefix("HTTP/1.1 429") })
         for socket in sockets { await socket.close() }

@@ -1,4 +1,5 @@
 import Foundation
+import MartletTestSupport
 import NostrCore
 import Testing
 
@@ -64,34 +65,34 @@ struct DurabilityTests {
 
     @Test("kill -9 during ingest: every event answered OK true is there after a restart")
     func killDuringIngest() async throws {
-        let data = FileManager.default.temporaryDirectory.appendingPathComponent("martlet-crash-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: data) }
-        let relay = try await RelayProcess.start(data: data)
-        let events = makeEvents(3000)
-        let acknowledged = try await ingestAndInterrupt(relay, events: events, connections: 3, stopAfter: 600) {
-            await relay.stop(signal: SIGKILL)
+        try await withTemporaryFolder("martlet-crash") { data in
+            let relay = try await RelayProcess.start(data: data)
+            let events = makeEvents(3000)
+            let acknowledged = try await ingestAndInterrupt(relay, events: events, connections: 3, stopAfter: 600) {
+                await relay.stop(signal: SIGKILL)
+            }
+            #expect(acknowledged.count >= 600)
+            let restarted = try await RelayProcess.start(data: data)
+            try await assertAllStored(acknowledged, in: restarted)
+            #expect(await restarted.stop(signal: SIGTERM) == 0)
         }
-        #expect(acknowledged.count >= 600)
-        let restarted = try await RelayProcess.start(data: data)
-        try await assertAllStored(acknowledged, in: restarted)
-        #expect(await restarted.stop(signal: SIGTERM) == 0)
     }
 
     @Test("SIGTERM during ingest shuts down gracefully and loses no acknowledged event")
     func gracefulShutdownDuringIngest() async throws {
-        let data = FileManager.default.temporaryDirectory.appendingPathComponent("martlet-term-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: data) }
-        let relay = try await RelayProcess.start(data: data)
-        let events = makeEvents(2000)
-        let status = Locked<Int32>(-1)
-        let acknowledged = try await ingestAndInterrupt(relay, events: events, connections: 2, stopAfter: 400) {
-            let code = await relay.stop(signal: SIGTERM)
-            status.withLock { $0 = code }
+        try await withTemporaryFolder("martlet-term") { data in
+            let relay = try await RelayProcess.start(data: data)
+            let events = makeEvents(2000)
+            let status = Locked<Int32>(-1)
+            let acknowledged = try await ingestAndInterrupt(relay, events: events, connections: 2, stopAfter: 400) {
+                let code = await relay.stop(signal: SIGTERM)
+                status.withLock { $0 = code }
+            }
+            #expect(status.withLock { $0 } == 0, "martlet exits 0 on SIGTERM")
+            let restarted = try await RelayProcess.start(data: data)
+            try await assertAllStored(acknowledged, in: restarted)
+            await restarted.stop(signal: SIGTERM)
         }
-        #expect(status.withLock { $0 } == 0, "martlet exits 0 on SIGTERM")
-        let restarted = try await RelayProcess.start(data: data)
-        try await assertAllStored(acknowledged, in: restarted)
-        await restarted.stop(signal: SIGTERM)
     }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 import MartletRelay
 import MartletServer
 import MartletStore
+import MartletTestSupport
 import NostrCore
 import Testing
 
@@ -194,8 +195,7 @@ struct ImportExportTests {
 
         let second = try await RelayProcess.start(data: directory, environment: environment)
         let client = try await second.connect()
-        let answer = try await client.publishAndWait(spammer.event(content: "back again"))
-        #expect(!answer.accepted && answer.message.hasPrefix("blocked:"))
+        #expect(try await client.refusal(of: spammer.event(content: "back again"))?.hasPrefix("blocked:") == true)
         await client.close()
         await second.stop(signal: SIGTERM)
     }

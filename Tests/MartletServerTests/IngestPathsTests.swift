@@ -3,6 +3,7 @@ import MartletRelay
 import MartletReplication
 import MartletServer
 import NostrCore
+import MartletTestSupport
 import Testing
 
 /// Every way an event gets into a relay meets the same rules: a client's EVENT, a mesh

@@ -6,6 +6,7 @@ import MartletRelay
 import MartletReplication
 import MartletServer
 import MartletStore
+import MartletTestSupport
 import NostrCore
 import Testing
 

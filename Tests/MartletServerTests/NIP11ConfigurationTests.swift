@@ -4,6 +4,7 @@ import FoundationNetworking
 #endif
 import MartletRelay
 import NostrCore
+import MartletTestSupport
 import Testing
 
 /// NIP-11 as configured: every field of the document comes from the configuration the relay

@@ -41,4 +41,24 @@ struct NIP11Tests {
             #expect(page.contains("<html") && page.contains("Nostr"))
         }
     }
+
+    @Test("the NIP-11 document says when writes are restricted or authentication is required")
+    func informationReflectsAccess() async throws {
+        try await TestRelay.with(configure: { $0.access.mode = .privateRelay }) { relay in
+            let document = try await relay.informationDocument()
+            let limitation = try #require(document["limitation"] as? [String: Any])
+            #expect(limitation["auth_required"] as? Bool == true)
+            #expect(limitation["restricted_writes"] as? Bool == true)
+            let nips = try #require(document["supported_nips"] as? [Int])
+            #expect(nips.contains(42) && nips.contains(70))
+        }
+    }
+
+    @Test("the NIP-11 document lists 77 in supported_nips")
+    func listsNIP77() async throws {
+        try await TestRelay.with { relay in
+            let document = try await relay.informationDocument()
+            #expect((document["supported_nips"] as? [Int])?.contains(77) == true)
+        }
+    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import NostrCore
+import MartletTestSupport
 import Testing
 
 /// NIP-45's HyperLogLog in COUNT answers, on both stores, checked against registers computed

@@ -1,5 +1,6 @@
 import Foundation
 import NostrCore
+import MartletTestSupport
 import Testing
 
 /// NIP-50 over WebSocket on both stores: a live event matches a search subscription exactly

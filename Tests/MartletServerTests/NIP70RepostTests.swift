@@ -1,5 +1,6 @@
 import Foundation
 import NostrCore
+import MartletTestSupport
 import Testing
 
 /// NIP-70: "Reposts of protected events MUST NOT embed the reposted event. If a repost of

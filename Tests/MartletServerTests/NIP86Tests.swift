@@ -1,5 +1,6 @@
 import Foundation
 import MartletRelay
+import MartletTestSupport
 import NostrCore
 import Testing
 
@@ -72,8 +73,7 @@ struct NIP86Tests {
             #expect(try await client.publishAndWait(author.event(content: "before")).accepted)
 
             #expect(try await relay.manage("banpubkey", [author.pubkey.hex, "spam"], as: admin).succeeded)
-            let refused = try await client.publishAndWait(author.event(content: "after"))
-            #expect(!refused.accepted && refused.message.hasPrefix("blocked:"))
+            #expect(try await client.refusal(of: author.event(content: "after"))?.hasPrefix("blocked:") == true)
             let listed = try #require(try await relay.manage("listbannedpubkeys", as: admin).result as? [[String: String]])
             #expect(listed == [["pubkey": author.pubkey.hex, "reason": "spam"]])
 
@@ -89,8 +89,7 @@ struct NIP86Tests {
         try await withRelay(configure: { $0.access.mode = .allowlistWrites }) { relay in
             let author = Author()
             let client = try await relay.connect()
-            let before = try await client.publishAndWait(author.event(content: "before"))
-            #expect(!before.accepted && before.message.hasPrefix("restricted:"))
+            #expect(try await client.refusal(of: author.event(content: "before"))?.hasPrefix("restricted:") == true)
 
             #expect(try await relay.manage("allowpubkey", [author.pubkey.hex, "member"], as: admin).succeeded)
             #expect(try await client.publishAndWait(author.event(content: "member")).accepted)
@@ -112,8 +111,7 @@ struct NIP86Tests {
 
             #expect(try await relay.manage("banevent", [event.id.hex, "illegal"], as: admin).succeeded)
             #expect(try await client.query("q", #"{"ids":["\#(event.id.hex)"]}"#).isEmpty)
-            let again = try await client.publishAndWait(event)
-            #expect(!again.accepted && again.message.hasPrefix("blocked:"))
+            #expect(try await client.refusal(of: event)?.hasPrefix("blocked:") == true)
             let listed = try #require(try await relay.manage("listbannedevents", as: admin).result as? [[String: String]])
             #expect(listed == [["id": event.id.hex, "reason": "illegal"]])
 
@@ -131,8 +129,7 @@ struct NIP86Tests {
             #expect(try await relay.manage("listallowedkinds", as: admin).result as? [Int] == [0, 1, 7])
 
             #expect(try await relay.manage("disallowkind", [7], as: admin).succeeded)
-            let reaction = try await client.publishAndWait(author.event(kind: 7, content: "+"))
-            #expect(!reaction.accepted && reaction.message.hasPrefix("blocked:"))
+            #expect(try await client.refusal(of: author.event(kind: 7, content: "+"))?.hasPrefix("blocked:") == true)
             #expect(try await relay.manage("listallowedkinds", as: admin).result as? [Int] == [0, 1])
             #expect(try await relay.manage("listdisallowedkinds", as: admin).result as? [Int] == [7])
 
@@ -152,11 +149,9 @@ struct NIP86Tests {
             let client = try await relay.connect()
             #expect(try await relay.manage("blockip", ["127.0.0.1", "abuse"], as: admin).succeeded)
 
-            let write = try await client.publishAndWait(author.event())
-            #expect(!write.accepted && write.message.hasPrefix("blocked:"))
+            #expect(try await client.refusal(of: author.event())?.hasPrefix("blocked:") == true)
             try await client.send(#"["REQ","r",{}]"#)
-            let closed = try await client.next()
-            #expect(closed.type == "CLOSED" && closed.string(2)?.hasPrefix("blocked:") == true)
+            #expect(try await client.closedReason("r").hasPrefix("blocked:"))
             await #expect(throws: (any Error).self) {
                 let second = try await relay.connect()
                 _ = try await second.publishAndWait(author.event())
@@ -190,29 +185,29 @@ struct NIP86Tests {
 
     @Test("changes are kept in the store and hold again after a restart, over the configuration's lists")
     func persistence() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("martlet-nip86-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let banned = Author()
-        let unbanned = Author()
-        let event = Author().event()
-        try await withRelay(configure: { $0.access.bannedPubkeys = [unbanned.pubkey] }, directory: directory) { relay throws in
-            #expect(try await relay.manage("banpubkey", [banned.pubkey.hex, "spam"], as: admin).succeeded)
-            #expect(try await relay.manage("unbanpubkey", [unbanned.pubkey.hex], as: admin).succeeded)
-            #expect(try await relay.manage("banevent", [event.id.hex], as: admin).succeeded)
-            #expect(try await relay.manage("disallowkind", [7], as: admin).succeeded)
-            #expect(try await relay.manage("blockip", ["::0001"], as: admin).succeeded)
-            #expect(try await relay.manage("changerelayname", ["Kept"], as: admin).succeeded)
-        }
-        try await withRelay(configure: { $0.access.bannedPubkeys = [unbanned.pubkey] }, directory: directory) { relay in
-            let access = relay.relay.access
-            #expect(access.isBanned(banned.pubkey))
-            #expect(!access.isBanned(unbanned.pubkey), "a run-time unban wins over the file")
-            #expect(access.isBanned(event.id))
-            #expect(!access.accepts(7))
-            #expect(access.isBlocked(ip: "::1"))
-            #expect(relay.relay.info.current.name == "Kept")
-            let listed = try #require(try await relay.manage("listbannedpubkeys", as: admin).result as? [[String: String]])
-            #expect(listed == [["pubkey": banned.pubkey.hex, "reason": "spam"]])
+        try await withTemporaryFolder("martlet-nip86") { directory in
+            let banned = Author()
+            let unbanned = Author()
+            let event = Author().event()
+            try await withRelay(configure: { $0.access.bannedPubkeys = [unbanned.pubkey] }, directory: directory) { relay throws in
+                #expect(try await relay.manage("banpubkey", [banned.pubkey.hex, "spam"], as: admin).succeeded)
+                #expect(try await relay.manage("unbanpubkey", [unbanned.pubkey.hex], as: admin).succeeded)
+                #expect(try await relay.manage("banevent", [event.id.hex], as: admin).succeeded)
+                #expect(try await relay.manage("disallowkind", [7], as: admin).succeeded)
+                #expect(try await relay.manage("blockip", ["::0001"], as: admin).succeeded)
+                #expect(try await relay.manage("changerelayname", ["Kept"], as: admin).succeeded)
+            }
+            try await withRelay(configure: { $0.access.bannedPubkeys = [unbanned.pubkey] }, directory: directory) { relay in
+                let access = relay.relay.access
+                #expect(access.isBanned(banned.pubkey))
+                #expect(!access.isBanned(unbanned.pubkey), "a run-time unban wins over the file")
+                #expect(access.isBanned(event.id))
+                #expect(!access.accepts(7))
+                #expect(access.isBlocked(ip: "::1"))
+                #expect(relay.relay.info.current.name == "Kept")
+                let listed = try #require(try await relay.manage("listbannedpubkeys", as: admin).result as? [[String: String]])
+                #expect(listed == [["pubkey": banned.pubkey.hex, "reason": "spam"]])
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import MartletRelay
 import NostrCore
+import MartletTestSupport
 import Testing
 
 /// NIP-42's flow for reads a relay serves only to some: "A relay may limit access to

@@ -1,4 +1,5 @@
 @testable import MartletRelay
+import MartletTestSupport
 import NostrCore
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import MartletRelay
 import MartletStore
+import MartletTestSupport
 import NostrCore
 import Testing
 
@@ -100,32 +101,28 @@ struct ScaleOutTests {
                 #expect(try await client.publishAndWait(author.event(content: "before")).accepted)
 
                 #expect(try await nodeA.manage("banpubkey", [author.pubkey.hex, "spam"], as: admin).succeeded)
-                try await waitUntil(timeout: .seconds(5)) { nodeB.relay.access.isBanned(author.pubkey) }
-                let banned = try await client.publishAndWait(author.event(content: "banned"))
-                #expect(!banned.accepted && banned.message.hasPrefix("blocked:"))
+                await waitUntil(timeout: .seconds(5)) { nodeB.relay.access.isBanned(author.pubkey) }
+                #expect(try await client.refusal(of: author.event(content: "banned"))?.hasPrefix("blocked:") == true)
 
                 #expect(try await nodeA.manage("unbanpubkey", [author.pubkey.hex], as: admin).succeeded)
-                try await waitUntil(timeout: .seconds(5)) { !nodeB.relay.access.isBanned(author.pubkey) }
+                await waitUntil(timeout: .seconds(5)) { !nodeB.relay.access.isBanned(author.pubkey) }
                 #expect(try await client.publishAndWait(author.event(content: "unbanned")).accepted)
 
                 #expect(try await nodeA.manage("disallowkind", [7], as: admin).succeeded)
-                try await waitUntil(timeout: .seconds(5)) { !nodeB.relay.access.accepts(7) }
-                let reaction = try await client.publishAndWait(author.event(kind: 7, content: "+"))
-                #expect(!reaction.accepted && reaction.message.hasPrefix("blocked:"))
+                await waitUntil(timeout: .seconds(5)) { !nodeB.relay.access.accepts(7) }
+                #expect(try await client.refusal(of: author.event(kind: 7, content: "+"))?.hasPrefix("blocked:") == true)
 
                 #expect(try await nodeA.manage("blockip", ["127.0.0.1", "abuse"], as: admin).succeeded)
-                try await waitUntil(timeout: .seconds(5)) { nodeB.relay.access.isBlocked(ip: "127.0.0.1") }
-                let blocked = try await client.publishAndWait(author.event(content: "blocked"))
-                #expect(!blocked.accepted && blocked.message.hasPrefix("blocked:"))
+                await waitUntil(timeout: .seconds(5)) { nodeB.relay.access.isBlocked(ip: "127.0.0.1") }
+                #expect(try await client.refusal(of: author.event(content: "blocked"))?.hasPrefix("blocked:") == true)
                 try await client.send(#"["REQ","r",{}]"#)
-                let closed = try await client.next()
-                #expect(closed.type == "CLOSED" && closed.string(2)?.hasPrefix("blocked:") == true)
+                #expect(try await client.closedReason("r").hasPrefix("blocked:"))
                 #expect(try await nodeA.manage("unblockip", ["127.0.0.1"], as: admin).succeeded)
-                try await waitUntil(timeout: .seconds(5)) { !nodeB.relay.access.isBlocked(ip: "127.0.0.1") }
+                await waitUntil(timeout: .seconds(5)) { !nodeB.relay.access.isBlocked(ip: "127.0.0.1") }
                 #expect(try await client.publishAndWait(author.event(content: "unblocked")).accepted)
 
                 #expect(try await nodeA.manage("changerelayname", ["Renamed everywhere"], as: admin).succeeded)
-                try await waitUntil(timeout: .seconds(5)) { nodeB.relay.info.current.name == "Renamed everywhere" }
+                await waitUntil(timeout: .seconds(5)) { nodeB.relay.info.current.name == "Renamed everywhere" }
                 #expect(nodeB.relay.info.current.name == "Renamed everywhere")
                 await client.close()
             }

@@ -1,4 +1,5 @@
 import Foundation
+import MartletTestSupport
 import Testing
 
 /// RFC 6455 §5.4 fragmentation, and the size limit NIP-11 advertises, on hand-built frames.
@@ -19,7 +20,7 @@ struct WebSocketFramingTests {
             let next = try await socket.nextFrame(from: eose.index + 1)
             #expect(next.frame.opcode == .connectionClose, "\(next.frame.text)")
             #expect(next.frame.closeCode == 1002)
-            try await waitUntil { relay.relay.connectionCount == 0 }
+            await waitUntil { relay.relay.connectionCount == 0 }
             #expect(relay.relay.connectionCount == 0)
             await socket.close()
         }
@@ -60,8 +61,7 @@ struct WebSocketFramingTests {
     @Test("a message over the limit is answered with a NOTICE stating the advertised max_message_length")
     func oversizedNoticeStatesAdvertisedLimit() async throws {
         try await TestRelay.with(configure: { $0.limits.maxMessageLength = 1024 }) { relay in
-            let information = try await relay.httpGet(headers: ["Accept": "application/nostr+json"])
-            let document = try #require(try JSONSerialization.jsonObject(with: information.body) as? [String: Any])
+            let document = try await relay.informationDocument()
             let advertised = try #require((document["limitation"] as? [String: Any])?["max_message_length"] as? Int)
             #expect(advertised == 1024)
             let socket = try await RawConnection.webSocket(port: relay.port)
@@ -74,6 +74,24 @@ struct WebSocketFramingTests {
             try await socket.sendFrame(opcode: .text, payload: Array(#"["REQ","s",{}]"#.utf8))
             #expect(try await socket.nextFrame(from: notice.index + 1).frame.text == #"["EOSE","s"]"#)
             await socket.close()
+        }
+    }
+
+    @Test("a message longer than max_message_length is refused and the connection keeps working")
+    func messageLength() async throws {
+        try await TestRelay.with(configure: { $0.limits.maxMessageLength = 2048 }) { relay in
+            let client = try await relay.connect()
+            let author = Author()
+            let big = author.event(content: String(repeating: "x", count: 3000))
+            let answer = try await client.publishAndWait(big)
+            #expect(!answer.accepted && answer.message.hasPrefix("invalid:"))
+            // Up to twice the limit the relay reads enough to answer with a NOTICE; beyond that
+            // the WebSocket layer closes with 1009 (message too big).
+            try await client.send(String(repeating: " ", count: 4000) + "[]")
+            let notice = try await client.next()
+            #expect(notice.type == "NOTICE")
+            #expect(try await client.publishAndWait(author.event()).accepted)
+            await client.close()
         }
     }
 }

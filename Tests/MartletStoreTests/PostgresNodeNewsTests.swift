@@ -1,5 +1,6 @@
 import Foundation
 import MartletStore
+import MartletTestSupport
 import NostrCore
 import PostgresNIO
 import Synchronization
@@ -7,14 +8,14 @@ import Testing
 
 /// What the nodes on one PostgreSQL database tell each other besides stored events:
 /// ephemeral events and the operator's changes.
-@Suite("PostgreSQL: news between nodes", .enabled(if: PostgresFactory.url != nil, PostgresFactory.skipNote))
+@Suite("PostgreSQL: news between nodes", .enabled(if: TestPostgres.url != nil, TestPostgres.skipNote))
 struct PostgresNodeNewsTests {
     let factory = PostgresFactory()
 
     @Test("an ephemeral event published on one node reaches the other node's feed once, small or large, and not its own")
     func ephemeralEventsReachOtherNodes() async throws {
         try await factory.withTwoNodes { nodeA, nodeB in
-            let elsewhere = try await factory.makePostgresStore(schema: PostgresFactory.freshSchema())
+            let elsewhere = try await factory.makePostgresStore(schema: TestPostgres.freshSchema())
             let onA = Received(nodeA.eventsFromOtherNodes())
             let onB = Received(nodeB.eventsFromOtherNodes())
             let onElsewhere = Received(elsewhere.eventsFromOtherNodes())
@@ -49,7 +50,7 @@ struct PostgresNodeNewsTests {
 
     @Test("a settings change recorded on one node is announced to the others, and listening starts with a look")
     func settingsChangesAreAnnounced() async throws {
-        let schema = PostgresFactory.freshSchema()
+        let schema = TestPostgres.freshSchema()
         let nodeA = try await factory.makePostgresStore(schema: schema)
         let nodeB = try await factory.makePostgresStore(schema: schema)
         let changes = Locked(0)
@@ -73,7 +74,7 @@ struct PostgresNodeNewsTests {
 
     @Test("a node whose listening connection was lost looks at the settings again once it listens again")
     func settingsAreReadAgainAfterReconnecting() async throws {
-        let schema = PostgresFactory.freshSchema()
+        let schema = TestPostgres.freshSchema()
         let node = try await factory.makePostgresStore(schema: schema)
         let looks = Locked(0)
         let watching = Task {
@@ -86,7 +87,7 @@ struct PostgresNodeNewsTests {
         var hash: UInt32 = 2_166_136_261
         for byte in schema.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
         let listen = "LISTEN \"martlet_settings_\(String(hash, radix: 16))\";"
-        let terminated = try await PostgresFactory.withAdminClient { client in
+        let terminated = try await TestPostgres.withAdminClient { client in
             var count = 0
             let rows = try await client.query(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = \(listen)")

@@ -1,23 +1,24 @@
 import Foundation
 import MartletStore
+import MartletTestSupport
 import NostrCore
 import PostgresNIO
 import Testing
 
 /// What only a database shared by several nodes has: migrations racing, writers on two
 /// nodes, the live feed between them.
-@Suite("PostgreSQL with several nodes", .enabled(if: PostgresFactory.url != nil, PostgresFactory.skipNote))
+@Suite("PostgreSQL with several nodes", .enabled(if: TestPostgres.url != nil, TestPostgres.skipNote))
 struct PostgresNodesTests {
     let factory = PostgresFactory()
 
     @Test("nodes starting at once on a new database apply each schema step exactly once")
     func concurrentMigrations() async throws {
-        let schema = PostgresFactory.freshSchema()
+        let schema = TestPostgres.freshSchema()
         let stores = try await withThrowingTaskGroup(of: PostgresEventStore.self) { group in
             for _ in 0..<4 { group.addTask { try await factory.makePostgresStore(schema: schema) } }
             return try await group.reduce(into: []) { $0.append($1) }
         }
-        let (steps, distinct) = try await PostgresFactory.withAdminClient { client in
+        let (steps, distinct) = try await TestPostgres.withAdminClient { client in
             let rows = try await client.query(
                 PostgresQuery(unsafeSQL: "SELECT count(*), count(DISTINCT name) FROM \"\(schema)\".schema_migrations"))
             for try await counts in rows.decode((Int64, Int64).self) { return counts }
@@ -26,7 +27,7 @@ struct PostgresNodesTests {
         #expect(steps > 0)
         #expect(steps == distinct)
         for store in stores { try await store.close() }
-        try await PostgresFactory.dropSchema(schema)
+        try await TestPostgres.dropSchema(schema)
     }
 
     @Test("versions of one addressable event saved on two nodes at once leave exactly the newest")
@@ -34,7 +35,7 @@ struct PostgresNodesTests {
         try await factory.withTwoNodes { nodeA, nodeB in
             let author = Author()
             let versions = (0..<60).map {
-                author.event(kind: 30000, at: 1_700_000_000 + Int64($0 % 9), tags: [["d", "list"]], content: "\($0)")
+                author.event(kind: 30000, content: "\($0)", tags: [["d", "list"]], createdAt: 1_700_000_000 + Int64($0 % 9))
             }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for (index, version) in versions.enumerated() {
@@ -58,7 +59,7 @@ struct PostgresNodesTests {
             let author = Author()
             let own = author.event(content: "saved on A")
             _ = try await nodeA.save([own])
-            let others = (0..<700).map { author.event(at: 1_700_000_000 + Int64($0), content: "saved on B \($0)") }
+            let others = (0..<700).map { author.event(content: "saved on B \($0)", createdAt: 1_700_000_000 + Int64($0)) }
             for batch in stride(from: 0, to: others.count, by: 100) {
                 _ = try await nodeB.save(Array(others[batch..<batch + 100]))
             }
@@ -108,7 +109,7 @@ struct PostgresNodesTests {
 
     @Test("a store whose database cannot be reached fails within its time limits")
     func unreachableDatabaseFailsInTime() async throws {
-        var options = PostgresFactory.options
+        var options = TestPostgres.options
         options.timeout = .seconds(1)
         options.connectTimeout = .seconds(1)
         let started = ContinuousClock.now

@@ -1,5 +1,6 @@
 import Foundation
 import MartletStore
+import MartletTestSupport
 import NostrCore
 import Testing
 
@@ -23,7 +24,7 @@ struct SQLiteEventStoreTests {
         let keys = Set((0..<3).map { _ in Author().pubkey })
         let manyKeys = Set((0..<50).map { _ in Author().pubkey })
         let manyKinds = Set((0..<50).map { Kind(UInt16($0)) })
-        let id = Author().event().id
+        let id = Author().event(createdAt: testTime).id
         let e = UInt8(ascii: "e")
         let p = UInt8(ascii: "p")
         let t = UInt8(ascii: "t")
@@ -67,11 +68,11 @@ struct SQLiteEventStoreTests {
             ["e", hex], ["p", hex.uppercased()], ["t", "nostr"], ["t", "ünïcode ✓"], ["d", "article"],
             ["expiration", "\(at + 10)"], ["alt", "not indexed"], ["x"],
         ]
-        let first = author.event(kind: Kind(30023), at: at, tags: tags)
+        let first = author.event(kind: Kind(30023), tags: tags, createdAt: at)
         _ = try await store.save(first)
         switch rule {
         case .deletion: _ = try await store.save(author.deletion(of: [first]))
-        case .replacement: _ = try await store.save(author.event(kind: Kind(30023), at: at + 1, tags: [["d", "article"]]))
+        case .replacement: _ = try await store.save(author.event(kind: Kind(30023), tags: [["d", "article"]], createdAt: at + 1))
         case .vanish: _ = try await store.vanish(pubkey: author.pubkey, until: at + 5)
         case .expiration: _ = try await store.purgeExpired(now: at + 20)
         case .removal: _ = try await store.remove([first.id])
@@ -80,7 +81,7 @@ struct SQLiteEventStoreTests {
         // rowid `first` had, with the same created_at and no tags of its own.
         let rest = try await store.query(Filter(), now: 0).map(\.id)
         _ = try await store.remove(rest + [first.id])
-        let next = Author().event(kind: .textNote, at: at)
+        let next = Author().event(kind: .textNote, createdAt: at)
         _ = try await store.save(next)
         for (letter, value) in [("e", hex), ("p", hex), ("t", "nostr"), ("t", "ünïcode ✓"), ("d", "article")] {
             let found = try await store.query(Filter(tags: [UInt8(ascii: Unicode.Scalar(letter)!): [value]]))

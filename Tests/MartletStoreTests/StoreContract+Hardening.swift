@@ -1,5 +1,6 @@
 import Foundation
 import MartletStore
+import MartletTestSupport
 import NostrCore
 import Testing
 
@@ -14,9 +15,9 @@ extension StoreContract {
     func visibilityAppliesBeforeLimit(_ factory: any StoreFactory) async throws {
         try await factory.withStore { (store: any EventStore) async throws in
             let victim = Author()
-            let mention = Author().event(at: 1_700_000_100, tags: [["p", victim.pubkey.hex]], content: "hi")
+            let mention = Author().event(content: "hi", tags: [["p", victim.pubkey.hex]], createdAt: 1_700_000_100)
             let wraps = (0..<3).map { index in
-                Author().event(kind: .giftWrap, at: 1_700_000_200 + Int64(index), tags: [["p", victim.pubkey.hex]])
+                Author().event(kind: .giftWrap, tags: [["p", victim.pubkey.hex]], createdAt: 1_700_000_200 + Int64(index))
             }
             _ = try await store.save([mention] + wraps)
             let p = UInt8(ascii: "p")
@@ -59,7 +60,7 @@ extension StoreContract {
                     // Shared created_at values, so that ties at the limit are broken by id.
                     let createdAt = 1_700_000_000 + Int64(index % 7)
                     let topics: [Tag] = [["t", "topic\(index)"], ["t", "topic\(index + 1)"]]
-                    events.append(author.event(kind: kind, at: createdAt, tags: topics, content: "\(index) \(kind)"))
+                    events.append(author.event(kind: kind, content: "\(index) \(kind)", tags: topics, createdAt: createdAt))
                 }
             }
             _ = try await store.save(events)

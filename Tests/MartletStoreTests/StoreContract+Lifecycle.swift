@@ -1,4 +1,5 @@
 import MartletStore
+import MartletTestSupport
 import NostrCore
 import Testing
 
@@ -10,15 +11,15 @@ extension StoreContract {
     func replaceableKeepsOnlyTheNewest(_ factory: any StoreFactory) async throws {
         try await factory.withStore { (store: any EventStore) async throws in
             let author = Author()
-            let old = author.event(kind: 0, at: 1_700_000_000, content: "old")
-            let new = author.event(kind: 0, at: 1_700_000_010, content: "new")
+            let old = author.event(kind: 0, content: "old", createdAt: 1_700_000_000)
+            let new = author.event(kind: 0, content: "new", createdAt: 1_700_000_010)
             #expect(try await store.save(old) == [.saved])
             #expect(try await store.save(new) == [.saved])
             #expect(try await store.save(old) == [.superseded])
             #expect(try await store.query(Filter(authors: [author.pubkey], kinds: [0])).map(\.id) == [new.id])
             // Other keys and other replaceable kinds are separate.
-            let contacts = author.event(kind: 3, at: 1_700_000_000)
-            let someoneElse = Author().event(kind: 0, at: 1_700_000_000)
+            let contacts = author.event(kind: 3, createdAt: 1_700_000_000)
+            let someoneElse = Author().event(kind: 0, createdAt: 1_700_000_000)
             #expect(try await store.save(contacts, someoneElse) == [.saved, .saved])
             #expect(try await store.count([Filter(kinds: [0, 3])], now: testNow) == 3)
         }
@@ -28,7 +29,7 @@ extension StoreContract {
     func replaceableTieKeepsTheLowestID(_ factory: any StoreFactory) async throws {
         try await factory.withStore { (store: any EventStore) async throws in
             let author = Author()
-            let pair = [author.event(kind: 10002, content: "a"), author.event(kind: 10002, content: "b")]
+            let pair = ["a", "b"].map { author.event(kind: 10002, content: $0, createdAt: testTime) }
             let (low, high) = pair[0].id < pair[1].id ? (pair[0], pair[1]) : (pair[1], pair[0])
             #expect(try await store.save(high) == [.saved])
             #expect(try await store.save(low) == [.saved])
@@ -41,11 +42,11 @@ extension StoreContract {
     func addressableIsReplacedPerDTag(_ factory: any StoreFactory) async throws {
         try await factory.withStore { (store: any EventStore) async throws in
             let author = Author()
-            let intro1 = author.event(kind: 30023, at: 1_700_000_000, tags: [["d", "intro"]], content: "v1")
-            let intro2 = author.event(kind: 30023, at: 1_700_000_005, tags: [["d", "intro"]], content: "v2")
-            let other = author.event(kind: 30023, at: 1_700_000_001, tags: [["d", "other"]])
-            let noD = author.event(kind: 30023, at: 1_700_000_002)
-            let emptyD = author.event(kind: 30023, at: 1_700_000_003, tags: [["d", ""]])
+            let intro1 = author.event(kind: 30023, content: "v1", tags: [["d", "intro"]], createdAt: 1_700_000_000)
+            let intro2 = author.event(kind: 30023, content: "v2", tags: [["d", "intro"]], createdAt: 1_700_000_005)
+            let other = author.event(kind: 30023, tags: [["d", "other"]], createdAt: 1_700_000_001)
+            let noD = author.event(kind: 30023, createdAt: 1_700_000_002)
+            let emptyD = author.event(kind: 30023, tags: [["d", ""]], createdAt: 1_700_000_003)
             #expect(try await store.save(intro1, other, noD) == [.saved, .saved, .saved])
             #expect(try await store.save(intro2, emptyD) == [.saved, .saved])
             #expect(try await store.save(intro1) == [.superseded])
@@ -58,9 +59,9 @@ extension StoreContract {
     func versionsInOneBatchReplaceEachOther(_ factory: any StoreFactory) async throws {
         try await factory.withStore { (store: any EventStore) async throws in
             let author = Author()
-            let v1 = author.event(kind: 0, at: 1_700_000_001, content: "1")
-            let v2 = author.event(kind: 0, at: 1_700_000_002, content: "2")
-            let v3 = author.event(kind: 0, at: 1_700_000_003, content: "3")
+            let v1 = author.event(kind: 0, content: "1", createdAt: 1_700_000_001)
+            let v2 = author.event(kind: 0, content: "2", createdAt: 1_700_000_002)
+            let v3 = author.event(kind: 0, content: "3", createdAt: 1_700_000_003)
             #expect(try await store.save(v1, v3, v2) == [.saved, .saved, .superseded])
             #expect(try await store.query(Filter(kinds: [0])).map(\.id) == [v3.id])
             #expect(try await store.count([Filter()], now: testNow) == 1)
@@ -71,7 +72,9 @@ extension StoreContract {
     func concurrentVersionsLeaveExactlyOne(_ factory: any StoreFactory) async throws {
         try await factory.withStore { (store: any EventStore) async throws in
             let author = Author()
-            let versions = (0..<40).map { author.event(kind: 30000, at: 1_700_000_000 + Int64($0 % 7), tags: [["d", "list"]], content: "\($0)") }
+            let versions = (0..<40).map {
+                author.event(kind: 30000, content: "\($0)", tags: [["d", "list"]], createdAt: 1_700_000_000 + Int64($0 % 7))
+            }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for version in versions {
                     group.addTask { _ = try await store.save([version]) }
@@ -93,8 +96,8 @@ extension StoreContract {
         try await factory.withStore { (store: any EventStore) async throws in
             let alice = Author()
             let mallory = Author()
-            let mine = alice.event(content: "mine")
-            let theirs = mallory.event(content: "theirs")
+            let mine = alice.event(content: "mine", createdAt: testTime)
+            let theirs = mallory.event(content: "theirs", createdAt: testTime)
             _ = try await store.save(mine, theirs)
             let request = alice.deletion(of: [mine, theirs])
             #expect(try await store.save(request) == [.saved])
@@ -104,7 +107,7 @@ extension StoreContract {
             #expect(try await store.query(Filter(kinds: [5])).map(\.id) == [request.id])
             #expect(try await store.save(mine) == [.deleted])
             // Someone else's request does not touch alice's events.
-            let untouched = alice.event(content: "still here")
+            let untouched = alice.event(content: "still here", createdAt: testTime)
             _ = try await store.save(untouched)
             _ = try await store.save(mallory.deletion(of: [untouched]))
             #expect(try await store.contains(untouched.id))
@@ -115,8 +118,8 @@ extension StoreContract {
     func deletionInOneBatchWithItsTarget(_ factory: any StoreFactory) async throws {
         try await factory.withStore { (store: any EventStore) async throws in
             let author = Author()
-            let first = author.event(content: "deleted after")
-            let second = author.event(content: "deleted before")
+            let first = author.event(content: "deleted after", createdAt: testTime)
+            let second = author.event(content: "deleted before", createdAt: testTime)
             let deleteFirst = author.deletion(of: [first])
             let deleteSecond = author.deletion(of: [second], at: 1_700_000_200)
             #expect(try await store.save(first, deleteFirst, deleteSecond, second) == [.saved, .saved, .saved, .deleted])
@@ -129,16 +132,16 @@ extension StoreContract {
         try await factory.withStore { (store: any EventStore) async throws in
             let author = Author()
             let address = "30023:\(author.pubkey.hex):post"
-            let v1 = author.event(kind: 30023, at: 1_700_000_000, tags: [["d", "post"]])
-            let other = author.event(kind: 30023, at: 1_700_000_000, tags: [["d", "other"]])
-            let profile = author.event(kind: 0, at: 1_700_000_000)
+            let v1 = author.event(kind: 30023, tags: [["d", "post"]], createdAt: 1_700_000_000)
+            let other = author.event(kind: 30023, tags: [["d", "other"]], createdAt: 1_700_000_000)
+            let profile = author.event(kind: 0, createdAt: 1_700_000_000)
             _ = try await store.save(v1, other, profile)
             _ = try await store.save(
                 author.deletion(ofAddresses: [address, "0:\(author.pubkey.hex):"], at: 1_700_000_050))
             #expect(try await store.query(Filter(kinds: [0, 30023])).map(\.id) == [other.id])
             #expect(try await store.save(v1) == [.deleted])
-            #expect(try await store.save(author.event(kind: 30023, at: 1_700_000_050, tags: [["d", "post"]])) == [.deleted])
-            let newer = author.event(kind: 30023, at: 1_700_000_051, tags: [["d", "post"]])
+            #expect(try await store.save(author.event(kind: 30023, tags: [["d", "post"]], createdAt: 1_700_000_050)) == [.deleted])
+            let newer = author.event(kind: 30023, tags: [["d", "post"]], createdAt: 1_700_000_051)
             #expect(try await store.save(newer) == [.saved])
             // An address naming someone else's key deletes nothing.
             let mallory = Author()
@@ -151,7 +154,7 @@ extension StoreContract {
     func deletionOfADeletionHasNoEffect(_ factory: any StoreFactory) async throws {
         try await factory.withStore { (store: any EventStore) async throws in
             let author = Author()
-            let note = author.event(content: "note")
+            let note = author.event(content: "note", createdAt: testTime)
             let request = author.deletion(of: [note])
             _ = try await store.save(note, request)
             let undo = author.deletion(of: [request], at: 1_700_000_300)
@@ -167,9 +170,9 @@ extension StoreContract {
     func expiredEventsAreNotServedAndArePurged(_ factory: any StoreFactory) async throws {
         try await factory.withStore { (store: any EventStore) async throws in
             let author = Author()
-            let soon = author.event(at: 1_700_000_000, tags: [["expiration", "1700000100"]], content: "soon")
-            let later = author.event(at: 1_700_000_001, tags: [["expiration", "1700000200"]], content: "later")
-            let never = author.event(at: 1_700_000_002, content: "never")
+            let soon = author.event(content: "soon", tags: [["expiration", "1700000100"]], createdAt: 1_700_000_000)
+            let later = author.event(content: "later", tags: [["expiration", "1700000200"]], createdAt: 1_700_000_001)
+            let never = author.event(content: "never", createdAt: 1_700_000_002)
             _ = try await store.save(soon, later, never)
             let now: Int64 = 1_700_000_100
             #expect(try await store.query([Filter()], maxLimit: 10, now: now).map(\.id) == [never.id, later.id])
@@ -191,8 +194,8 @@ extension StoreContract {
     func removeDropsOnlyTheNamedEventsAndLeavesNoRecord(_ factory: any StoreFactory) async throws {
         try await factory.withStore { (store: any EventStore) async throws in
             let author = Author()
-            let banned = author.event(at: 1_700_000_000, content: "banned")
-            let kept = author.event(at: 1_700_000_001, content: "kept")
+            let banned = author.event(content: "banned", createdAt: 1_700_000_000)
+            let kept = author.event(content: "kept", createdAt: 1_700_000_001)
             _ = try await store.save(banned, kept)
             #expect(try await store.remove([banned.id, EventID(Bytes32.zero)]) == 1)
             #expect(try await store.contains(banned.id) == false)
@@ -213,21 +216,22 @@ extension StoreContract {
             let leaver = Author()
             let friend = Author()
             let until: Int64 = 1_700_000_100
-            let old = leaver.event(at: 1_700_000_000, content: "old")
-            let profile = leaver.event(kind: 0, at: 1_700_000_050)
-            let request = leaver.event(kind: 62, at: until, tags: [["relay", "ALL_RELAYS"]])
-            let future = leaver.event(at: until + 1, content: "after")
-            let wrapToLeaver = friend.event(kind: 1059, at: 1_700_000_010, tags: [["p", leaver.pubkey.hex]])
-            let friendsNote = friend.event(at: 1_700_000_020, tags: [["p", leaver.pubkey.hex]])
+            let old = leaver.event(content: "old", createdAt: 1_700_000_000)
+            let profile = leaver.event(kind: 0, createdAt: 1_700_000_050)
+            let request = leaver.event(kind: 62, tags: [["relay", "ALL_RELAYS"]], createdAt: until)
+            let future = leaver.event(content: "after", createdAt: until + 1)
+            let wrapToLeaver = friend.event(kind: 1059, tags: [["p", leaver.pubkey.hex]], createdAt: 1_700_000_010)
+            let friendsNote = friend.event(tags: [["p", leaver.pubkey.hex]], createdAt: 1_700_000_020)
             _ = try await store.save(old, profile, request, future, wrapToLeaver, friendsNote)
 
             #expect(try await store.vanish(pubkey: leaver.pubkey, until: until) == 3)
             let left = Set(try await store.query(Filter()).map(\.id))
             #expect(left == [request.id, future.id, friendsNote.id])
             #expect(try await store.save(old) == [.vanished])
-            #expect(try await store.save(leaver.event(at: until, content: "new but dated before")) == [.vanished])
-            #expect(try await store.save(friend.event(kind: 1059, at: until - 5, tags: [["p", leaver.pubkey.hex]])) == [.vanished])
-            #expect(try await store.save(leaver.event(at: until + 2, content: "a fresh start")) == [.saved])
+            #expect(try await store.save(leaver.event(content: "new but dated before", createdAt: until)) == [.vanished])
+            let lateWrap = friend.event(kind: 1059, tags: [["p", leaver.pubkey.hex]], createdAt: until - 5)
+            #expect(try await store.save(lateWrap) == [.vanished])
+            #expect(try await store.save(leaver.event(content: "a fresh start", createdAt: until + 2)) == [.saved])
             // A deletion request cannot undo it either.
             #expect(try await store.save(leaver.deletion(of: [request], at: until + 3)) == [.saved])
             #expect(try await store.contains(request.id))
@@ -242,9 +246,9 @@ extension StoreContract {
     func firstRefusingRuleAnswers(_ factory: any StoreFactory) async throws {
         try await factory.withStore { (store: any EventStore) async throws in
             let author = Author()
-            let old = author.event(kind: 0, at: 1_700_000_000, content: "old")
-            let older = author.event(kind: 0, at: 1_699_999_999, content: "older")
-            let current = author.event(kind: 0, at: 1_700_000_050, content: "current")
+            let old = author.event(kind: 0, content: "old", createdAt: 1_700_000_000)
+            let older = author.event(kind: 0, content: "older", createdAt: 1_699_999_999)
+            let current = author.event(kind: 0, content: "current", createdAt: 1_700_000_050)
             _ = try await store.save(old, current, author.deletion(of: [old, older], at: 1_700_000_060))
             // Deleted by id and older than the stored version.
             #expect(try await store.save(older) == [.deleted])

@@ -1,4 +1,5 @@
 import MartletStore
+import MartletTestSupport
 import NostrCore
 import Testing
 
@@ -39,8 +40,9 @@ extension StoreContract {
                 if expires { tags.append(["expiration", String(testNow - 1)]) }
                 events.append(
                     authors.randomElement(using: &random)!.event(
-                        kind: kinds.randomElement(using: &random)!, at: createdAt, tags: tags,
-                        content: "event \(index): " + pick(words, &random).joined(separator: " ")))
+                        kind: kinds.randomElement(using: &random)!,
+                        content: "event \(index): " + pick(words, &random).joined(separator: " "), tags: tags,
+                        createdAt: createdAt))
             }
             for batch in stride(from: 0, to: events.count, by: 50) {
                 _ = try await store.save(Array(events[batch..<min(batch + 50, events.count)]))

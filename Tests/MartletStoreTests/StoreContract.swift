@@ -1,5 +1,6 @@
 import Foundation
 import MartletStore
+import MartletTestSupport
 import NostrCore
 import Testing
 
@@ -20,9 +21,9 @@ struct StoreContract {
         try await factory.withStore { (store: any EventStore) async throws in
             let author = Author()
             let event = author.event(
-                kind: 1, at: 1_700_000_123,
+                kind: 1, content: "gm 🤙 \"quoted\" \\ back\nslash \u{0001} é",
                 tags: [["e", String(repeating: "ab", count: 32), "wss://relay.example.com"], ["t", "Nostr"], ["alt", "x"]],
-                content: "gm 🤙 \"quoted\" \\ back\nslash \u{0001} é")
+                createdAt: 1_700_000_123)
             #expect(try await store.save(event) == [.saved])
             #expect(try await store.contains(event.id))
             let found = try await store.query(Filter(ids: [event.id]))
@@ -30,17 +31,17 @@ struct StoreContract {
             #expect(found.first?.json == event.json)
             #expect(found.first?.id == event.id)
             #expect(found.first?.tags == event.tags)
-            #expect(try await store.contains(author.event(content: "not saved").id) == false)
+            #expect(try await store.contains(author.event(content: "not saved", createdAt: testTime).id) == false)
         }
     }
 
     @Test("an event already stored is answered duplicate", arguments: storeFactories)
     func duplicateIsReported(_ factory: any StoreFactory) async throws {
         try await factory.withStore { (store: any EventStore) async throws in
-            let event = Author().event(content: "once")
+            let event = Author().event(content: "once", createdAt: testTime)
             #expect(try await store.save(event) == [.saved])
             #expect(try await store.save(event) == [.duplicate])
-            let other = Author().event(content: "twice in one batch")
+            let other = Author().event(content: "twice in one batch", createdAt: testTime)
             #expect(try await store.save(other, other) == [.saved, .duplicate])
             #expect(try await store.query(Filter()).count == 2)
         }
@@ -52,7 +53,7 @@ struct StoreContract {
             let author = Author()
             var events: [Event] = []
             for second in [100, 300, 200, 300, 300, 100] as [Int64] {
-                events.append(author.event(at: 1_700_000_000 + second, content: "at \(second) #\(events.count)"))
+                events.append(author.event(content: "at \(second) #\(events.count)", createdAt: 1_700_000_000 + second))
             }
             _ = try await store.save(events.shuffled())
             let expected = newestOrder(events)
@@ -67,8 +68,8 @@ struct StoreContract {
         try await factory.withStore { (store: any EventStore) async throws in
             let alice = Author()
             let bob = Author()
-            let notes = (0..<5).map { alice.event(kind: 1, at: 1_700_000_000 + Int64($0), content: "a\($0)") }
-            let reactions = (0..<5).map { bob.event(kind: 7, at: 1_700_000_010 + Int64($0), content: "+") }
+            let notes = (0..<5).map { alice.event(kind: 1, content: "a\($0)", createdAt: 1_700_000_000 + Int64($0)) }
+            let reactions = (0..<5).map { bob.event(kind: 7, content: "+", createdAt: 1_700_000_010 + Int64($0)) }
             _ = try await store.save(notes + reactions)
 
             let both = try await store.query(Filter(kinds: [1], limit: 2), Filter(authors: [bob.pubkey], limit: 3))
@@ -91,13 +92,14 @@ struct StoreContract {
         try await factory.withStore { (store: any EventStore) async throws in
             let alice = Author()
             let bob = Author()
-            let root = alice.event(kind: 1, at: 1_700_000_000, tags: [["t", "nostr"]], content: "root")
+            let root = alice.event(kind: 1, content: "root", tags: [["t", "nostr"]], createdAt: 1_700_000_000)
             let reply = bob.event(
-                kind: 1, at: 1_700_000_010, tags: [["e", root.id.hex], ["p", alice.pubkey.hex], ["t", "swift"]],
-                content: "reply")
-            let like = bob.event(kind: 7, at: 1_700_000_020, tags: [["e", root.id.hex], ["p", alice.pubkey.hex]])
+                kind: 1, content: "reply", tags: [["e", root.id.hex], ["p", alice.pubkey.hex], ["t", "swift"]],
+                createdAt: 1_700_000_010)
+            let like = bob.event(kind: 7, tags: [["e", root.id.hex], ["p", alice.pubkey.hex]], createdAt: 1_700_000_020)
             let article = alice.event(
-                kind: 30023, at: 1_700_000_030, tags: [["d", "intro"], ["t", "nostr"], ["t", "swift"]], content: "#")
+                kind: 30023, content: "#", tags: [["d", "intro"], ["t", "nostr"], ["t", "swift"]],
+                createdAt: 1_700_000_030)
             _ = try await store.save(root, reply, like, article)
 
             func ids(_ filter: Filter) async throws -> Set<EventID> { Set(try await store.query(filter).map(\.id)) }
@@ -137,7 +139,7 @@ struct StoreContract {
     @Test("a filter with an empty list matches nothing", arguments: storeFactories)
     func emptyListsMatchNothing(_ factory: any StoreFactory) async throws {
         try await factory.withStore { (store: any EventStore) async throws in
-            _ = try await store.save(Author().event(content: "something"))
+            _ = try await store.save(Author().event(content: "something", createdAt: testTime))
             for filter in [
                 Filter(ids: []), Filter(authors: []), Filter(kinds: []), Filter(tags: [UInt8(ascii: "e"): []]),
                 Filter(since: 20, until: 10),
@@ -157,7 +159,7 @@ struct StoreContract {
         try await factory.withStore { (store: any EventStore) async throws in
             let author = Author()
             let events = (0..<6).map {
-                author.event(kind: $0 < 4 ? 1 : 7, at: 1_700_000_000 + Int64($0), tags: [["t", "a"], ["t", "b"]])
+                author.event(kind: $0 < 4 ? 1 : 7, tags: [["t", "a"], ["t", "b"]], createdAt: 1_700_000_000 + Int64($0))
             }
             _ = try await store.save(events)
             #expect(try await store.count([Filter(kinds: [1], limit: 1)], now: testNow) == 4)
@@ -174,10 +176,10 @@ struct StoreContract {
             let target = String(repeating: "cd", count: 32)
             let authors = (0..<5).map { _ in Author() }
             var events = authors.enumerated().map { index, author in
-                author.event(kind: 7, at: 1_700_000_000 + Int64(index), tags: [["e", target]])
+                author.event(kind: 7, tags: [["e", target]], createdAt: 1_700_000_000 + Int64(index))
             }
-            events.append(authors[0].event(kind: 7, at: 1_700_000_100, tags: [["e", target]], content: "again"))
-            events.append(Author().event(kind: 1, at: 1_700_000_200, tags: [["e", target]]))
+            events.append(authors[0].event(kind: 7, content: "again", tags: [["e", target]], createdAt: 1_700_000_100))
+            events.append(Author().event(kind: 1, tags: [["e", target]], createdAt: 1_700_000_200))
             _ = try await store.save(events)
             let reactions = Filter(kinds: [7], tags: [UInt8(ascii: "e"): [target]])
             let found = try await store.distinctAuthors([reactions], now: testNow)
@@ -193,10 +195,10 @@ struct StoreContract {
         try await factory.withStore { (store: any EventStore) async throws in
             let author = Author()
             let events = [5, 1, 3, 3, 3, 2].enumerated().map { index, second in
-                author.event(at: 1_700_000_000 + Int64(second), content: "n\(index)")
+                author.event(content: "n\(index)", createdAt: 1_700_000_000 + Int64(second))
             }
             _ = try await store.save(events)
-            let expected = events.map { NegentropyItem(createdAt: $0.createdAt, id: $0.id) }
+            let expected = events.map { TimestampedEventID(createdAt: $0.createdAt, id: $0.id) }
                 .sorted { $0.createdAt != $1.createdAt ? $0.createdAt < $1.createdAt : $0.id < $1.id }
             #expect(try await store.negentropyItems(Filter(limit: 2), now: testNow) == expected)
             #expect(
@@ -209,9 +211,9 @@ struct StoreContract {
     func searchFindsWords(_ factory: any StoreFactory) async throws {
         try await factory.withStore { (store: any EventStore) async throws in
             let author = Author()
-            let relay = author.event(kind: 1, at: 1_700_000_001, content: "Running a Nostr relay in Swift")
-            let coffee = author.event(kind: 1, at: 1_700_000_002, content: "Morning coffee, then more relays")
-            let café = author.event(kind: 30023, at: 1_700_000_003, tags: [["d", "x"]], content: "Le café de NOSTR")
+            let relay = author.event(kind: 1, content: "Running a Nostr relay in Swift", createdAt: 1_700_000_001)
+            let coffee = author.event(kind: 1, content: "Morning coffee, then more relays", createdAt: 1_700_000_002)
+            let café = author.event(kind: 30023, content: "Le café de NOSTR", tags: [["d", "x"]], createdAt: 1_700_000_003)
             _ = try await store.save(relay, coffee, café)
             func search(_ text: String, kinds: Set<Kind>? = nil) async throws -> [EventID] {
                 try await store.query(Filter(kinds: kinds, search: text)).map(\.id)
@@ -225,7 +227,7 @@ struct StoreContract {
             #expect(try await search("bitcoin").isEmpty)
             #expect(try await store.count([Filter(search: "nostr")], now: testNow) == 2)
             // A replaced version leaves the index with it.
-            let newer = author.event(kind: 30023, at: 1_700_000_004, tags: [["d", "x"]], content: "Le thé")
+            let newer = author.event(kind: 30023, content: "Le thé", tags: [["d", "x"]], createdAt: 1_700_000_004)
             _ = try await store.save(newer)
             #expect(try await search("cafe").isEmpty)
             #expect(try await search("le thé") == [newer.id])
@@ -238,8 +240,8 @@ struct StoreContract {
     func statsCountKinds(_ factory: any StoreFactory) async throws {
         try await factory.withStore { (store: any EventStore) async throws in
             let author = Author()
-            _ = try await store.save((0..<3).map { author.event(kind: 7, at: 1_700_000_000 + Int64($0)) })
-            _ = try await store.save(author.event(kind: 1), author.event(kind: 0))
+            _ = try await store.save((0..<3).map { author.event(kind: 7, createdAt: 1_700_000_000 + Int64($0)) })
+            _ = try await store.save(author.event(kind: 1, createdAt: testTime), author.event(kind: 0, createdAt: testTime))
             let stats = try await store.stats()
             #expect(stats.eventCount == 5)
             #expect(stats.bytesOnDisk > 0)
@@ -255,15 +257,15 @@ struct StoreContract {
     func dataSurvivesReopening(_ factory: any StoreFactory) async throws {
         let store = try await factory.makeStore()
         let author = Author()
-        let note = author.event(kind: 1, content: "kept")
-        let profile = author.event(kind: 0, at: 1_700_000_050, content: "{\"name\":\"x\"}")
-        let doomed = author.event(kind: 1, at: 1_700_000_002, content: "deleted")
+        let note = author.event(kind: 1, content: "kept", createdAt: testTime)
+        let profile = author.event(kind: 0, content: "{\"name\":\"x\"}", createdAt: 1_700_000_050)
+        let doomed = author.event(kind: 1, content: "deleted", createdAt: 1_700_000_002)
         _ = try await store.save(note, profile, doomed, author.deletion(of: [doomed]))
         let reopened = try await factory.reopen(store)
         #expect(try await reopened.contains(note.id))
         #expect(try await reopened.query(Filter(kinds: [0])).map(\.json) == [profile.json])
         #expect(try await reopened.save(doomed) == [.deleted])
-        #expect(try await reopened.save(author.event(kind: 0, at: 1_700_000_049)) == [.superseded])
+        #expect(try await reopened.save(author.event(kind: 0, createdAt: 1_700_000_049)) == [.superseded])
         try await factory.dispose(reopened)
     }
 
@@ -271,7 +273,7 @@ struct StoreContract {
     func closedStoreRefusesWork(_ factory: any StoreFactory) async throws {
         let store = try await factory.makeStore()
         try await store.close()
-        await #expect(throws: (any Error).self) { try await store.save(Author().event()) }
+        await #expect(throws: (any Error).self) { try await store.save(Author().event(createdAt: testTime)) }
         await #expect(throws: (any Error).self) { try await store.query(Filter()) }
         try await factory.dispose(store)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import MartletStore
+import MartletTestSupport
 import NostrCore
 import Testing
 
@@ -18,9 +19,9 @@ protocol StoreFactory: Sendable, CustomTestStringConvertible {
 }
 
 /// Every store the contract runs on: SQLite always, PostgreSQL when a server is configured
-/// (`PostgresFactory.url`; CI always sets it, and the PostgreSQL-only suites say when a
+/// (`TestPostgres.url`; CI always sets it, and the PostgreSQL-only suites say when a
 /// run skips it).
-let storeFactories: [any StoreFactory] = [SQLiteFactory()] + (PostgresFactory.url == nil ? [] : [PostgresFactory()])
+let storeFactories: [any StoreFactory] = [SQLiteFactory()] + (TestPostgres.url == nil ? [] : [PostgresFactory()])
 
 extension StoreFactory {
     /// Runs `body` on a new store and disposes of it afterwards, whether `body` throws or not.
@@ -36,25 +37,19 @@ extension StoreFactory {
     }
 }
 
-/// A key pair that signs test events.
-struct Author: Sendable {
-    let secret = SecretKey.generate()
-    var pubkey: PublicKey { secret.publicKey }
+/// The `created_at` of a store test's events where the time is not what the test is about:
+/// fixed, so every run stores the same thing and `testNow` is after it.
+let testTime: Int64 = 1_700_000_000
 
-    func event(
-        kind: Kind = .textNote, at createdAt: Int64 = 1_700_000_000, tags: [Tag] = [], content: String = ""
-    ) -> Event {
-        Event.signed(by: secret, kind: kind, createdAt: createdAt, tags: tags, content: content)
-    }
-
+extension Author {
     /// A NIP-09 deletion request naming `events` by id.
     func deletion(of events: [Event], at createdAt: Int64 = 1_700_000_100) -> Event {
-        event(kind: .deletion, at: createdAt, tags: events.map { ["e", $0.id.hex] })
+        event(kind: .deletion, tags: events.map { ["e", $0.id.hex] }, createdAt: createdAt)
     }
 
     /// A NIP-09 deletion request naming addresses (`kind:pubkey:d`).
     func deletion(ofAddresses addresses: [String], at createdAt: Int64) -> Event {
-        event(kind: .deletion, at: createdAt, tags: addresses.map { ["a", $0] })
+        event(kind: .deletion, tags: addresses.map { ["a", $0] }, createdAt: createdAt)
     }
 }
 
@@ -75,21 +70,6 @@ extension EventStore {
 /// NIP-01 order, for expectations: newest first, then lowest id.
 func newestOrder(_ events: [Event]) -> [Event] {
     events.sorted { $0.createdAt != $1.createdAt ? $0.createdAt > $1.createdAt : $0.id < $1.id }
-}
-
-/// A seeded generator, so a failing randomized case can be run again.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 /// Stores on real SQLite files, each in a directory of its own under the system's

@@ -1,3 +1,4 @@
+import MartletTestSupport
 import Negentropy
 import Testing
 

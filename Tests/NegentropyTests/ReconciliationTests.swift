@@ -1,3 +1,4 @@
+import MartletTestSupport
 import Negentropy
 import Testing
 
@@ -54,12 +55,9 @@ struct ReconciliationTests {
 
     @Test("items that share one timestamp are told apart by their id prefixes")
     func identicalTimestamps() throws {
-        var generator = SplitMix64(seed: 42)
-        let common = randomItems(5_000, timestamps: 1_700_000_000...1_700_000_000, using: &generator)
-        let onlyInitiator = randomItems(60, timestamps: 1_700_000_000...1_700_000_000, using: &generator)
-        let onlyResponder = randomItems(60, timestamps: 1_700_000_000...1_700_000_000, using: &generator)
-        let outcome = try sync(initiator: common + onlyInitiator, responder: common + onlyResponder)
-        expectExact(outcome, have: onlyInitiator, need: onlyResponder)
+        let sets = DifferingSets(common: 5_000, eachOwn: 60, timestamps: 1_700_000_000...1_700_000_000, seed: 42)
+        let outcome = try sync(initiator: sets.initiator, responder: sets.responder)
+        expectExact(outcome, have: sets.onlyInitiator, need: sets.onlyResponder)
     }
 
     @Test("differences next to each other and at both ends of the set are all found")
@@ -82,18 +80,15 @@ struct ReconciliationTests {
     @Test("100,000 against 100,000 items with 1% differences each way finds exactly those ids",
           .timeLimit(.minutes(1)))
     func largeSetsWithDifferences() throws {
-        var generator = SplitMix64(seed: 2024)
-        let common = randomItems(99_000, timestamps: 1_600_000_000...1_600_500_000, using: &generator)
-        let onlyInitiator = randomItems(1_000, timestamps: 1_600_000_000...1_600_500_000, using: &generator)
-        let onlyResponder = randomItems(1_000, timestamps: 1_600_000_000...1_600_500_000, using: &generator)
+        let sets = DifferingSets(common: 99_000, eachOwn: 1_000, timestamps: 1_600_000_000...1_600_500_000, seed: 2024)
         let clock = ContinuousClock()
         var outcome = SyncOutcome()
         let elapsed = try clock.measure {
-            outcome = try sync(initiator: common + onlyInitiator, responder: common + onlyResponder)
+            outcome = try sync(initiator: sets.initiator, responder: sets.responder)
         }
         print("100k vs 100k, 1% differences each way: \(outcome.roundTrips) round trips, "
             + "largest message \(outcome.largestMessage) bytes, \(elapsed)")
-        expectExact(outcome, have: onlyInitiator, need: onlyResponder)
+        expectExact(outcome, have: sets.onlyInitiator, need: sets.onlyResponder)
         #expect(outcome.roundTrips <= 6)
     }
 
@@ -113,15 +108,11 @@ struct FrameSizeLimitTests {
     @Test("every message stays within the frame size limit and the sync still converges",
           arguments: [4_096, 10_000])
     func limitHonoured(limit: Int) throws {
-        var generator = SplitMix64(seed: UInt64(limit))
-        let common = randomItems(19_800, timestamps: 1_600_000_000...1_600_100_000, using: &generator)
-        let onlyInitiator = randomItems(200, timestamps: 1_600_000_000...1_600_100_000, using: &generator)
-        let onlyResponder = randomItems(200, timestamps: 1_600_000_000...1_600_100_000, using: &generator)
-        let outcome = try sync(
-            initiator: common + onlyInitiator, responder: common + onlyResponder, frameSizeLimit: limit)
+        let sets = DifferingSets(common: 19_800, eachOwn: 200, timestamps: 1_600_000_000...1_600_100_000, seed: UInt64(limit))
+        let outcome = try sync(initiator: sets.initiator, responder: sets.responder, frameSizeLimit: limit)
         #expect(outcome.largestMessage <= limit)
         #expect(outcome.roundTrips > 1)
-        expectExact(outcome, have: onlyInitiator, need: onlyResponder)
+        expectExact(outcome, have: sets.onlyInitiator, need: sets.onlyResponder)
     }
 
     @Test("a responder pages a long id list across frames when the initiator has nothing")

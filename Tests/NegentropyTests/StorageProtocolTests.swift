@@ -13,11 +13,8 @@ private struct PlainSnapshot: NegentropyStorage {
 struct StorageProtocolTests {
     @Test("a storage with only a count and items by index reconciles like sorted items")
     func defaultsAgreeWithSortedItems() throws {
-        var generator = SplitMix64(seed: 31)
-        let common = randomItems(3_000, timestamps: 0...500, using: &generator)
-        let onlyInitiator = randomItems(25, timestamps: 0...500, using: &generator)
-        let onlyResponder = randomItems(25, timestamps: 0...500, using: &generator)
-        let sorted = try SortedItems(common + onlyInitiator)
+        let sets = DifferingSets(common: 3_000, eachOwn: 25, timestamps: 0...500, seed: 31)
+        let sorted = try SortedItems(sets.initiator)
         let plain = PlainSnapshot(items: sorted.all)
 
         #expect(plain.fingerprint(of: 10..<2_000) == sorted.fingerprint(of: 10..<2_000))
@@ -25,7 +22,7 @@ struct StorageProtocolTests {
         #expect(plain.lowerBound(of: bound, in: 0..<plain.count) == sorted.lowerBound(of: bound, in: 0..<sorted.count))
 
         let initiator = try NegentropyInitiator(storage: plain)
-        let responder = try NegentropyResponder(storage: try SortedItems(common + onlyResponder))
+        let responder = try NegentropyResponder(storage: try SortedItems(sets.responder))
         #expect(initiator.initiate() == (try NegentropyInitiator(storage: sorted).initiate()))
         var message = initiator.initiate()
         var have = [NegentropyID]()
@@ -37,7 +34,7 @@ struct StorageProtocolTests {
             guard let next = round.nextMessage else { break }
             message = next
         }
-        #expect(Set(have) == Set(onlyInitiator.map(\.id)))
-        #expect(Set(need) == Set(onlyResponder.map(\.id)))
+        #expect(Set(have) == Set(sets.onlyInitiator.map(\.id)))
+        #expect(Set(need) == Set(sets.onlyResponder.map(\.id)))
     }
 }

@@ -1,20 +1,6 @@
+import MartletTestSupport
 import Negentropy
 import Testing
-
-/// A seeded generator, so every run builds the same sets and a failure reproduces.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-}
 
 extension NegentropyID {
     static func random(using generator: inout SplitMix64) -> NegentropyID {
@@ -34,6 +20,24 @@ func randomItems(_ count: Int, timestamps: ClosedRange<UInt64>, using generator:
         NegentropyItem(
             timestamp: UInt64.random(in: timestamps, using: &generator),
             id: .random(using: &generator))
+    }
+}
+
+/// Two random item sets that share `common` items and each hold some of their own, with
+/// timestamps drawn from one range.
+struct DifferingSets {
+    let common: [NegentropyItem]
+    let onlyInitiator: [NegentropyItem]
+    let onlyResponder: [NegentropyItem]
+
+    var initiator: [NegentropyItem] { common + onlyInitiator }
+    var responder: [NegentropyItem] { common + onlyResponder }
+
+    init(common: Int, eachOwn: Int, timestamps: ClosedRange<UInt64>, seed: UInt64) {
+        var generator = SplitMix64(seed: seed)
+        self.common = randomItems(common, timestamps: timestamps, using: &generator)
+        onlyInitiator = randomItems(eachOwn, timestamps: timestamps, using: &generator)
+        onlyResponder = randomItems(eachOwn, timestamps: timestamps, using: &generator)
     }
 }
 

@@ -20,7 +20,7 @@ struct ClientSignedControlTests {
 
     @Test("event.id is the sha256 of the serialization nostr-sdk hashed, \\u00XX for the other controls",
           arguments: ClientVectors.all)
-    func idMatchesClient(_ vector: ClientVector) throws {
+    func idMatchesClient(_ vector: FixtureEvent) throws {
         let event = try EventDecoder.decode(json: vector.jsonBytes)
         #expect(event.content.utf8.elementsEqual(vector.content.utf8))
         #expect(event.tags.map(\.fields) == vector.tags)
@@ -32,14 +32,14 @@ struct ClientSignedControlTests {
     }
 
     @Test("the event is accepted: id and nostr-sdk's signature verify", arguments: ClientVectors.all)
-    func validates(_ vector: ClientVector) throws {
+    func validates(_ vector: FixtureEvent) throws {
         let event = try EventDecoder.decode(json: vector.jsonBytes)
         #expect(throws: Never.self) { try event.validate() }
     }
 
     @Test("nostr-sdk's JSON is the canonical spelling: decode and encode give the same bytes",
           arguments: ClientVectors.all)
-    func byteExact(_ vector: ClientVector) throws {
+    func byteExact(_ vector: FixtureEvent) throws {
         #expect(try EventDecoder.decode(json: vector.jsonBytes).json == vector.jsonBytes)
     }
 
@@ -55,49 +55,16 @@ struct ClientSignedControlTests {
     }
 }
 
-/// One event of `Fixtures/c0_vectors.json`.
-struct ClientVector: Decodable, Sendable, CustomTestStringConvertible {
-    let name: String
-    let pubkey: String
-    let createdAt: Int64
-    let kind: UInt16
-    let tags: [[String]]
-    let content: String
-    /// `[0,pubkey,created_at,kind,tags,content]` as Python's json module writes it, checked
-    /// by the generator to hash to nostr-sdk's id.
-    let preimageHex: String
-    let id: String
-    let sig: String
-    /// nostr-sdk's `as_json()`.
-    let json: String
-
-    enum CodingKeys: String, CodingKey {
-        case name, pubkey, kind, tags, content, id, sig, json
-        case createdAt = "created_at"
-        case preimageHex = "preimage_hex"
-    }
-
-    var testDescription: String { name }
-    var jsonBytes: [UInt8] { Array(json.utf8) }
-    var preimage: [UInt8] { Hex.decode(preimageHex)! }
-}
-
+/// The events of `Fixtures/c0_vectors.json`, signed by nostr-sdk, whose `json` is its
+/// `as_json()`.
 enum ClientVectors {
     private struct File: Decodable {
         let generator: String
-        let vectors: [ClientVector]
+        let vectors: [FixtureEvent]
     }
 
-    private static let file: File = {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/c0_vectors.json")
-        do {
-            return try JSONDecoder().decode(File.self, from: Data(contentsOf: url))
-        } catch {
-            fatalError("cannot read \(url.path): \(error)")
-        }
-    }()
+    private static let file = Fixture.load(File.self, "c0_vectors.json")
 
-    static var all: [ClientVector] { file.vectors }
+    static var all: [FixtureEvent] { file.vectors }
     static var generator: String { file.generator }
 }

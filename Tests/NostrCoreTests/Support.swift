@@ -2,29 +2,28 @@ import Foundation
 import NostrCore
 import Testing
 
-/// One event of `Fixtures/vectors.json`, signed by coincurve (see `generate_vectors.py`).
-struct Vector: Decodable, Sendable, CustomTestStringConvertible {
+/// One signed event of a fixture file, with the fields both generators write: the
+/// coincurve-signed `vectors.json` (`generate_vectors.py`) and nostr-sdk's
+/// `c0_vectors.json` (`generate_c0_vectors.py`).
+struct FixtureEvent: Decodable, Sendable, CustomTestStringConvertible {
     let name: String
-    let secret: String
     let pubkey: String
     let createdAt: Int64
     let kind: UInt16
     let tags: [[String]]
     let content: String
-    /// The NIP-01 serialization built by hand in Python, as hex.
+    /// `[0,pubkey,created_at,kind,tags,content]` as hex, built by the generator and checked to
+    /// hash to the signer's id.
     let preimageHex: String
     let id: String
     let sig: String
-    /// The canonical event JSON, written by Python's `json` module.
+    /// The canonical event JSON, as the signer wrote it.
     let json: String
-    /// The same event spelled differently: sorted keys, indentation, `\u` escapes only.
-    let jsonASCII: String
 
     enum CodingKeys: String, CodingKey {
-        case name, secret, pubkey, kind, tags, content, id, sig, json
+        case name, pubkey, kind, tags, content, id, sig, json
         case createdAt = "created_at"
         case preimageHex = "preimage_hex"
-        case jsonASCII = "json_ascii"
     }
 
     var testDescription: String { name }
@@ -33,22 +32,48 @@ struct Vector: Decodable, Sendable, CustomTestStringConvertible {
     var preimage: [UInt8] { Hex.decode(preimageHex)! }
 }
 
+/// One event of `Fixtures/vectors.json`, signed by coincurve (see `generate_vectors.py`): a
+/// `FixtureEvent` with its secret key and a second spelling.
+@dynamicMemberLookup
+struct Vector: Decodable, Sendable, CustomTestStringConvertible {
+    let event: FixtureEvent
+    let secret: String
+    /// The same event spelled differently: sorted keys, indentation, `\u` escapes only.
+    let jsonASCII: String
+
+    private enum CodingKeys: String, CodingKey {
+        case secret
+        case jsonASCII = "json_ascii"
+    }
+
+    init(from decoder: any Decoder) throws {
+        event = try FixtureEvent(from: decoder)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        secret = try container.decode(String.self, forKey: .secret)
+        jsonASCII = try container.decode(String.self, forKey: .jsonASCII)
+    }
+
+    subscript<Value>(dynamicMember keyPath: KeyPath<FixtureEvent, Value>) -> Value { event[keyPath: keyPath] }
+    var testDescription: String { event.name }
+}
+
 enum Fixture {
     private struct File: Decodable {
         let vectors: [Vector]
     }
 
-    /// Found next to this source file: `#filePath` works the same under `swift test` in the
-    /// package and in any wrapper package that points at this directory.
-    static let vectors: [Vector] = {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/vectors.json")
+    static let vectors: [Vector] = load(File.self, "vectors.json").vectors
+
+    /// Reads `Fixtures/<name>` found next to this source file: `#filePath` works the same under
+    /// `swift test` in the package and in any wrapper package that points at this directory.
+    static func load<File: Decodable>(_ type: File.Type, _ name: String) -> File {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/\(name)")
         do {
-            return try JSONDecoder().decode(File.self, from: Data(contentsOf: url)).vectors
+            return try JSONDecoder().decode(type, from: Data(contentsOf: url))
         } catch {
             fatalError("cannot read \(url.path): \(error)")
         }
-    }()
+    }
 
     static func vector(_ name: String) -> Vector {
         guard let vector = vectors.first(where: { $0.name == name }) else { fatalError("no vector named \(name)") }

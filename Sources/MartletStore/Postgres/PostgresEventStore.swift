@@ -245,15 +245,15 @@ public final class PostgresEventStore: EventStore, EventFeed, RelaySettingsFeed 
         }
     }
 
-    public func negentropyItems(_ filter: Filter, now: Int64) async throws -> [NegentropyItem] {
+    public func negentropyItems(_ filter: Filter, now: Int64) async throws -> [TimestampedEventID] {
         guard let plan = PostgresFilterSQL(filter, now: now) else { return [] }
         var binds = SQLBinds()
         let sql = plan.rowSet(columns: "e.created_at, e.id", &binds) + " ORDER BY e.created_at, e.id"
         let query = binds.query(sql)
         return try await bounded("negentropy query", on: reads) { client in
-            var items: [NegentropyItem] = []
+            var items: [TimestampedEventID] = []
             for try await (createdAt, id) in try await client.query(query).decode((Int64, ByteBuffer).self) {
-                items.append(NegentropyItem(createdAt: createdAt, id: EventID(try Bytes32(postgres: id))))
+                items.append(TimestampedEventID(createdAt: createdAt, id: EventID(try Bytes32(postgres: id))))
             }
             return items
         }

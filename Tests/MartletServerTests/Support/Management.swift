@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import MartletServer
+import MartletTestSupport
 import NostrCore
 
 /// A NIP-86 answer: the HTTP status and, when the body is JSON, its `result` and `error`.

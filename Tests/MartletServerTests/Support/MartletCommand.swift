@@ -1,4 +1,5 @@
 import Foundation
+import MartletTestSupport
 
 /// One run of the `martlet` binary to its end, for tests of the command line: its exit
 /// status and everything it printed.
@@ -34,7 +35,7 @@ struct MartletCommand {
         process.standardOutput = try FileHandle(forWritingTo: outputFile)
         process.standardError = try FileHandle(forWritingTo: errorFile)
         try process.run()
-        try await waitUntil(timeout: timeout) { !process.isRunning }
+        await waitUntil(timeout: timeout) { !process.isRunning }
         if process.isRunning {
             process.terminate()
             throw TestFailure("martlet \(arguments.joined(separator: " ")) did not end within \(timeout)")

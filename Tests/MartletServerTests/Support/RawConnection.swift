@@ -1,3 +1,4 @@
+import MartletTestSupport
 import NIOCore
 import NIOPosix
 import NIOWebSocket
@@ -71,7 +72,7 @@ final class RawConnection: Sendable {
             + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
             + headers.map { "\($0): \($1)\r\n" }.joined() + "\r\n"
         let connection = try await open(port: port, sending: handshake, expectUpgrade: true, answerPing: answerPing)
-        try await waitUntil(timeout: .seconds(30)) { connection.isUpgraded || connection.isClosed }
+        await waitUntil(timeout: .seconds(30)) { connection.isUpgraded || connection.isClosed }
         guard connection.isUpgraded else { throw TestFailure("upgrade refused: \(connection.receivedText)") }
         return connection
     }
@@ -105,7 +106,7 @@ final class RawConnection: Sendable {
     /// The first frame from `index` on (0: the first received) that is not a ping; waits for it.
     func nextFrame(from index: Int = 0, timeout: Duration = .seconds(30)) async throws -> (frame: Frame, index: Int) {
         var found: (Frame, Int)?
-        try await waitUntil(timeout: timeout) {
+        await waitUntil(timeout: timeout) {
             let frames = frames
             if let position = frames.indices.first(where: { $0 >= index && frames[$0].opcode != .ping }) {
                 found = (frames[position], position)

@@ -2,6 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import MartletTestSupport
 
 /// The real `martlet serve` binary in a child process, for tests that kill or signal it.
 ///
@@ -46,27 +47,8 @@ final class RelayProcess: @unchecked Sendable {
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
+        let lines = output.lines()
         try process.run()
-        let (lines, continuation) = AsyncStream.makeStream(of: String.self)
-        let pending = Locked(Data())
-        output.fileHandleForReading.readabilityHandler = { handle in
-            let chunk = handle.availableData
-            if chunk.isEmpty {
-                handle.readabilityHandler = nil
-                continuation.finish()
-                return
-            }
-            let complete: [String] = pending.withLock { buffer in
-                buffer.append(chunk)
-                var found: [String] = []
-                while let newline = buffer.firstIndex(of: 0x0a) {
-                    found.append(String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self))
-                    buffer.removeSubrange(buffer.startIndex...newline)
-                }
-                return found
-            }
-            for line in complete { continuation.yield(line) }
-        }
         let port = try await withTimeout(.seconds(60)) {
             for await line in lines {
                 if let range = line.range(of: "listening on ws://127.0.0.1:") {
@@ -82,6 +64,11 @@ final class RelayProcess: @unchecked Sendable {
     var url: String { "ws://127.0.0.1:\(port)/" }
 
     func connect() async throws -> NostrTestClient { try await NostrTestClient.connect(url: url) }
+
+    /// The relay's NIP-11 document, parsed.
+    func informationDocument() async throws -> [String: Any] {
+        try await HTTPGet.informationDocument(port: port)
+    }
 
     /// Sends `signal` and waits for the process to end; returns its termination status.
     @discardableResult
@@ -111,18 +98,4 @@ func unusedPort() throws -> Int {
     }
     guard bound else { throw TestFailure("could not bind a port on 127.0.0.1") }
     return Int(UInt16(bigEndian: address.sin_port))
-}
-
-/// Runs `body`, throwing `TimedOut` if it takes longer than `timeout`.
-func withTimeout<T: Sendable>(_ timeout: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: timeout)
-            return nil
-        }
-        defer { group.cancelAll() }
-        guard let first = try await group.next(), let value = first else { throw TimedOut() }
-        return value
-    }
 }

@@ -4,6 +4,7 @@ import MartletRelay
 import MartletReplication
 import MartletServer
 import MartletStore
+import MartletTestSupport
 import ServiceLifecycle
 
 /// A test relay started and stopped by hand, where `TestRelay.with` scopes one to a

@@ -7,6 +7,7 @@ import Logging
 import MartletRelay
 import MartletServer
 import MartletStore
+import MartletTestSupport
 import NostrCore
 import ServiceLifecycle
 
@@ -60,6 +61,11 @@ struct TestRelay: Sendable {
     /// A new client connection to this relay.
     func connect() async throws -> NostrTestClient {
         try await NostrTestClient.connect(url: url)
+    }
+
+    /// The relay's NIP-11 document, parsed.
+    func informationDocument() async throws -> [String: Any] {
+        try await HTTPGet.informationDocument(port: port)
     }
 
     /// An HTTP GET of the relay URL with the given headers (for NIP-11 and the HTML page).

@@ -1,5 +1,6 @@
 import Foundation
 import MartletRelay
+import MartletTestSupport
 import NostrCore
 import Testing
 
@@ -8,8 +9,7 @@ import Testing
 struct AuthTests {
     @Test("NIP-70: a protected event is auth-required until its author authenticates, then accepted")
     func protectedEvent() async throws {
-        try await TestRelay.with { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.withClient { relay, client in
             let alice = Author()
             let protected = alice.event(content: "members only", tags: [["-"]])
             try await client.publish(protected)
@@ -19,14 +19,12 @@ struct AuthTests {
             #expect(!refused.accepted && refused.message.hasPrefix("auth-required:"))
             #expect(try await client.authenticate(as: alice, challenge: challenge, relayURL: relay.url).accepted)
             #expect(try await client.publishAndWait(protected).accepted)
-            await client.close()
         }
     }
 
     @Test("NIP-70: a protected event authenticated as someone else is answered restricted:")
     func protectedEventOtherAuthor() async throws {
-        try await TestRelay.with { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.withClient { relay, client in
             let alice = Author()
             let bob = Author()
             let protected = alice.event(tags: [["-"]])
@@ -34,16 +32,13 @@ struct AuthTests {
             let challenge = try await client.challenge()
             _ = try await client.ok(for: protected.id)
             #expect(try await client.authenticate(as: bob, challenge: challenge, relayURL: relay.url).accepted)
-            let answer = try await client.publishAndWait(protected)
-            #expect(!answer.accepted && answer.message.hasPrefix("restricted:"))
-            await client.close()
+            #expect(try await client.refusal(of: protected)?.hasPrefix("restricted:") == true)
         }
     }
 
     @Test("AUTH with a wrong challenge, relay tag, kind or stale created_at is answered OK false")
     func badAuthEvents() async throws {
-        try await TestRelay.with(configure: { $0.access.mode = .privateRelay }) { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.withClient(configure: { $0.access.mode = .privateRelay }) { relay, client in
             let challenge = try await client.challenge()
             let alice = Author()
             let wrongChallenge = alice.authEvent(challenge: "nope", relayURL: relay.url)
@@ -55,22 +50,19 @@ struct AuthTests {
                 let answer = try await client.ok(for: event.id)
                 #expect(!answer.accepted && answer.message.hasPrefix("invalid:"), "\(answer.message)")
             }
-            await client.close()
         }
     }
 
     @Test("a private relay sends AUTH on connect and refuses REQ and EVENT until an allowed pubkey authenticates")
     func privateRelay() async throws {
         let member = Author()
-        try await TestRelay.with(configure: {
+        try await SessionRelay.withClient(configure: {
             $0.access.mode = .privateRelay
             $0.access.allowedPubkeys = [member.pubkey]
-        }) { relay in
-            let client = try await relay.connect()
+        }) { relay, client in
             let challenge = try await client.challenge()
             try await client.request("s", "{}")
-            let closed = try await client.next()
-            #expect(closed.type == "CLOSED" && closed.string(2)?.hasPrefix("auth-required:") == true)
+            #expect(try await client.closedReason("s").hasPrefix("auth-required:"))
             let note = member.event()
             let refused = try await client.publishAndWait(note)
             #expect(!refused.accepted && refused.message.hasPrefix("auth-required:"))
@@ -87,37 +79,20 @@ struct AuthTests {
             #expect(try await client.authenticate(as: member, challenge: challenge, relayURL: relay.url).accepted)
             #expect(try await client.publishAndWait(note).accepted)
             #expect(try await client.query("s3", "{}").ids == [note.id.hex])
-            await client.close()
         }
     }
 
     @Test("allowlist-writes mode: allowlisted authors write, others are refused, everyone reads")
     func allowlistWrites() async throws {
         let member = Author()
-        try await TestRelay.with(configure: {
+        try await SessionRelay.withClient(configure: {
             $0.access.mode = .allowlistWrites
             $0.access.allowedPubkeys = [member.pubkey]
-        }) { relay in
-            let client = try await relay.connect()
+        }) { _, client throws in
             let accepted = member.event()
             #expect(try await client.publishAndWait(accepted).accepted)
-            let refused = try await client.publishAndWait(Author().event())
-            #expect(!refused.accepted && refused.message.hasPrefix("restricted:"))
+            #expect(try await client.refusal(of: Author().event())?.hasPrefix("restricted:") == true)
             #expect(try await client.query("s", "{}").ids == [accepted.id.hex])
-            await client.close()
-        }
-    }
-
-    @Test("the NIP-11 document says when writes are restricted or authentication is required")
-    func informationReflectsAccess() async throws {
-        try await TestRelay.with(configure: { $0.access.mode = .privateRelay }) { relay in
-            let response = try await relay.httpGet(headers: ["Accept": "application/nostr+json"])
-            let document = try #require(try JSONSerialization.jsonObject(with: response.body) as? [String: Any])
-            let limitation = try #require(document["limitation"] as? [String: Any])
-            #expect(limitation["auth_required"] as? Bool == true)
-            #expect(limitation["restricted_writes"] as? Bool == true)
-            let nips = try #require(document["supported_nips"] as? [Int])
-            #expect(nips.contains(42) && nips.contains(70))
         }
     }
 }

@@ -1,43 +1,60 @@
 import Foundation
 import Logging
-import MartletStore
-import PostgresNIO
-import Testing
+public import MartletStore
+public import PostgresNIO
+public import Testing
 
-/// The PostgreSQL servers the end-to-end tests may use, from the environment that
-/// `scripts/ci-postgres.sh` sets up. Tests needing one are skipped, with a note, when the
-/// variable is unset; CI always sets them.
-enum TestPostgres {
+/// The PostgreSQL servers tests may use, from the environment that `scripts/ci-postgres.sh`
+/// sets up. Tests needing one are skipped, with a note, when the variable is unset; CI
+/// always sets them.
+///
+/// ```swift
+/// @Test(.enabled(if: TestPostgres.url != nil, TestPostgres.skipNote))
+/// func something() async throws {
+///     let schema = TestPostgres.freshSchema()
+///     let store = try await TestPostgres.store(schema: schema)
+///     ...
+///     try await TestPostgres.dropSchema(schema)
+/// }
+/// ```
+public enum TestPostgres {
     private static let environment = ProcessInfo.processInfo.environment
 
     /// The shared test server (`MARTLET_TEST_POSTGRES_URL`).
-    static let url = environment["MARTLET_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
-    static let skipNote: Comment = "MARTLET_TEST_POSTGRES_URL is not set: no PostgreSQL server to test against"
+    public static let url = environment["MARTLET_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    public static let skipNote: Comment = "MARTLET_TEST_POSTGRES_URL is not set: no PostgreSQL server to test against"
 
     /// A server of its own that a test may stop and start (`MARTLET_TEST_RESTART_POSTGRES_URL`,
     /// `MARTLET_TEST_PG_CTL`, the command running pg_ctl, and `MARTLET_TEST_PGDATA`).
-    static let restartable: RestartableServer? = {
+    public static let restartable: RestartableServer? = {
         guard let url = environment["MARTLET_TEST_RESTART_POSTGRES_URL"], !url.isEmpty,
             let pgCtl = environment["MARTLET_TEST_PG_CTL"], !pgCtl.isEmpty,
             let data = environment["MARTLET_TEST_PGDATA"], !data.isEmpty
         else { return nil }
         return RestartableServer(url: url, pgCtl: pgCtl, data: data)
     }()
-    static let restartSkipNote: Comment =
+    public static let restartSkipNote: Comment =
         "MARTLET_TEST_RESTART_POSTGRES_URL, MARTLET_TEST_PG_CTL or MARTLET_TEST_PGDATA is not set"
 
     /// A schema name no other test uses.
-    static func freshSchema() -> String {
+    public static func freshSchema() -> String {
         "test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
     }
 
-    /// A store in `schema` of the server at `url`. The time limit is generous (CI runs every
-    /// suite at once on two cores); a test of an outage passes a short one.
-    static func store(url: String? = url, schema: String, timeout: Duration = .seconds(30)) async throws
+    /// Small pools, a quick feed, and a time limit generous enough for a CI machine that
+    /// runs every suite at once on two cores.
+    public static var options: PostgresEventStore.Options {
+        PostgresEventStore.Options(
+            readConnections: 4, writeConnections: 2, timeout: .seconds(30), feedPollInterval: .milliseconds(500))
+    }
+
+    /// A store in `schema` of the server at `url`, with `options` (a test of an outage
+    /// passes a short time limit).
+    public static func store(url: String? = url, schema: String, timeout: Duration = .seconds(30)) async throws
         -> PostgresEventStore
     {
-        var options = PostgresEventStore.Options(
-            readConnections: 4, writeConnections: 2, timeout: timeout, feedPollInterval: .milliseconds(500))
+        var options = options
+        options.timeout = timeout
         options.schema = schema
         var logger = Logger(label: "martlet.test.postgres")
         logger.logLevel = .critical
@@ -45,7 +62,18 @@ enum TestPostgres {
         return try await PostgresEventStore(url: url, options: options, logger: logger)
     }
 
-    static func dropSchema(_ schema: String, url: String? = url) async throws {
+    public static func dropSchema(_ schema: String, url: String? = url) async throws {
+        try await withAdminClient(url: url) { client in
+            try await client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA IF EXISTS \"\(schema)\" CASCADE"))
+        }
+    }
+
+    /// Runs `body` with a plain client on the test database, for what the store does not
+    /// offer: dropping a schema, looking at the tables.
+    @discardableResult
+    public static func withAdminClient<T: Sendable>(
+        url: String? = url, _ body: @Sendable (PostgresClient) async throws -> T
+    ) async throws -> T {
         let url = try #require(url)
         let components = try #require(URLComponents(string: url))
         let client = PostgresClient(
@@ -54,20 +82,21 @@ enum TestPostgres {
                 username: components.user ?? "postgres", password: components.password,
                 database: String(components.path.dropFirst()), tls: .disable),
             backgroundLogger: Logger(label: "martlet.test.postgres.admin") { _ in SwiftLogNoOpLogHandler() })
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
-            try await client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA IF EXISTS \"\(schema)\" CASCADE"))
+            return try await body(client)
         }
     }
 
-    struct RestartableServer: Sendable {
-        let url: String
+    /// A server a test may stop and start with pg_ctl.
+    public struct RestartableServer: Sendable {
+        public let url: String
         let pgCtl: String
         let data: String
 
-        func stop() throws { try run("-D '\(data)' -m fast -w stop") }
-        func start() throws { try run("-D '\(data)' -l '\(data)/server.log' -w start") }
+        public func stop() throws { try run("-D '\(data)' -m fast -w stop") }
+        public func start() throws { try run("-D '\(data)' -l '\(data)/server.log' -w start") }
 
         /// Runs pg_ctl and waits for it. Foundation notices a child's exit only once every
         /// process holding its descriptors has ended, and the server that `pg_ctl start`

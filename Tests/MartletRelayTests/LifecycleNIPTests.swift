@@ -1,4 +1,5 @@
 import Foundation
+import MartletTestSupport
 import NostrCore
 import Testing
 
@@ -7,8 +8,7 @@ import Testing
 struct LifecycleNIPTests {
     @Test("NIP-09: a deletion request removes the author's events named by e tags and is itself served")
     func deletionByE() async throws {
-        try await TestRelay.with { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.withClient { _, client in
             let alice = Author()
             let mallory = Author()
             let note = alice.event(content: "oops")
@@ -22,14 +22,12 @@ struct LifecycleNIPTests {
             // Sent again, the deleted event is refused.
             let again = try await client.publishAndWait(note)
             #expect(!again.accepted)
-            await client.close()
         }
     }
 
     @Test("NIP-09: an a tag deletes versions of an addressable event up to the deletion's created_at")
     func deletionByA() async throws {
-        try await TestRelay.with { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.withClient { _, client in
             let alice = Author()
             let article = alice.event(kind: 30023, content: "v1", tags: [["d", "post"]], createdAt: now() - 100)
             _ = try await client.publishAndWait(article)
@@ -41,26 +39,21 @@ struct LifecycleNIPTests {
             #expect(try await client.publishAndWait(newer).accepted)
             let served = try await client.query("r", #"{"kinds":[30023],"authors":["\#(alice.pubkey.hex)"]}"#)
             #expect(served.ids == [newer.id.hex])
-            await client.close()
         }
     }
 
     @Test("NIP-40: an event that has already expired is refused with invalid:")
     func expiredRefused() async throws {
-        try await TestRelay.with { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.withClient { _, client throws in
             let event = Author().event(tags: [["expiration", String(now() - 10)]])
-            let answer = try await client.publishAndWait(event)
-            #expect(!answer.accepted && answer.message.hasPrefix("invalid:"))
-            await client.close()
+            #expect(try await client.refusal(of: event)?.hasPrefix("invalid:") == true)
         }
     }
 
     @Test("NIP-40: an expired event is no longer served, and is purged")
     func expiredNotServed() async throws {
         let clock = Locked<Int64>(now())
-        try await TestRelay.with(clock: { clock.withLock { $0 } }) { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.withClient(clock: { clock.withLock { $0 } }) { relay, client in
             let start = clock.withLock { $0 }
             let author = Author()
             let expiring = author.event(tags: [["expiration", String(start + 60)]], createdAt: start)
@@ -77,14 +70,12 @@ struct LifecycleNIPTests {
                 stored = try await relay.relay.store.stats().eventCount
             }
             #expect(stored == 1)
-            await client.close()
         }
     }
 
     @Test("NIP-45: COUNT answers the exact number of matching events")
     func count() async throws {
-        try await TestRelay.with { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.withClient { _, client in
             let author = Author()
             for index in 0..<7 { _ = try await client.publishAndWait(author.event(kind: index < 4 ? 1 : 7, content: "n\(index)")) }
             try await client.send(#"["COUNT","c",{"authors":["\#(author.pubkey.hex)"],"kinds":[1]}]"#)
@@ -94,7 +85,6 @@ struct LifecycleNIPTests {
             try await client.send(#"["COUNT","d",{"kinds":[1]},{"authors":["\#(author.pubkey.hex)"]}]"#)
             let union = try await client.next()
             #expect(union.object(2)?["count"] as? Int == 7)
-            await client.close()
         }
     }
 }

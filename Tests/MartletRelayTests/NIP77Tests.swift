@@ -1,5 +1,5 @@
 import Foundation
-import MartletServer
+import MartletTestSupport
 import Negentropy
 import NostrCore
 import Testing
@@ -10,52 +10,47 @@ import Testing
 struct NIP77Tests {
     @Test("NEG-OPEN on an empty store is answered NEG-MSG, and the client learns there is nothing to exchange")
     func openOnEmptyStore() async throws {
-        try await TestRelay.with { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.withClient { _, client in
             let result = try await client.reconcile(items: [])
             #expect(result.have.isEmpty && result.need.isEmpty)
             #expect(result.rounds == 1)
-            await client.close()
         }
     }
 
     @Test("NEG-OPEN on a non-empty store: a client with nothing learns every matching id as needed")
     func openOnNonEmptyStore() async throws {
-        try await TestRelay.with { relay in
+        try await SessionRelay.with { relay in
             let author = Author()
             let notes = (0..<20).map { author.event(content: "note \($0)", createdAt: now() - Int64($0)) }
             let reactions = (0..<5).map { author.event(kind: 7, content: "+", createdAt: now() - Int64($0)) }
             _ = try await relay.relay.store.save(notes + reactions)
-            let client = try await relay.connect()
+            let client = relay.connect()
             let result = try await client.reconcile(filter: #"{"kinds":[1]}"#, items: [])
             #expect(result.need == Set(notes.map(\.id.hex)))
             #expect(result.have.isEmpty)
-            await client.close()
         }
     }
 
     @Test("a full reconciliation finds exactly the ids each side lacks, over several rounds")
     func fullReconciliation() async throws {
-        try await TestRelay.with(configure: { $0.negentropy.frameSizeLimit = 4096 }) { relay in
+        try await SessionRelay.with(configure: { $0.negentropy.frameSizeLimit = 4096 }) { relay in
             let author = Author()
             let events = (0..<3000).map { author.event(content: "event \($0)", createdAt: now() - Int64($0 % 500)) }
             let relayOnly = events[0..<150]
             let common = events[150..<2850]
             let clientOnly = events[2850...]
             _ = try await relay.relay.store.save(Array(relayOnly + common))
-            let client = try await relay.connect()
+            let client = relay.connect()
             let result = try await client.reconcile(items: Array(common + clientOnly), frameSizeLimit: 4096)
             #expect(result.need == Set(relayOnly.map(\.id.hex)))
             #expect(result.have == Set(clientOnly.map(\.id.hex)))
             #expect(result.rounds > 1, "a 4 KB frame limit cannot settle 3000 items in one round")
-            await client.close()
         }
     }
 
     @Test("a NEG-OPEN beyond the sessions a connection may hold is answered NEG-ERR with blocked:")
     func sessionLimit() async throws {
-        try await TestRelay.with(configure: { $0.negentropy.maxSessionsPerConnection = 2 }) { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.withClient(configure: { $0.negentropy.maxSessionsPerConnection = 2 }) { _, client in
             let initial = NegentropyHex.encode(try NegentropyInitiator(storage: SortedItems([])).initiate())
             #expect(try await client.negOpen("a", initial).type == "NEG-MSG")
             #expect(try await client.negOpen("b", initial).type == "NEG-MSG")
@@ -67,32 +62,29 @@ struct NIP77Tests {
             #expect(try await client.negOpen("b", initial).type == "NEG-MSG")
             try await client.send(#"["NEG-CLOSE","a"]"#)
             #expect(try await client.negOpen("c", initial).type == "NEG-MSG")
-            await client.close()
         }
     }
 
     @Test("a NEG-OPEN whose filter matches more records than the relay allows is answered NEG-ERR with blocked:")
     func recordCap() async throws {
-        try await TestRelay.with(configure: { $0.negentropy.maxRecords = 5 }) { relay in
+        try await SessionRelay.with(configure: { $0.negentropy.maxRecords = 5 }) { relay in
             let author = Author()
             let notes = (0..<4).map { author.event(content: "note \($0)") }
             let reactions = (0..<3).map { author.event(kind: 7, content: "+\($0)") }
             _ = try await relay.relay.store.save(notes + reactions)
-            let client = try await relay.connect()
+            let client = relay.connect()
             let initial = NegentropyHex.encode(try NegentropyInitiator(storage: SortedItems([])).initiate())
             let everything = try await client.negOpen("all", initial)
             #expect(everything.type == "NEG-ERR")
             #expect(everything.string(2)?.hasPrefix("blocked:") == true)
             let notesOnly = try await client.negOpen("notes", initial, filter: #"{"kinds":[1]}"#)
             #expect(notesOnly.type == "NEG-MSG")
-            await client.close()
         }
     }
 
     @Test("after NEG-CLOSE the session is gone: a NEG-MSG for it is answered NEG-ERR with closed:")
     func negClose() async throws {
-        try await TestRelay.with { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.withClient { _, client in
             let initiator = try NegentropyInitiator(storage: SortedItems([]))
             let initial = NegentropyHex.encode(initiator.initiate())
             #expect(try await client.negOpen("s", initial).type == "NEG-MSG")
@@ -100,7 +92,6 @@ struct NIP77Tests {
             let answer = try await client.negMsg("s", initial)
             #expect(answer.type == "NEG-ERR")
             #expect(answer.string(2)?.hasPrefix("closed:") == true)
-            await client.close()
         }
     }
 
@@ -108,8 +99,7 @@ struct NIP77Tests {
     func idleTimeout() async throws {
         // Long enough that a loaded CI machine (the fuzz test runs beside this one) keeps the
         // "quick" session alive between its two messages: 1.5 s was not, once.
-        try await TestRelay.with(configure: { $0.negentropy.idleTimeout = .seconds(5) }) { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.withClient(configure: { $0.negentropy.idleTimeout = .seconds(5) }) { _, client in
             let initial = NegentropyHex.encode(try NegentropyInitiator(storage: SortedItems([])).initiate())
             #expect(try await client.negOpen("slow", initial).type == "NEG-MSG")
             #expect(try await client.negOpen("quick", initial).type == "NEG-MSG")
@@ -119,14 +109,12 @@ struct NIP77Tests {
             #expect(answer.type == "NEG-ERR")
             #expect(answer.string(2)?.hasPrefix("closed:") == true)
             #expect(answer.string(2)?.contains("idle") == true)
-            await client.close()
         }
     }
 
     @Test("a malformed NEG-MSG is answered NEG-ERR with a reason, and the session is closed")
     func malformedMessages() async throws {
-        try await TestRelay.with { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.withClient { _, client in
             let initial = NegentropyHex.encode(try NegentropyInitiator(storage: SortedItems([])).initiate())
             #expect(try await client.negOpen("s", initial).type == "NEG-MSG")
             // Hex that is not a negentropy message: a varint cut off after its first byte.
@@ -143,37 +131,26 @@ struct NIP77Tests {
             let badOpen = try await client.negOpen("u", "")
             #expect(badOpen.type == "NEG-ERR")
             #expect(badOpen.string(2)?.hasPrefix("invalid:") == true)
-            await client.close()
         }
     }
 
     @Test("a NEG-OPEN item set holds only events the reader may see: a gift wrap only for its recipient")
     func itemSetFollowsReadPolicies() async throws {
-        try await TestRelay.with { relay in
+        try await SessionRelay.with { relay in
             let bob = Author()
             let note = Author().event(content: "public")
             let wrap = Author().event(kind: 1059, content: "sealed", tags: [["p", bob.pubkey.hex]])
             _ = try await relay.relay.store.save([note, wrap])
-            let stranger = try await relay.connect()
+            let stranger = relay.connect()
             #expect(try await stranger.reconcile(items: []).need == [note.id.hex])
             await stranger.close()
 
-            let recipient = try await relay.connect()
+            let recipient = relay.connect()
             // A protected event (NIP-70) makes the relay send its challenge.
             try await recipient.publish(bob.event(tags: [["-"]]))
             let challenge = try await recipient.challenge()
             #expect(try await recipient.authenticate(as: bob, challenge: challenge, relayURL: relay.url).accepted)
             #expect(try await recipient.reconcile(items: []).need == [note.id.hex, wrap.id.hex])
-            await recipient.close()
-        }
-    }
-
-    @Test("the NIP-11 document lists 77 in supported_nips")
-    func advertised() async throws {
-        try await TestRelay.with { relay in
-            let (_, _, body) = try await relay.httpGet(headers: ["Accept": "application/nostr+json"])
-            let document = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
-            #expect((document["supported_nips"] as? [Int])?.contains(77) == true)
         }
     }
 }
@@ -185,20 +162,20 @@ struct ReconciliationResult {
     var rounds = 0
 }
 
-extension NostrTestClient {
+extension SessionClient {
     /// Sends `NEG-OPEN` and returns the relay's answer to it (NEG-MSG or NEG-ERR).
-    func negOpen(_ id: String, _ initialHex: String, filter: String = "{}") async throws -> Message {
+    func negOpen(_ id: String, _ initialHex: String, filter: String = "{}") async throws -> ReceivedMessage {
         try await send(#"["NEG-OPEN",""# + id + #"","# + filter + #",""# + initialHex + #""]"#)
         return try await negAnswer(id)
     }
 
     /// Sends `NEG-MSG` and returns the relay's answer to it.
-    func negMsg(_ id: String, _ hex: String) async throws -> Message {
+    func negMsg(_ id: String, _ hex: String) async throws -> ReceivedMessage {
         try await send(#"["NEG-MSG",""# + id + #"",""# + hex + #""]"#)
         return try await negAnswer(id)
     }
 
-    func negAnswer(_ id: String) async throws -> Message {
+    func negAnswer(_ id: String) async throws -> ReceivedMessage {
         while true {
             let message = try await next()
             if message.type.hasPrefix("NEG-"), message.string(1) == id { return message }

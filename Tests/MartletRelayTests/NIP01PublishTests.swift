@@ -1,4 +1,5 @@
 import Foundation
+import MartletTestSupport
 import NostrCore
 import Testing
 
@@ -7,8 +8,7 @@ import Testing
 struct NIP01PublishTests {
     @Test("an accepted EVENT is answered OK true and served by a later REQ")
     func acceptedEventIsServed() async throws {
-        try await TestRelay.with { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.withClient { _, client in
             let event = Author().event(content: "first note")
             let answer = try await client.publishAndWait(event)
             #expect(answer.accepted)
@@ -16,101 +16,78 @@ struct NIP01PublishTests {
             let events = try await client.query("q", #"{"ids":["\#(event.id.hex)"]}"#)
             #expect(events.ids == [event.id.hex])
             #expect(events.first?["content"] as? String == "first note")
-            await client.close()
         }
     }
 
     @Test("the relay serves the stored event bytes verbatim")
     func servedBytesAreVerbatim() async throws {
-        try await TestRelay.with { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.withClient { _, client in
             let event = Author().event(content: "emoji 🐦 and \"quotes\"\n", tags: [["t", "swift"]])
             _ = try await client.publishAndWait(event)
             try await client.request("q", #"{"ids":["\#(event.id.hex)"]}"#)
             let frame = try await client.next()
             #expect(frame.raw == #"["EVENT","q","# + event.jsonString + "]")
-            await client.close()
         }
     }
 
     @Test("a duplicate event is answered OK true with the duplicate: prefix")
     func duplicate() async throws {
-        try await TestRelay.with { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.withClient { _, client in
             let event = Author().event()
             #expect(try await client.publishAndWait(event).accepted)
             let again = try await client.publishAndWait(event)
             #expect(again.accepted)
             #expect(again.message.hasPrefix("duplicate:"))
-            await client.close()
         }
     }
 
     @Test("an event with a bad signature is answered OK false with the invalid: prefix")
     func badSignature() async throws {
-        try await TestRelay.with { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.withClient { _, client throws in
             let event = Author().event()
             var json = event.jsonString
             let sig = event.sig.hex
             let flipped = String(sig.prefix(127)) + (sig.last == "0" ? "1" : "0")
             json = json.replacingOccurrences(of: sig, with: flipped)
-            try await client.send(#"["EVENT","# + json + "]")
-            let answer = try await client.ok(for: event.id)
-            #expect(!answer.accepted)
-            #expect(answer.message.hasPrefix("invalid:"))
-            await client.close()
+            #expect(try await client.refusal(ofJSON: json, id: event.id)?.hasPrefix("invalid:") == true)
         }
     }
 
     @Test("an event whose id is not the hash of its fields is answered OK false invalid:")
     func wrongID() async throws {
-        try await TestRelay.with { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.withClient { _, client throws in
             let event = Author().event(content: "original")
             let json = event.jsonString.replacingOccurrences(of: "original", with: "tampered")
-            try await client.send(#"["EVENT","# + json + "]")
-            let answer = try await client.ok(for: event.id)
-            #expect(!answer.accepted)
-            #expect(answer.message.hasPrefix("invalid:"))
-            await client.close()
+            #expect(try await client.refusal(ofJSON: json, id: event.id)?.hasPrefix("invalid:") == true)
         }
     }
 
     @Test("a malformed EVENT whose id can be read is answered OK false with a reason")
     func malformedEventWithID() async throws {
-        try await TestRelay.with { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.withClient { _, client throws in
             let id = String(repeating: "ab", count: 32)
-            try await client.send(#"["EVENT",{"id":"\#(id)","kind":"one"}]"#)
-            let answer = try await client.ok(for: EventID(hex: id)!)
-            #expect(!answer.accepted)
-            #expect(answer.message.hasPrefix("invalid:"))
-            await client.close()
+            let malformed = #"{"id":"\#(id)","kind":"one"}"#
+            #expect(try await client.refusal(ofJSON: malformed, id: EventID(hex: id)!)?.hasPrefix("invalid:") == true)
         }
     }
 
     @Test("ephemeral events are delivered live and never stored")
     func ephemeral() async throws {
-        try await TestRelay.with { relay in
-            let subscriber = try await relay.connect()
-            let publisher = try await relay.connect()
+        try await SessionRelay.with { relay in
+            let subscriber = relay.connect()
+            let publisher = relay.connect()
             _ = try await subscriber.query("live", #"{"kinds":[20001]}"#)
             let event = Author().event(kind: 20001, content: "typing…")
             #expect(try await publisher.publishAndWait(event).accepted)
-            let delivered = try await subscriber.next()
-            #expect(delivered.type == "EVENT" && delivered.object(2)?["id"] as? String == event.id.hex)
+            #expect(try await subscriber.nextEventID() == event.id.hex)
             let stored = try await publisher.query("later", #"{"kinds":[20001]}"#)
             #expect(stored.isEmpty)
-            await subscriber.close()
-            await publisher.close()
         }
     }
 
     @Test("a replaceable event keeps only the newest version per pubkey and kind")
     func replaceable() async throws {
-        try await TestRelay.with { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.withClient { _, client in
             let author = Author()
             let older = author.event(kind: 0, content: "old", createdAt: now() - 100)
             let newer = author.event(kind: 0, content: "new", createdAt: now() - 10)
@@ -119,14 +96,12 @@ struct NIP01PublishTests {
             #expect(late.message.hasPrefix("duplicate:"))
             let events = try await client.query("m", #"{"kinds":[0],"authors":["\#(author.pubkey.hex)"]}"#)
             #expect(events.ids == [newer.id.hex])
-            await client.close()
         }
     }
 
     @Test("an addressable event keeps only the newest version per pubkey, kind and d tag")
     func addressable() async throws {
-        try await TestRelay.with { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.withClient { _, client in
             let author = Author()
             let a1 = author.event(kind: 30023, content: "a v1", tags: [["d", "a"]], createdAt: now() - 100)
             let a2 = author.event(kind: 30023, content: "a v2", tags: [["d", "a"]], createdAt: now() - 50)
@@ -134,14 +109,12 @@ struct NIP01PublishTests {
             for event in [a1, a2, b1] { _ = try await client.publishAndWait(event) }
             let events = try await client.query("m", #"{"kinds":[30023],"authors":["\#(author.pubkey.hex)"]}"#)
             #expect(Set(events.ids) == [a2.id.hex, b1.id.hex])
-            await client.close()
         }
     }
 
     @Test("replaceable events with the same created_at keep the lowest id")
     func replaceableTie() async throws {
-        try await TestRelay.with { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.withClient { _, client in
             let author = Author()
             let at = now() - 5
             let first = author.event(kind: 10002, content: "x", createdAt: at)
@@ -149,7 +122,6 @@ struct NIP01PublishTests {
             for event in [first, second] { _ = try await client.publishAndWait(event) }
             let events = try await client.query("m", #"{"kinds":[10002],"authors":["\#(author.pubkey.hex)"]}"#)
             #expect(events.ids == [min(first.id, second.id).hex])
-            await client.close()
         }
     }
 }

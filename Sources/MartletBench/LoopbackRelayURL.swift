@@ -5,10 +5,10 @@
 /// a benchmark on loopback measures the relay, not a cipher.
 ///
 /// ```swift
-/// let url = try RelayURL("ws://127.0.0.1:7777")
+/// let url = try LoopbackRelayURL("ws://127.0.0.1:7777")
 /// url.port // 7777
 /// ```
-public struct RelayURL: Sendable, CustomStringConvertible {
+public struct LoopbackRelayURL: Sendable, CustomStringConvertible {
     public let host: String
     public let port: Int
     /// The request target of the upgrade request, `/` when the URL has no path.

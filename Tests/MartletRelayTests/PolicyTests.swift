@@ -1,5 +1,6 @@
 import Foundation
 @testable import MartletRelay
+import MartletTestSupport
 import NostrCore
 import Testing
 
@@ -9,16 +10,16 @@ import Testing
 struct PolicyTests {
     @Test("NIP-59: a gift wrap is served, counted and delivered only to its authenticated recipient")
     func giftWrapPrivacy() async throws {
-        try await TestRelay.with { relay in
+        try await SessionRelay.with { relay in
             let bob = Author()
             let carol = Author()
             let wrap = Author().event(kind: 1059, content: "sealed", tags: [["p", bob.pubkey.hex]])
             let note = Author().event(content: "public")
-            let publisher = try await relay.connect()
+            let publisher = relay.connect()
             #expect(try await publisher.publishAndWait(wrap).accepted)
             #expect(try await publisher.publishAndWait(note).accepted)
 
-            let stranger = try await relay.connect()
+            let stranger = relay.connect()
             #expect(try await stranger.query("all", "{}").ids == [note.id.hex])
             try await stranger.send(#"["COUNT","c",{}]"#)
             #expect(try await stranger.next().object(2)?["count"] as? Int == 1)
@@ -30,7 +31,7 @@ struct PolicyTests {
             #expect(try await stranger.query("w", #"{"kinds":[1059]}"#).isEmpty)
             #expect(try await stranger.query("all", "{}").ids == [note.id.hex])
 
-            let recipient = try await relay.connect()
+            let recipient = relay.connect()
             try await recipient.publish(bob.event(tags: [["-"]]))
             let bobsChallenge = try await recipient.challenge()
             #expect(try await recipient.authenticate(as: bob, challenge: bobsChallenge, relayURL: relay.url).accepted)
@@ -51,16 +52,12 @@ struct PolicyTests {
             while let message = try await stranger.silence() {
                 #expect(message.type != "EVENT", "the stranger must not receive the gift wrap")
             }
-            await publisher.close()
-            await stranger.close()
-            await recipient.close()
         }
     }
 
     @Test("NIP-13: events below the minimum difficulty are answered pow:, mined ones accepted")
     func proofOfWork() async throws {
-        try await TestRelay.with(configure: { $0.access.minPowDifficulty = 8 }) { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.withClient(configure: { $0.access.minPowDifficulty = 8 }) { _, client in
             let author = Author()
             var plain = author.event()
             while ProofOfWork.difficulty(of: plain.id) >= 8 { plain = author.event(content: UUID().uuidString) }
@@ -69,16 +66,13 @@ struct PolicyTests {
             #expect(try await client.publishAndWait(author.minedEvent(difficulty: 8)).accepted)
             // A lucky note that committed to a lower target is refused all the same.
             let lucky = author.minedEvent(difficulty: 8, target: 4)
-            let committed = try await client.publishAndWait(lucky)
-            #expect(!committed.accepted && committed.message.hasPrefix("pow:"))
-            await client.close()
+            #expect(try await client.refusal(of: lucky)?.hasPrefix("pow:") == true)
         }
     }
 
     @Test("NIP-62: a request to vanish removes the author's events and gift wraps to them, and refuses them again")
     func requestToVanish() async throws {
-        try await TestRelay.with(configure: { $0.info.url = "wss://relay.example.com" }) { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.withClient(configure: { $0.info.url = "wss://relay.example.com" }) { relay, client in
             let alice = Author()
             let old = alice.event(content: "old", createdAt: now() - 100)
             let wrap = Author().event(kind: 1059, tags: [["p", alice.pubkey.hex]], createdAt: now() - 100)
@@ -93,21 +87,17 @@ struct PolicyTests {
             #expect(try await client.query("o", #"{"ids":["\#(other.id.hex)"]}"#).count == 1)
             let again = try await client.publishAndWait(old)
             #expect(!again.accepted)
-            await client.close()
         }
     }
 
     @Test("NIP-90: a job request whose expiration or expires_at is past is refused with invalid:")
     func expiredJobRequest() async throws {
-        try await TestRelay.with { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.withClient { _, client throws in
             let author = Author()
             let expired = author.event(kind: 5100, tags: [["expires_at", String(now() - 5)]])
-            let answer = try await client.publishAndWait(expired)
-            #expect(!answer.accepted && answer.message.hasPrefix("invalid:"))
+            #expect(try await client.refusal(of: expired)?.hasPrefix("invalid:") == true)
             let current = author.event(kind: 5100, tags: [["expires_at", String(now() + 600)]])
             #expect(try await client.publishAndWait(current).accepted)
-            await client.close()
         }
     }
 
@@ -115,55 +105,45 @@ struct PolicyTests {
     func blockLists() async throws {
         let banned = Author()
         let bannedEvent = Author().event(content: "banned one")
-        try await TestRelay.with(configure: {
+        try await SessionRelay.withClient(configure: {
             $0.access.bannedPubkeys = [banned.pubkey]
             $0.access.bannedEvents = [bannedEvent.id]
             $0.access.deniedKinds = [4]
-        }) { relay in
-            let client = try await relay.connect()
+        }) { relay, client throws in
             for event in [banned.event(), bannedEvent, Author().event(kind: 4)] {
-                let answer = try await client.publishAndWait(event)
-                #expect(!answer.accepted && answer.message.hasPrefix("blocked:"), "\(answer.message)")
+                #expect(try await client.refusal(of: event)?.hasPrefix("blocked:") == true)
             }
             #expect(try await client.publishAndWait(Author().event()).accepted)
             relay.relay.access.block(ip: "127.0.0.1")
-            let fromBlockedIP = try await client.publishAndWait(Author().event())
-            #expect(!fromBlockedIP.accepted && fromBlockedIP.message.hasPrefix("blocked:"))
+            #expect(try await client.refusal(of: Author().event())?.hasPrefix("blocked:") == true)
             relay.relay.access.unblock(ip: "127.0.0.1")
             #expect(try await client.publishAndWait(Author().event()).accepted)
-            await client.close()
         }
     }
 
     @Test("with a kind allowlist only those kinds are accepted")
     func kindAllowlist() async throws {
-        try await TestRelay.with(configure: { $0.access.allowedKinds = [1, 7] }) { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.withClient(configure: { $0.access.allowedKinds = [1, 7] }) { _, client throws in
             let author = Author()
             #expect(try await client.publishAndWait(author.event(kind: 7)).accepted)
-            let refused = try await client.publishAndWait(author.event(kind: 30023, tags: [["d", "x"]]))
-            #expect(!refused.accepted && refused.message.hasPrefix("blocked:"))
-            await client.close()
+            #expect(try await client.refusal(of: author.event(kind: 30023, tags: [["d", "x"]]))?.hasPrefix("blocked:") == true)
         }
     }
 
     @Test("EVENT beyond the per-IP rate is answered rate-limited:, REQ beyond its rate CLOSED rate-limited:")
     func rateLimits() async throws {
-        try await TestRelay.with(configure: {
+        try await SessionRelay.withClient(configure: {
             $0.access.rateLimits.eventsPerSecondPerIP = 0.001
             $0.access.rateLimits.requestsPerSecondPerIP = 0.001
             $0.access.rateLimits.burst = 3
-        }) { relay in
-            let client = try await relay.connect()
+        }) { _, client in
             let author = Author()
             for index in 0..<3 { #expect(try await client.publishAndWait(author.event(content: "\(index)")).accepted) }
             let limited = try await client.publishAndWait(author.event(content: "one too many"))
             #expect(!limited.accepted && limited.message.hasPrefix("rate-limited:"))
             for index in 0..<3 { _ = try await client.query("q\(index)", "{}") }
             try await client.request("q4", "{}")
-            let closed = try await client.next()
-            #expect(closed.type == "CLOSED" && closed.string(2)?.hasPrefix("rate-limited:") == true)
-            await client.close()
+            #expect(try await client.closedReason("q4").hasPrefix("rate-limited:"))
         }
     }
 }
@@ -172,8 +152,7 @@ struct PolicyTests {
 struct JobLifetimeTests {
     @Test("job requests older than the configured lifetime are purged; other kinds are not")
     func staleJobRequestsArePurged() async throws {
-        try await TestRelay.with(configure: { $0.access.jobRequestLifetime = 60 }) { relay in
-            let client = try await relay.connect()
+        try await SessionRelay.withClient(configure: { $0.access.jobRequestLifetime = 60 }) { relay, client in
             let author = Author()
             let stale = author.event(kind: 5100, content: "old job", createdAt: now() - 600)
             let fresh = author.event(kind: 5100, content: "new job", createdAt: now() - 5)
@@ -182,7 +161,6 @@ struct JobLifetimeTests {
             try await relay.relay.purgeStaleJobRequests()
             let left = try await client.query("q", #"{"authors":["\#(author.pubkey.hex)"]}"#)
             #expect(Set(left.ids) == [fresh.id.hex, note.id.hex])
-            await client.close()
         }
     }
 }
