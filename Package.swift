@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "MartletServer", targets: ["MartletServer"]),
         .library(name: "MartletBench", targets: ["MartletBench"]),
         .library(name: "MartletDHT", targets: ["MartletDHT"]),
+        .library(name: "MartletDiscovery", targets: ["MartletDiscovery"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -118,11 +119,25 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Relays announcing and finding each other in the DHT (a service of `serve`).
+        .target(
+            name: "MartletDiscovery",
+            dependencies: [
+                "MartletDHT", "MartletRelay", "NostrCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "martlet",
             dependencies: [
-                "MartletServer", "MartletStore", "MartletBench", "NostrCore",
+                "MartletServer", "MartletStore", "MartletBench", "MartletDiscovery", "NostrCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
@@ -145,10 +160,26 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // libtorrent DHT nodes in a subprocess, shared by the DHT and discovery tests.
+        .target(
+            name: "DHTTestSupport",
+            dependencies: ["MartletDHT"],
+            path: "Tests/DHTTestSupport",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MartletDiscoveryTests",
+            dependencies: [
+                "MartletDiscovery", "MartletDHT", "MartletRelay", "NostrCore", "DHTTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "MartletDHTTests",
             dependencies: [
-                "MartletDHT",
+                "MartletDHT", "DHTTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -163,7 +194,7 @@ let package = Package(
         .testTarget(
             name: "MartletServerTests",
             dependencies: [
-                "MartletServer", "MartletRelay", "MartletStore", "Negentropy", "NostrCore",
+                "MartletServer", "MartletRelay", "MartletStore", "Negentropy", "NostrCore", "DHTTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

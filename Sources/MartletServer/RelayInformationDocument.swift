@@ -64,6 +64,7 @@ public struct RelayInformationDocument: Sendable {
             ] as [String: Any],
         ]
         if let pubkey = info.pubkey { document["pubkey"] = pubkey }
+        if let me = info.selfPubkey { document["self"] = me.hex }
         if let contact = info.contact { document["contact"] = contact }
         if let icon = info.icon { document["icon"] = icon }
         if let standard = document["limitation"] as? [String: Any] {

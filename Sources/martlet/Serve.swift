@@ -1,9 +1,11 @@
 import ArgumentParser
 import Foundation
 import Logging
+import MartletDiscovery
 import MartletRelay
 import MartletServer
 import MartletStore
+import ServiceLifecycle
 
 /// `martlet serve`: the relay on the embedded SQLite store, or on PostgreSQL with `--database`.
 struct Serve: AsyncParsableCommand {
@@ -42,16 +44,29 @@ struct Serve: AsyncParsableCommand {
         } else {
             logger.warning("could not read the open files limit (RLIMIT_NOFILE)")
         }
+        // The relay's own key (NIP-11 `self`), also the signer of its DHT announcement.
+        let identity = try RelayIdentity.load(configured: settings.secretKey, directory: settings.dataDirectory)
+        settings.relay.info.selfPubkey = identity.publicKey
         let (store, location) = try await settings.openStore()
         let metrics = MetricsExporter()
         let relay = Relay(configuration: settings.relay, store: store, logger: logger, metrics: metrics.makeRelayMetrics())
         // The operator's NIP-86 changes hold over the configuration file, from the first connection on.
         try await RelayAdministration(relay: relay).restore()
-        let mesh = settings.mesh.peers.isEmpty
-            ? nil : Mesh(relay: relay, configuration: settings.mesh, metrics: metrics.factory, logger: logger)
+        let discovery = settings.discovery.enabled
+            ? Discovery(
+                configuration: settings.discovery, identity: identity, url: settings.relay.info.url ?? "",
+                supportedNIPs: RelayInformationDocument.supportedNIPs, logger: logger)
+            : nil
+        // Discovered relays join the mesh as peers, so with discovery on there is a mesh even with no static peer.
+        let mesh = settings.mesh.peers.isEmpty && discovery == nil
+            ? nil
+            : Mesh(
+                relay: relay, configuration: settings.mesh, metrics: metrics.factory,
+                discoveredPeers: discovery?.relays.urls, logger: logger)
+        let services: [any Service] = [mesh as (any Service)?, discovery].compactMap { $0 }
         let app = RelayServer.application(
             relay: relay, host: settings.host, port: settings.port,
-            pingInterval: .seconds(settings.pingInterval), metrics: metrics, services: mesh.map { [$0] } ?? [],
+            pingInterval: .seconds(settings.pingInterval), metrics: metrics, services: services,
             onServerRunning: { port in
                 logger.info("martlet listening", metadata: ["url": "ws://\(resolved.host):\(port)", "store": "\(location)"])
                 // A line on stdout that scripts and tests wait for.

@@ -1,5 +1,6 @@
 import Crypto
 import MartletDHT
+import DHTTestSupport
 import Testing
 
 /// Martlet's node among libtorrent 2.x nodes (an independent BEP 5 / BEP 44 implementation),

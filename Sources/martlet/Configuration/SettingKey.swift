@@ -70,6 +70,8 @@ enum ValueShape: Sendable {
     case addresses
     /// A NIP-01 filter as JSON.
     case filter
+    /// `host:port` entries (DHT bootstrap nodes).
+    case endpoints
 
     var allowed: String {
         switch self {
@@ -90,12 +92,13 @@ enum ValueShape: Sendable {
         case .kinds: "a list of kinds from 0 to 65535"
         case .addresses: "a list of IP addresses or CIDR ranges (10.0.0.0/8, 2001:db8::/32)"
         case .filter: "a NIP-01 filter as JSON"
+        case .endpoints: "a list of host:port entries"
         }
     }
 
     private var isList: Bool {
         switch self {
-        case .relayURLs, .pubkeys, .eventIDs, .kinds, .addresses: true
+        case .relayURLs, .pubkeys, .eventIDs, .kinds, .addresses, .endpoints: true
         default: false
         }
     }
@@ -144,6 +147,10 @@ enum ValueShape: Sendable {
         case .kinds: Int(item).map { (0...65535).contains($0) } ?? false
         case .addresses: IPRange(item) != nil
         case .filter: (try? Filter.decode(json: Array(item.utf8))) != nil
+        case .endpoints:
+            item.lastIndex(of: ":").map { colon in
+                colon != item.startIndex && Int(item[item.index(after: colon)...]).map { (1...65535).contains($0) } == true
+            } ?? false
         }
     }
 }

@@ -1,0 +1,94 @@
+import DHTTestSupport
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import NostrCore
+import Testing
+
+/// Relays that find each other through the Mainline DHT (issue 17), as `martlet serve`
+/// runs it: libtorrent 2.x nodes on 127.0.0.1 are the DHT's other members, and no packet
+/// leaves loopback (every relay's `discovery.bootstrap` names only them).
+@Suite(
+    "Relay discovery over the DHT",
+    .enabled(
+        if: LibtorrentPeers.python != nil,
+        "python3-libtorrent is not installed (apt-get install python3-libtorrent, or `make dht-deps`)"),
+    .serialized)
+struct DiscoveryTests {
+    @Test("relay B, with no mesh peers, finds relay A's announcement in the DHT and syncs A's note")
+    func discoversAndSyncs() async throws {
+        let peers = try LibtorrentPeers(python: LibtorrentPeers.python!, sessions: 3)
+        defer { peers.stop() }
+        let libtorrent = try await peers.ready()
+        let bootstrap = libtorrent.map { "127.0.0.1:\($0.port)" }.joined(separator: ",")
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("martlet-discovery-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+
+        func start(_ name: String) async throws -> RelayProcess {
+            let port = try unusedPort()
+            return try await RelayProcess.start(
+                data: root.appendingPathComponent(name), port: port,
+                environment: [
+                    "MARTLET_RELAY_URL": "ws://127.0.0.1:\(port)/",
+                    "MARTLET_DISCOVERY_ENABLED": "true",
+                    "MARTLET_DISCOVERY_HOST": "127.0.0.1",
+                    "MARTLET_DISCOVERY_PORT": "0",
+                    "MARTLET_DISCOVERY_BOOTSTRAP": bootstrap,
+                    // Short rounds, so the test waits seconds, not the hour of a real deployment.
+                    "MARTLET_DISCOVERY_SYNC_INTERVAL": "2",
+                    "MARTLET_DISCOVERY_REPUBLISH_INTERVAL": "5",
+                ])
+        }
+        var relays: [RelayProcess] = []
+        do {
+            let a = try await start("a")
+            relays.append(a)
+            let note = Author().event(content: "found through the DHT")
+            let client = try await a.connect()
+            let answer = try await client.publishAndWait(note)
+            await client.close()
+            #expect(answer.accepted, "\(answer.message)")
+
+            let b = try await start("b")
+            relays.append(b)
+            var held: [String] = []
+            let found = try await Self.poll(timeout: .seconds(120)) {
+                let reader = try await b.connect()
+                held = try await reader.query("note", #"{"ids":["\#(note.id.hex)"]}"#).compactMap { $0["id"] as? String }
+                await reader.close()
+                return held == [note.id.hex]
+            }
+            #expect(found, "B never held A's note")
+
+            // NIP-11 `self`: the relay's own key, made on first start and kept in relay.key (0600).
+            let document = try await Self.information(of: a)
+            let me = try #require(document["self"] as? String)
+            #expect(PublicKey(hex: me) != nil)
+            let keyFile = root.appendingPathComponent("a/relay.key").path
+            let mode = try FileManager.default.attributesOfItem(atPath: keyFile)[.posixPermissions] as? Int
+            #expect(mode == 0o600)
+        } catch {
+            for relay in relays { await relay.stop(signal: SIGKILL) }
+            throw error
+        }
+        for relay in relays { #expect(await relay.stop(signal: SIGTERM) == 0) }
+    }
+
+    static func information(of relay: RelayProcess) async throws -> [String: Any] {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(relay.port)/")!)
+        request.setValue("application/nostr+json", forHTTPHeaderField: "Accept")
+        let (_, _, body) = try await HTTPGet.run(request)
+        return try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
+    }
+
+    /// Polls `condition` every 200 ms until it holds or `timeout` passes.
+    static func poll(timeout: Duration, _ condition: () async throws -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        return try await condition()
+    }
+}
