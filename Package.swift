@@ -195,6 +195,7 @@ let package = Package(
             name: "MartletServerTests",
             dependencies: [
                 "MartletServer", "MartletRelay", "MartletStore", "Negentropy", "NostrCore", "DHTTestSupport",
+                "MartletDHT", "MartletDiscovery",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

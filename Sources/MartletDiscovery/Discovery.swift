@@ -2,6 +2,7 @@ import Foundation
 public import Logging
 public import MartletDHT
 public import MartletRelay
+public import NostrCore
 import NIOCore
 import NIOPosix
 public import ServiceLifecycle
@@ -25,20 +26,25 @@ public final class Discovery: Service, Sendable {
     public let url: String
     public let supportedNIPs: [Int]
     public let relays: DiscoveredRelays
+    /// The NIP-65 lists of the users this relay serves, re-put every `republishInterval`.
+    let servedLists: @Sendable () async -> [Event]
     let logger: Logger
     let now: @Sendable () -> Int64
     /// Slot values that were not valid announcements, seen so far.
     let rejected = Atomic<Int>(0)
-    private let state = Mutex(State())
+    let state = Mutex(State())
 
-    struct State {
+    struct State: Sendable {
         var node: DHTNode?
         var slot: Int?
         var nextAnnouncement: Int64 = 0
+        var nextLists: Int64 = 0
+        var listsPut = 0
     }
 
     public init(
         configuration: DiscoveryConfiguration, identity: RelayIdentity, url: String, supportedNIPs: [Int],
+        servedLists: @escaping @Sendable () async -> [Event] = { [] },
         logger: Logger = Logger(label: "martlet.discovery"),
         now: @escaping @Sendable () -> Int64 = Discovery.unixTime
     ) {
@@ -46,6 +52,7 @@ public final class Discovery: Service, Sendable {
         self.identity = identity
         self.url = url
         self.supportedNIPs = supportedNIPs
+        self.servedLists = servedLists
         self.relays = DiscoveredRelays(capacity: configuration.maxRelays, excluding: identity.publicKey)
         self.logger = logger
         self.now = now
@@ -58,6 +65,8 @@ public final class Discovery: Service, Sendable {
     /// The running DHT node (nil before `run` has bound it, and after it stopped).
     public var node: DHTNode? { state.withLock { $0.node } }
     public var rejectedAnnouncements: Int { rejected.load(ordering: .relaxed) }
+    /// Users' relay lists stored by at least one node so far.
+    public var relayListsPut: Int { state.withLock { $0.listsPut } }
 
     public func run() async throws {
         var dht = DHTConfiguration(host: configuration.host, port: configuration.port)
@@ -90,10 +99,10 @@ public final class Discovery: Service, Sendable {
                 logger.info("relay discovered", metadata: ["url": "\(announcement.url)", "slot": "\(slot)"])
             }
         }
-        let (held, due) = state.withLock { ($0.slot, now >= $0.nextAnnouncement) }
+        let (held, due, listsDue) = state.withLock { ($0.slot, now >= $0.nextAnnouncement, now >= $0.nextLists) }
         let stillOurs: Bool = held.map { if case .ours = contents[$0] { true } else { false } } ?? false
-        guard due || !stillOurs else { return }
-        await announce(node, contents: contents, seeds: seeds, now: now)
+        if due || !stillOurs { await announce(node, contents: contents, seeds: seeds, now: now) }
+        if listsDue { await putRelayLists(node, seeds: seeds, now: now) }
     }
 
     /// Puts a freshly signed announcement in the slot we hold, else in the first one free.

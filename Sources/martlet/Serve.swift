@@ -5,6 +5,7 @@ import MartletDiscovery
 import MartletRelay
 import MartletServer
 import MartletStore
+import NostrCore
 import ServiceLifecycle
 
 /// `martlet serve`: the relay on the embedded SQLite store, or on PostgreSQL with `--database`.
@@ -21,6 +22,18 @@ struct Serve: AsyncParsableCommand {
     func validate() throws {
         if let port, !(0...65535).contains(port) {
             throw ValidationError("--port: \(port) is out of range; allowed: a whole number from 0 to 65535")
+        }
+    }
+
+    /// The NIP-65 lists (kind 10002) stored here that name this relay: the users it serves,
+    /// whose lists discovery keeps in the DHT. The newest 256.
+    static func servedLists(store: any EventStore, url: String) -> @Sendable () async -> [Event] {
+        var trimmed = url
+        while trimmed.hasSuffix("/") { trimmed.removeLast() }
+        let filter = Filter(kinds: [10002], tags: [UInt8(ascii: "r"): [url, trimmed, trimmed + "/"]], limit: 256)
+        return {
+            let now = Int64(Date().timeIntervalSince1970)
+            return (try? await store.query([filter], maxLimit: 256, now: now)) ?? []
         }
     }
 
@@ -55,7 +68,8 @@ struct Serve: AsyncParsableCommand {
         let discovery = settings.discovery.enabled
             ? Discovery(
                 configuration: settings.discovery, identity: identity, url: settings.relay.info.url ?? "",
-                supportedNIPs: RelayInformationDocument.supportedNIPs, logger: logger)
+                supportedNIPs: RelayInformationDocument.supportedNIPs,
+                servedLists: Serve.servedLists(store: store, url: settings.relay.info.url ?? ""), logger: logger)
             : nil
         // Discovered relays join the mesh as peers, so with discovery on there is a mesh even with no static peer.
         let mesh = settings.mesh.peers.isEmpty && discovery == nil

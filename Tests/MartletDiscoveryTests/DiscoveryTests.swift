@@ -53,7 +53,9 @@ struct DiscoveryServiceTests {
         try MutableItem.signed(value: .bytes(json), sequence: sequence, salt: RelaySlots.salt(slot), key: RelaySlots.key)
     }
 
-    static func discovery(url: String, bootstrap: [IPv4Endpoint]) -> Discovery {
+    static func discovery(
+        url: String, bootstrap: [IPv4Endpoint], servedLists: @escaping @Sendable () async -> [Event] = { [] }
+    ) -> Discovery {
         var configuration = DiscoveryConfiguration()
         configuration.host = "127.0.0.1"
         configuration.port = 0
@@ -67,7 +69,7 @@ struct DiscoveryServiceTests {
         logger.logLevel = .error
         return Discovery(
             configuration: configuration, identity: RelayIdentity(secretKey: .generate()), url: url,
-            supportedNIPs: [1, 11, 77], logger: logger)
+            supportedNIPs: [1, 11, 77], servedLists: servedLists, logger: logger)
     }
 }
 

@@ -1,5 +1,7 @@
 import DHTTestSupport
 import Foundation
+import MartletDHT
+import MartletDiscovery
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -50,6 +52,14 @@ struct DiscoveryTests {
             await client.close()
             #expect(answer.accepted, "\(answer.message)")
 
+            // A user whose NIP-65 list names A: A keeps the list in the DHT, where it is found
+            // from the pubkey alone (here by libtorrent, an independent node).
+            let user = Author()
+            let relayList = user.event(kind: 10002, content: "", tags: [["r", a.url], ["r", "wss://elsewhere.example"]])
+            let writer = try await a.connect()
+            #expect(try await writer.publishAndWait(relayList).accepted)
+            await writer.close()
+
             let b = try await start("b")
             relays.append(b)
             var held: [String] = []
@@ -60,6 +70,18 @@ struct DiscoveryTests {
                 return held == [note.id.hex]
             }
             #expect(found, "B never held A's note")
+
+            let slot = DHTHex.encode(UserRelayList.publicKey(for: user.secret.publicKey))
+            var got: [String: Any] = [:]
+            let listed = try await Self.poll(timeout: .seconds(60)) {
+                got = try await peers.send(["op": "get", "session": 1, "public_key": slot, "salt": "", "timeout": 10])
+                return got["found"] as? Bool == true
+            }
+            #expect(listed, "the list was not found in the DHT")
+            let value = try #require(got["value"] as? String)
+            let stored = try #require(UserRelayList.verified(json: Array(value.utf8), author: user.pubkey))
+            #expect(stored.id == relayList.id)
+            #expect(UserRelayList.relays(stored) == [a.url, "wss://elsewhere.example"])
 
             // NIP-11 `self`: the relay's own key, made on first start and kept in relay.key (0600).
             let document = try await Self.information(of: a)
