@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "Negentropy", targets: ["Negentropy"]),
         .library(name: "MartletStore", targets: ["MartletStore"]),
         .library(name: "MartletRelay", targets: ["MartletRelay"]),
+        .library(name: "MartletReplication", targets: ["MartletReplication"]),
         .library(name: "MartletServer", targets: ["MartletServer"]),
         .library(name: "MartletBench", targets: ["MartletBench"]),
         .library(name: "MartletDHT", targets: ["MartletDHT"]),
@@ -80,11 +81,25 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The outbound side: one WebSocket client of other relays, NIP-77 sync, the mesh.
         .target(
-            name: "MartletServer",
+            name: "MartletReplication",
             dependencies: [
                 "MartletRelay", "MartletStore", "Negentropy", "NostrCore",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strict
+        ),
+        // The HTTP and WebSocket edge: upgrade, NIP-11, NIP-86 over HTTP, status, metrics.
+        .target(
+            name: "MartletServer",
+            dependencies: [
+                "MartletRelay", "MartletReplication", "MartletStore", "Negentropy", "NostrCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -135,7 +150,7 @@ let package = Package(
         .executableTarget(
             name: "martlet",
             dependencies: [
-                "MartletServer", "MartletStore", "MartletBench", "MartletDiscovery", "NostrCore",
+                "MartletServer", "MartletReplication", "MartletStore", "MartletBench", "MartletDiscovery", "NostrCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -194,8 +209,8 @@ let package = Package(
         .testTarget(
             name: "MartletServerTests",
             dependencies: [
-                "MartletServer", "MartletRelay", "MartletStore", "Negentropy", "NostrCore", "DHTTestSupport",
-                "MartletDHT", "MartletDiscovery",
+                "MartletServer", "MartletReplication", "MartletRelay", "MartletStore", "Negentropy", "NostrCore",
+                "DHTTestSupport", "MartletDHT", "MartletDiscovery",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -6,9 +6,9 @@ import Synchronization
 
 /// The relay engine: the rules of the protocol, shared by every connection.
 ///
-/// It owns the ingest pipeline (checks, verification, policies, the batching writer,
-/// fan-out), the subscription index and the store. The server hands each WebSocket a
-/// `RelaySession` made here. As a `Service` it runs the writer and the NIP-40 purge, and on
+/// It owns the ingest pipeline (`IngestPipeline`: checks, verification, policies, the
+/// batching writer, fan-out), the subscription index and the store. The server hands each
+/// WebSocket a `RelaySession` made here. As a `Service` it runs the writer and the NIP-40 purge, and on
 /// graceful shutdown commits everything already queued before returning.
 ///
 /// ```swift
@@ -23,13 +23,11 @@ public final class Relay: Service, Sendable {
     let feed: (any EventFeed)?
     public let subscriptions = SubscriptionIndex()
     public let logger: Logger
-    let writer: BatchingWriter
-    let policies: [any WritePolicy]
+    /// The one way events get in, whoever brings them.
+    let pipeline: IngestPipeline
     let readPolicies: [any ReadPolicy]
     /// Allow and block lists, changed at run time by the management API.
     public let access: AccessLists
-    /// Ids answered as stored lately, so duplicates need neither the store nor a verify.
-    let recentIDs = RecentEventIDs(capacity: 200_000)
     /// The NIP-11 descriptive fields as they are now (the management API changes them).
     public let info: RelayInfoBox
     /// The URLs NIP-42 and NIP-98 authentications must name.
@@ -38,9 +36,6 @@ public final class Relay: Service, Sendable {
     public let metrics: RelayMetrics
     /// Told of every event accepted, with where it came from (mesh replication listens here).
     public let acceptedEvents = AcceptedEvents()
-    /// Events lately accepted without being stored (ephemeral ones, requests to vanish): the
-    /// store cannot call a second copy a duplicate, and a relay mesh would loop it forever.
-    let recentUnstored = RecentEventIDs(capacity: 16_384)
     /// REQ and COUNT rate per IP address, when configured.
     let requestLimiter: RateLimiter?
     /// The items every NIP-77 session of this relay holds, against `negentropy.maxTotalRecords`.
@@ -70,14 +65,17 @@ public final class Relay: Service, Sendable {
         self.info = RelayInfoBox(configuration.info)
         self.addresses = RelayAddresses(configured: configuration.info.configuredURLs)
         self.metrics = metrics
-        self.writer = BatchingWriter(store: store, batchSize: configuration.writerBatchSize)
         let access = AccessLists(configuration.access)
         self.access = access
         let rates = configuration.access.rateLimits
         self.requestLimiter =
             rates.requestsPerSecondPerIP > 0 ? RateLimiter(rate: rates.requestsPerSecondPerIP, burst: rates.burst) : nil
         self.negentropyBudget = NegentropyBudget(limit: configuration.negentropy.maxTotalRecords)
-        self.policies = Relay.builtInWritePolicies(configuration, access: access) + policies
+        self.pipeline = IngestPipeline(
+            .init(
+                store: store, subscriptions: subscriptions, acceptedEvents: acceptedEvents, addresses: addresses,
+                metrics: metrics, writerBatchSize: configuration.writerBatchSize, clock: clock, logger: logger),
+            policies: Relay.builtInWritePolicies(configuration, access: access) + policies)
         self.readPolicies =
             (configuration.access.privateKinds.isEmpty
                 ? [] : [PrivateKindsPolicy(kinds: configuration.access.privateKinds)]) + readPolicies
@@ -125,7 +123,7 @@ public final class Relay: Service, Sendable {
     public var connectionCount: Int { openSessions.load(ordering: .relaxed) }
 
     public func run() async throws {
-        async let writing: Void = writer.run()
+        async let writing: Void = pipeline.writer.run()
         let purging = Task { await self.purgeExpiredPeriodically() }
         let following = Task { await self.followOtherNodes() }
         let administering = Task { await RelayAdministration(relay: self).followChangesOfOtherNodes() }
@@ -135,7 +133,7 @@ public final class Relay: Service, Sendable {
         purging.cancel()
         following.cancel()
         administering.cancel()
-        writer.stop()
+        pipeline.writer.stop()
         await writing
         logger.info("relay stopped; every acknowledged event is committed")
     }
@@ -148,8 +146,7 @@ public final class Relay: Service, Sendable {
         for await event in feed.eventsFromOtherNodes() {
             // The same ephemeral event may come here from another node and from a client or
             // a mesh peer too: each subscriber gets it once, and a resend is a duplicate.
-            if event.kind.isEphemeral, !recentUnstored.insert(event.id) { continue }
-            fanOut(event)
+            pipeline.fanOutFromOtherNode(event)
         }
     }
 
@@ -175,127 +172,39 @@ public final class Relay: Service, Sendable {
         let stale = Filter(kinds: jobKinds, until: now - configuration.access.jobRequestLifetime, limit: 500)
         let events = try await store.query([stale], maxLimit: 500, now: now)
         guard !events.isEmpty else { return }
-        let removed = try await store.remove(events.map(\.id))
-        recentIDs.removeAll()
+        let removed = try await pipeline.remove(events.map(\.id))
         logger.debug("purged job requests past their lifetime", metadata: ["count": "\(removed)"])
     }
 
     // MARK: Ingest
 
-    /// Runs one EVENT through the pipeline and returns the `OK` to send. Nothing is
-    /// acknowledged before its transaction has committed.
-    func ingest(_ event: Event, from session: RelaySession) async -> RelayMessage {
-        await ingest(event, origin: .connection(session.id), remoteAddress: session.remoteAddress) {
-            session.authenticatedPubkeys
-        }
+    /// Runs one event through the ingest pipeline, with the rules its origin calls for.
+    /// Nothing is `.accepted` before its transaction has committed.
+    public func ingest(_ event: Event, origin: IngestOrigin) async -> IngestOutcome {
+        await pipeline.ingest(event, origin: origin)
     }
 
-    /// Runs an event a replication peer sent through the whole pipeline, as a client's
-    /// EVENT on a connection without an address or authentication, and returns the `OK`
-    /// such a client would get. Observers see it as coming from `.peer(peer)`.
-    public func ingest(_ event: Event, fromPeer peer: String) async -> RelayMessage {
-        await ingest(event, origin: .peer(peer), remoteAddress: nil) { [] }
-    }
-
-    private func ingest(
-        _ event: Event, origin: EventOrigin, remoteAddress: String?, authenticated: () -> Set<PublicKey>
-    ) async -> RelayMessage {
-        let start = ContinuousClock.now
-        let reply = await process(event, origin: origin, remoteAddress: remoteAddress, authenticated: authenticated)
-        metrics.recordIngest(reply, startedAt: start)
-        return reply
-    }
-
-    private func process(
-        _ event: Event, origin: EventOrigin, remoteAddress: String?, authenticated: () -> Set<PublicKey>
-    ) async -> RelayMessage {
-        func reply(_ reason: RejectReason) -> RelayMessage {
-            .ok(event.id, accepted: reason.prefix == .duplicate, message: reason.message)
-        }
-        let isEphemeral = event.kind.isEphemeral
-        if isEphemeral || event.kind == .requestToVanish, recentUnstored.contains(event.id) {
-            return reply(.init(.duplicate, "already have this event"))
-        }
-        // Duplicates cost one index lookup and no cryptography.
-        if !isEphemeral {
-            if recentIDs.contains(event.id) { return reply(.init(.duplicate, "already have this event")) }
-            do {
-                if try await store.contains(event.id) {
-                    recentIDs.insert(event.id)
-                    return reply(.init(.duplicate, "already have this event"))
-                }
-            } catch {
-                return reply(.error("could not reach the store"))
-            }
-        }
+    /// Runs `body` with the pipeline's writer running, for a tool that ingests without
+    /// serving (`martlet import`, `martlet sync`): on return everything `body` ingested is
+    /// committed. A relay that serves runs the writer in `run()` instead.
+    public func withIngest<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        let writing = Task { await pipeline.writer.run() }
         do {
-            try event.validate()
+            let result = try await body()
+            pipeline.writer.stop()
+            await writing.value
+            return result
         } catch {
-            return .ok(event.id, accepted: false, message: error.message)
-        }
-        let context = WriteContext(now: clock(), remoteAddress: remoteAddress, authenticated: authenticated())
-        for policy in policies {
-            if let refusal = await policy.check(event, context: context) { return reply(refusal) }
-        }
-        if isEphemeral {
-            guard recentUnstored.insert(event.id) else { return reply(.init(.duplicate, "already have this event")) }
-            fanOut(event)
-            acceptedEvents.notify(event, from: origin)
-            // Before the OK, as a stored event is committed before it: the other nodes have
-            // been told (or the store has given up within its time limit).
-            await feed?.publishEphemeral(event)
-            return .ok(event.id, accepted: true, message: "")
-        }
-        if event.kind == .requestToVanish {
-            let answer = await vanish(event)
-            if case .ok(_, true, _) = answer, recentUnstored.insert(event.id) {
-                acceptedEvents.notify(event, from: origin)
-            }
-            return answer
-        }
-        let result: SaveResult
-        do {
-            result = try await writer.write(event)
-        } catch {
-            logger.warning("write failed: \(error)")
-            return reply(.error("could not save the event"))
-        }
-        switch result {
-        case .saved:
-            // A deletion can make remembered ids stale (a deleted event must be refused,
-            // not called a duplicate), so the memory starts over.
-            if event.kind == .deletion { recentIDs.removeAll() } else { recentIDs.insert(event.id) }
-            fanOut(event)
-            acceptedEvents.notify(event, from: origin)
-            return .ok(event.id, accepted: true, message: "")
-        case .duplicate:
-            return reply(.init(.duplicate, "already have this event"))
-        case .superseded:
-            return reply(.init(.duplicate, "a newer version of this event is already stored"))
-        case .deleted:
-            return reply(.blocked("this event was deleted by its author"))
-        case .vanished:
-            return reply(.blocked("its author asked this relay to vanish"))
+            pipeline.writer.stop()
+            await writing.value
+            throw error
         }
     }
 
-    /// NIP-62: a request to vanish naming this relay (or `ALL_RELAYS`) removes everything the
-    /// author published up to its `created_at`, and the store refuses those events from then on.
-    private func vanish(_ event: Event) async -> RelayMessage {
-        let targets = event.tags.values(named: "relay")
-        let addressed = targets.contains { target in target == "ALL_RELAYS" || addresses.names(target) }
-        guard addressed else {
-            let reason = RejectReason.invalid("request to vanish does not name this relay")
-            return .ok(event.id, accepted: false, message: reason.message)
-        }
-        do {
-            let removed = try await store.vanish(pubkey: event.pubkey, until: event.createdAt)
-            recentIDs.removeAll()
-            logger.notice("request to vanish honoured", metadata: ["pubkey": "\(event.pubkey)", "removed": "\(removed)"])
-            return .ok(event.id, accepted: true, message: "")
-        } catch {
-            return .ok(event.id, accepted: false, message: RejectReason.error("could not remove the events").message)
-        }
+    /// Removes events from the store by id (a NIP-86 ban, a lifetime ended); a resend then
+    /// meets the rule that removed them rather than a memory of having stored them.
+    public func removeEvents(_ ids: [EventID]) async throws -> Int {
+        try await pipeline.remove(ids)
     }
 
     // MARK: Reading
@@ -361,11 +270,7 @@ public final class Relay: Service, Sendable {
 
     /// Delivers a stored (or ephemeral) event to every matching live subscription.
     public func fanOut(_ event: Event) {
-        let matches = subscriptions.matches(event)
-        for subscription in matches {
-            subscription.session.deliver(event, to: subscription.id)
-        }
-        metrics.recordDeliveries(matches.count)
+        pipeline.fanOut(event)
     }
 }
 

@@ -93,20 +93,23 @@ public final class RelayMetrics: Sendable {
 
     // MARK: Hot path
 
-    /// One EVENT's outcome: `OK true` without a message is accepted, anything else is
-    /// rejected under its prefix (a duplicate too, since nothing new was stored).
-    func recordIngest(_ reply: RelayMessage, startedAt start: ContinuousClock.Instant) {
+    /// One event's outcome: accepted, or rejected under its NIP-01 prefix (a duplicate
+    /// too, since nothing new was stored).
+    func recordIngest(_ outcome: IngestOutcome, startedAt start: ContinuousClock.Instant) {
         ingestDuration.recordNanoseconds((ContinuousClock.now - start).nanoseconds)
         received.increment()
         receivedTotal.wrappingAdd(1, ordering: .relaxed)
-        guard case .ok(_, let ok, let message) = reply else { return }
-        if ok && message.isEmpty {
+        let prefix: RejectReason.Prefix
+        switch outcome {
+        case .accepted:
             accepted.increment()
             acceptedTotal.wrappingAdd(1, ordering: .relaxed)
-        } else {
-            rejected[Self.prefix(of: message)]?.increment()
-            rejectedTotal.wrappingAdd(1, ordering: .relaxed)
+            return
+        case .duplicate: prefix = .duplicate
+        case .refused(let reason): prefix = reason.prefix
         }
+        rejected[prefix]?.increment()
+        rejectedTotal.wrappingAdd(1, ordering: .relaxed)
     }
 
     func recordQuery(startedAt start: ContinuousClock.Instant) {
@@ -125,10 +128,6 @@ public final class RelayMetrics: Sendable {
         openedTotal.wrappingAdd(1, ordering: .relaxed)
     }
 
-    static func prefix(of message: String) -> RejectReason.Prefix {
-        guard let colon = message.utf8.firstIndex(of: UInt8(ascii: ":")) else { return .error }
-        return RejectReason.Prefix(rawValue: String(message[..<colon])) ?? .error
-    }
 }
 
 extension Duration {

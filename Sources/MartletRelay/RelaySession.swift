@@ -118,12 +118,11 @@ public final class RelaySession: Sendable {
     }
 
     private func finishEvent(_ event: Event) async {
-        let reply = await relay.ingest(event, from: self)
+        let origin = IngestOrigin.client(session: id, remoteAddress: remoteAddress, authenticated: authenticatedPubkeys)
+        let outcome = await relay.ingest(event, origin: origin)
         eventsInFlight.wrappingSubtract(1, ordering: .relaxed)
-        if case .ok(_, false, let message) = reply, message.hasPrefix(RejectReason.Prefix.authRequired.rawValue) {
-            sendChallenge()
-        }
-        outbox.send(reply)
+        if outcome.refusal?.prefix == .authRequired { sendChallenge() }
+        outbox.send(.ok(event.id, outcome))
     }
 
     // MARK: REQ, CLOSE, COUNT
@@ -312,7 +311,7 @@ public final class RelaySession: Sendable {
         do {
             try event.validate()
         } catch {
-            return refuse(.invalid(String(error.message.dropFirst("invalid: ".count))))
+            return refuse(.invalid(error.detail))
         }
         guard abs(event.createdAt - relay.clock()) <= 600 else {
             return refuse(.invalid("AUTH event created_at is more than ten minutes from now"))

@@ -3,6 +3,7 @@ import HummingbirdCore
 import HummingbirdWebSocket
 public import Logging
 public import MartletRelay
+import MartletReplication
 public import NIOCore
 public import ServiceLifecycle
 

@@ -80,19 +80,22 @@ extension Event: Equatable, Hashable {
     public func hash(into hasher: inout Hasher) { hasher.combine(id) }
 }
 
-/// Why an event failed its integrity checks. `message` is the NIP-01 `OK` text.
+/// Why an event failed its integrity checks. `message` is the NIP-01 `OK` text; `detail`
+/// is that text without its `invalid:` prefix, for a caller that adds the prefix itself.
 public enum EventValidationError: Error, Equatable, Sendable, CustomStringConvertible {
     case idMismatch
     case invalidPublicKey
     case badSignature
 
-    public var message: String {
+    public var detail: String {
         switch self {
-        case .idMismatch: "invalid: event id does not match the hash of the event"
-        case .invalidPublicKey: "invalid: pubkey is not a valid secp256k1 x-only key"
-        case .badSignature: "invalid: signature verification failed"
+        case .idMismatch: "event id does not match the hash of the event"
+        case .invalidPublicKey: "pubkey is not a valid secp256k1 x-only key"
+        case .badSignature: "signature verification failed"
         }
     }
+
+    public var message: String { "invalid: " + detail }
 
     public var description: String { message }
 }

@@ -8,9 +8,9 @@ import NostrCore
 
 /// `martlet import <file.jsonl>`: loads events into the store as the relay would accept them.
 ///
-/// Every line is verified (id and signature) and passes the relay's write policies under
-/// the same configuration as `serve` (and the bans made over NIP-86), then is saved in
-/// batches. Safe beside a running relay: SQLite's WAL lets both write, and PostgreSQL is
+/// Every line goes through the relay's ingest pipeline under the same configuration as
+/// `serve` (and the bans made over NIP-86): id and signature, then every write policy but
+/// those about a connection. Safe beside a running relay: SQLite's WAL lets both write, and PostgreSQL is
 /// shared by design.
 struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,7 +25,7 @@ struct Import: AsyncParsableCommand {
     @Option(help: "Folder of the SQLite store (default: the one `serve` uses).") var data: String?
     @Option(help: "PostgreSQL URL to import into instead of SQLite.") var database: String?
     @Option(help: "YAML configuration file (default: ./martlet.yaml when present).") var config: String?
-    @Option(help: "Events per transaction.") var batchSize = 1000
+    @Option(help: "Events in the pipeline at once (the writer commits them together).") var batchSize = 1000
 
     func run() async throws {
         var settings = try await Settings.load(file: config)
@@ -46,10 +46,12 @@ struct Import: AsyncParsableCommand {
         let status = StatusLine()
         do {
             try await RelayAdministration(relay: relay).restore()
-            let report = try await EventImport(relay: relay, batchSize: batchSize).run(lines) { progress in
-                switch progress {
-                case .committed(let report): status.update(report.description)
-                case .rejected(let line, let reason): status.line("line \(line): \(reason)")
+            let report = try await relay.withIngest {
+                await EventImport(relay: relay, batchSize: batchSize).run(lines) { progress in
+                    switch progress {
+                    case .committed(let report): status.update(report.description)
+                    case .rejected(let line, let reason): status.line("line \(line): \(reason)")
+                    }
                 }
             }
             status.finish()

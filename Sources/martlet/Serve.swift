@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MartletDiscovery
 import MartletRelay
+import MartletReplication
 import MartletServer
 import MartletStore
 import NostrCore

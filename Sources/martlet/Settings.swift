@@ -2,6 +2,7 @@ import Foundation
 import Configuration
 import MartletDiscovery
 import MartletRelay
+import MartletReplication
 import MartletServer
 import NostrCore
 

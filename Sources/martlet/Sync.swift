@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
+import MartletRelay
+import MartletReplication
 import MartletServer
 import MartletStore
 import NostrCore
@@ -10,7 +12,9 @@ import NostrCore
 /// It opens the same store as `serve`: the SQLite file (safe while a relay serves it: WAL
 /// mode lets another process read and write beside it) or, with `--database`, the
 /// PostgreSQL database the relay nodes share, so a running relay's store can be filled
-/// from a peer. Progress goes to stderr; the summary line alone goes to stdout.
+/// from a peer. Downloaded events go through the relay's ingest pipeline under the same
+/// configuration as `serve` and the lists changed over NIP-86: id, signature and every
+/// write policy but those about a connection. Progress goes to stderr; the summary line alone goes to stdout.
 struct Sync: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Sync the local store with another relay over NIP-77 negentropy.",
@@ -57,15 +61,16 @@ struct Sync: AsyncParsableCommand {
         var options = RelaySync.Options()
         options.filter = try parsedFilter()
         options.direction = RelaySync.Direction(rawValue: direction) ?? .both
-        options.limits = settings.relay.limits
         options.frameSizeLimit = settings.relay.negentropy.initiatorFrameSizeLimit
         options.replyTimeout = .seconds(timeout)
 
         let store = try await settings.openStore().store
-        let sync = RelaySync(store: store, remote: url, options: options, logger: Logger(label: "martlet.sync"))
+        let relay = Relay(configuration: settings.relay, store: store, logger: Logger(label: "martlet.sync"))
+        let sync = RelaySync(relay: relay, remote: url, options: options, logger: Logger(label: "martlet.sync"))
         let display = ProgressDisplay()
         do {
-            let report = try await sync.run(progress: display.show)
+            try await RelayAdministration(relay: relay).restore()
+            let report = try await relay.withIngest { try await sync.run(progress: display.show) }
             display.finish()
             try await store.close()
             print(report)

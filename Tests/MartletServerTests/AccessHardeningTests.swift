@@ -131,6 +131,21 @@ struct AccessHardeningTests {
         }
     }
 
+    @Test("NIP-98: the same call signed twice in one second (one event id, two signatures) is answered twice")
+    func managementSameCallTwice() async throws {
+        let admin = Author()
+        try await TestRelay.with(configure: { $0.management.adminPubkeys = [admin.pubkey] }) { relay throws in
+            let body = Array(#"{"method":"listbannedpubkeys","params":[]}"#.utf8)
+            let second = Duration.secondsSinceEpoch
+            for _ in 0..<2 {
+                let header = HTTPAuthorization.header(
+                    signedBy: admin.secret, url: relay.httpURL, method: "POST", body: body, createdAt: second)
+                let headers = ["Content-Type": "application/nostr+json+rpc", "Authorization": header]
+                #expect(try await relay.http("POST", headers: headers, body: Data(body)).status == 200)
+            }
+        }
+    }
+
     // MARK: Revocation
 
     @Test("unallowpubkey on a private relay ends a member's open subscription with CLOSED restricted:")
@@ -170,7 +185,7 @@ struct AccessHardeningTests {
             try await RelayAdministration(relay: relay.relay).block(ip: "127.0.0.0/8", reason: "abuse")
             let note = Author().event(content: "after the block")
             // From a mesh peer: the pipeline without a client address, which the block spares.
-            guard case .ok(_, true, _) = await relay.relay.ingest(note, fromPeer: "wss://peer.example.com") else {
+            guard await relay.relay.ingest(note, origin: .peer("wss://peer.example.com")) == .accepted else {
                 Issue.record("the note was not accepted")
                 return
             }

@@ -47,14 +47,14 @@ struct ImportExportTests {
             #expect(first.allSatisfy { $0.hasSuffix("}\n") })
 
             try await TestRelay.with { target in
-                let report = try await EventImport(relay: target.relay, batchSize: 4)
+                let report = await EventImport(relay: target.relay, batchSize: 4)
                     .run(first.map { Array($0.utf8) })
                 #expect(report.lines == 11 && report.saved == 11 && report.rejected == 0)
                 let second = try await export(target.relay.store, pageSize: 1000)
                 #expect(Set(second) == Set(first))
                 #expect(second == first, "both are newest first")
 
-                let again = try await EventImport(relay: target.relay).run(first.map { Array($0.utf8) })
+                let again = await EventImport(relay: target.relay).run(first.map { Array($0.utf8) })
                 #expect(again.alreadyStored == 11 && again.saved == 0)
             }
         }
@@ -63,7 +63,7 @@ struct ImportExportTests {
     @Test("import refuses what the relay would refuse and says why, line by line")
     func rejections() async throws {
         let banned = Author()
-        try await TestRelay.with(configure: { $0.access.bannedPubkeys = [banned.pubkey] }) { relay in
+        try await TestRelay.with(configure: { $0.access.bannedPubkeys = [banned.pubkey] }) { relay throws in
             let good = Author().event(content: "fine")
             let forged = String(decoding: Author().event(content: "forged").json, as: UTF8.self)
                 .replacingOccurrences(of: "forged", with: "altered")
@@ -73,7 +73,7 @@ struct ImportExportTests {
                 Author().event(content: "expired", tags: [["expiration", String(now() - 10)]]).jsonString,
             ]
             var rejected: [Int: String] = [:]
-            let report = try await EventImport(relay: relay.relay).run(lines.map { Array($0.utf8) }) { progress in
+            let report = await EventImport(relay: relay.relay).run(lines.map { Array($0.utf8) }) { progress in
                 if case .rejected(let line, let reason) = progress { rejected[line] = reason }
             }
             #expect(report.lines == 6 && report.saved == 1 && report.rejected == 5)
@@ -89,14 +89,14 @@ struct ImportExportTests {
 
     @Test("a line longer than limits.max_message_length is refused invalid:, counted, and the import goes on")
     func overlongLine() async throws {
-        try await TestRelay.with(configure: { $0.limits.maxMessageLength = 4096 }) { relay in
+        try await TestRelay.with(configure: { $0.limits.maxMessageLength = 4096 }) { relay throws in
             let author = Author()
             let before = author.event(content: "before")
             let long = author.event(content: String(repeating: "x", count: 10_000))
             let after = author.event(content: "after")
             var rejected: [Int: String] = [:]
             let lines = [before, long, after].map { Array($0.jsonString.utf8) }
-            let report = try await EventImport(relay: relay.relay).run(lines) { progress in
+            let report = await EventImport(relay: relay.relay).run(lines) { progress in
                 if case .rejected(let line, let reason) = progress { rejected[line] = reason }
             }
             #expect(report.lines == 3 && report.saved == 2 && report.rejected == 1)

@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import MartletRelay
+import MartletReplication
 import MartletServer
 import MartletStore
 import NostrCore

@@ -1,5 +1,6 @@
 import Foundation
 import MartletRelay
+import MartletReplication
 import MartletServer
 import MartletStore
 import NostrCore
@@ -21,7 +22,7 @@ struct NIP77SyncTests {
                 _ = try await here.relay.store.save(onlyHere + common)
                 _ = try await there.relay.store.save(onlyThere + common)
 
-                let report = try await RelaySync(store: here.relay.store, remote: there.url).run()
+                let report = try await RelaySync(relay: here.relay, remote: there.url).run()
                 #expect(report.have == 100)
                 #expect(report.need == 100)
                 #expect(report.downloaded == 100)
@@ -33,7 +34,7 @@ struct NIP77SyncTests {
                 #expect(try await ids(in: here.relay.store) == union)
                 #expect(try await ids(in: there.relay.store) == union)
 
-                let again = try await RelaySync(store: here.relay.store, remote: there.url).run()
+                let again = try await RelaySync(relay: here.relay, remote: there.url).run()
                 #expect(again.have == 0 && again.need == 0)
             }
         }
@@ -50,13 +51,13 @@ struct NIP77SyncTests {
                 _ = try await there.relay.store.save([there1])
                 var options = RelaySync.Options()
                 options.direction = .down
-                let down = try await RelaySync(store: here.relay.store, remote: there.url, options: options).run()
+                let down = try await RelaySync(relay: here.relay, remote: there.url, options: options).run()
                 #expect(down.downloaded == 1 && down.uploaded == 0)
                 #expect(try await ids(in: here.relay.store) == [here1.id, there1.id])
                 #expect(try await ids(in: there.relay.store) == [there1.id])
 
                 options.direction = .up
-                let up = try await RelaySync(store: here.relay.store, remote: there.url, options: options).run()
+                let up = try await RelaySync(relay: here.relay, remote: there.url, options: options).run()
                 #expect(up.have == 1 && up.need == 0 && up.uploaded == 1)
                 #expect(try await ids(in: there.relay.store) == [here1.id, there1.id])
             }
@@ -73,7 +74,7 @@ struct NIP77SyncTests {
                 _ = try await there.relay.store.save([note, reaction])
                 var options = RelaySync.Options()
                 options.filter = Filter(kinds: [7])
-                let report = try await RelaySync(store: here.relay.store, remote: there.url, options: options).run()
+                let report = try await RelaySync(relay: here.relay, remote: there.url, options: options).run()
                 #expect(report.need == 1 && report.downloaded == 1)
                 #expect(try await ids(in: here.relay.store) == [reaction.id])
             }
@@ -85,12 +86,10 @@ struct NIP77SyncTests {
         let author = Author()
         let recent = author.event(content: "recent")
         let old = author.event(content: "ten days old", createdAt: now() - 10 * 86_400)
-        try await TestRelay.with { here in
+        try await TestRelay.with(configure: { $0.limits.createdAtLowerLimit = 86_400 }) { here in
             try await TestRelay.with { there in
                 _ = try await there.relay.store.save([recent, old])
-                var options = RelaySync.Options()
-                options.limits.createdAtLowerLimit = 86_400
-                let report = try await RelaySync(store: here.relay.store, remote: there.url, options: options).run()
+                let report = try await RelaySync(relay: here.relay, remote: there.url).run()
                 #expect(report.need == 2 && report.downloaded == 1 && report.rejected == 1)
                 #expect(try await ids(in: here.relay.store) == [recent.id])
             }
@@ -102,7 +101,7 @@ struct NIP77SyncTests {
         try await TestRelay.with { here in
             try await TestRelay.with(configure: { $0.negentropy.maxSessionsPerConnection = 0 }) { there in
                 await #expect(throws: RelayClientError.self) {
-                    _ = try await RelaySync(store: here.relay.store, remote: there.url).run()
+                    _ = try await RelaySync(relay: here.relay, remote: there.url).run()
                 }
             }
         }

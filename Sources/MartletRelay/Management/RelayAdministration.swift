@@ -102,7 +102,7 @@ public actor RelayAdministration {
             }
         }
         // A newly banned event must be refused, not answered from memory as a duplicate.
-        if relay.access.snapshot.bannedEvents != bannedEvents { relay.recentIDs.removeAll() }
+        if relay.access.snapshot.bannedEvents != bannedEvents { relay.pipeline.bannedEventsChanged() }
         relay.info.update { info in
             if let name = settings[Setting.name.rawValue] { info.name = name }
             if let description = settings[Setting.description.rawValue] { info.description = description }
@@ -133,11 +133,9 @@ public actor RelayAdministration {
     public func ban(_ event: EventID, reason: String?) async throws {
         try await change(.bannedEvents, event.hex, listed: true, reason: reason)
         // Removed without a trace: the ban, not a deletion record, refuses it from now on.
-        if try await relay.store.remove([event]) > 0 {
+        if try await relay.removeEvents([event]) > 0 {
             logger.info("banned event removed from the store", metadata: ["id": "\(event)"])
         }
-        // Otherwise a resend could be answered from memory as a duplicate before the ban is asked.
-        relay.recentIDs.removeAll()
     }
 
     public func unban(_ event: EventID) async throws {

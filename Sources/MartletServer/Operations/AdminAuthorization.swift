@@ -6,8 +6,12 @@ import Synchronization
 /// `management.admin_pubkeys` for one of the relay's own URLs, used once.
 ///
 /// NIP-98 bounds an authorization to a minute of clock skew; within that minute a copy of
-/// it (from a log, a proxy, a shoulder) would work again, so the ids of the accepted ones
-/// are kept until they could no longer pass the time check anyway.
+/// it (from a log, a proxy, a shoulder) would work again, so the accepted ones are kept
+/// until they could no longer pass the time check anyway. They are kept by signature, not
+/// by id: an admin who sends the same request twice in one second signs two events with
+/// one id (NIP-98's fields are the same), but BIP-340's random nonce gives each its own
+/// signature, and a copy can only carry the one it copied (BIP-340 signatures are not
+/// malleable).
 ///
 /// ```swift
 /// let admins = AdminAuthorization(relay: relay)
@@ -52,32 +56,32 @@ public final class AdminAuthorization: Sendable {
             throw .notAdmin(event.pubkey)
         }
         let expires = event.createdAt + HTTPAuthorization.allowedClockSkew
-        guard used.withLock({ $0.claim(event.id, until: expires, now: now) }) else {
+        guard used.withLock({ $0.claim(event.sig, until: expires, now: now) }) else {
             throw .authorization(.replayed)
         }
         return event.pubkey
     }
 }
 
-/// The ids of authorization events accepted lately, each until it expires.
+/// The signatures of authorization events accepted lately, each until it expires.
 ///
 /// Only events signed by an admin get here, so the table is as large as the admins' own
 /// request rate over two minutes; the bound is a backstop, and when it is reached the
 /// oldest expiry goes first, which can only let an event that is about to expire through.
 struct UsedAuthorizations {
     static let capacity = 65_536
-    private var expiries: [EventID: Int64] = [:]
+    private var expiries: [Signature: Int64] = [:]
 
-    /// Records `id`; false when it was recorded before and has not expired.
-    mutating func claim(_ id: EventID, until expires: Int64, now: Int64) -> Bool {
-        if let known = expiries[id], known >= now { return false }
+    /// Records `signature`; false when it was recorded before and has not expired.
+    mutating func claim(_ signature: Signature, until expires: Int64, now: Int64) -> Bool {
+        if let known = expiries[signature], known >= now { return false }
         if expiries.count >= Self.capacity {
             expiries = expiries.filter { $0.value >= now }
             if expiries.count >= Self.capacity, let oldest = expiries.min(by: { $0.value < $1.value }) {
                 expiries[oldest.key] = nil
             }
         }
-        expiries[id] = expires
+        expiries[signature] = expires
         return true
     }
 }

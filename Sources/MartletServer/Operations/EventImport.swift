@@ -1,17 +1,20 @@
 public import MartletRelay
-import MartletStore
 import NostrCore
 
-/// Loads events from JSONL (one event object a line) into a relay's store, as the relay
-/// would have accepted them: each line is decoded, its id and signature verified, and the
-/// relay's own write policies asked (`Relay.importRefusal`) before it is saved, in batches
-/// of one transaction each. A line longer than `limits.max_message_length` is refused
-/// `invalid:` as the relay refuses such a message (`LineReader` hands over only its first
-/// bytes). `martlet import` is this type behind a command line.
+/// Loads events from JSONL (one event object a line) into a relay, as the relay would have
+/// accepted them: each line is decoded and goes through the relay's ingest pipeline as
+/// `.importFile` (id, signature, every write policy but those about a connection), a batch
+/// of lines at a time so that the writer commits many in one transaction. A line longer
+/// than `limits.max_message_length` is refused `invalid:` as the relay refuses such a
+/// message (`LineReader` hands over only its first bytes). `martlet import` is this type
+/// behind a command line.
+///
+/// The relay's writer must be running: inside `Relay.withIngest`, or in a relay that serves.
 ///
 /// ```swift
-/// let importer = EventImport(relay: relay)
-/// let report = try await importer.run(lines) { progress in print(progress) }
+/// let report = try await relay.withIngest {
+///     try await EventImport(relay: relay).run(lines) { progress in print(progress) }
+/// }
 /// print(report) // import: 3 lines, 2 saved, 1 already stored, 0 rejected
 /// ```
 public struct EventImport: Sendable {
@@ -47,7 +50,7 @@ public struct EventImport: Sendable {
     }
 
     public let relay: Relay
-    /// Events per transaction.
+    /// Lines in the pipeline at once.
     public var batchSize: Int
 
     public init(relay: Relay, batchSize: Int = 1000) {
@@ -58,15 +61,26 @@ public struct EventImport: Sendable {
     /// Imports every line of `lines` (each a JSON event, blank lines skipped).
     public func run<Lines: Sequence<[UInt8]>>(
         _ lines: Lines, progress: (Progress) -> Void = { _ in }
-    ) async throws -> Report {
+    ) async -> Report {
         var report = Report()
         var batch: [(line: Int, event: Event)] = []
         var number = 0
-        func reject(_ line: Int, _ reason: String) {
+        func reject(_ line: Int, _ prefix: RejectReason.Prefix, _ text: String) {
             report.rejected += 1
-            let prefix = reason.split(separator: ":", maxSplits: 1).first.map(String.init) ?? "error"
-            report.rejectedByPrefix[prefix, default: 0] += 1
-            progress(.rejected(line: line, reason: reason))
+            report.rejectedByPrefix[prefix.rawValue, default: 0] += 1
+            progress(.rejected(line: line, reason: text))
+        }
+        func ingestBatch() async {
+            for (line, outcome) in await ingest(batch) {
+                switch outcome {
+                case .accepted: report.saved += 1
+                case .duplicate(.alreadyStored): report.alreadyStored += 1
+                case .duplicate(.superseded): reject(line, .duplicate, outcome.message)
+                case .refused(let reason): reject(line, reason.prefix, reason.message)
+                }
+            }
+            batch.removeAll(keepingCapacity: true)
+            progress(.committed(report))
         }
         let maxLength = relay.configuration.limits.maxMessageLength
         for line in lines {
@@ -74,50 +88,32 @@ public struct EventImport: Sendable {
             guard line.contains(where: { !Self.isSpace($0) }) else { continue }
             report.lines += 1
             if line.count > maxLength {
-                reject(number, "invalid: line is longer than \(maxLength) bytes (limits.max_message_length)")
+                reject(number, .invalid, "invalid: line is longer than \(maxLength) bytes (limits.max_message_length)")
                 continue
             }
-            let event: Event
             do {
-                event = try EventDecoder.decode(json: line)
+                batch.append((number, try EventDecoder.decode(json: line)))
             } catch {
-                reject(number, error.reason)
+                // Every malformed event is NIP-01's `invalid:`; its reason says so already.
+                reject(number, .invalid, error.reason)
                 continue
             }
-            if let refusal = await relay.importRefusal(event) {
-                reject(number, refusal.message)
-                continue
-            }
-            batch.append((number, event))
-            if batch.count >= batchSize {
-                for (line, reason) in try await save(batch, into: &report) { reject(line, reason) }
-                batch.removeAll(keepingCapacity: true)
-                progress(.committed(report))
-            }
+            if batch.count >= batchSize { await ingestBatch() }
         }
-        if !batch.isEmpty {
-            for (line, reason) in try await save(batch, into: &report) { reject(line, reason) }
-            progress(.committed(report))
-        }
+        if !batch.isEmpty { await ingestBatch() }
         return report
     }
 
-    /// Saves one batch in one transaction; returns the events the store refused, by line.
-    private func save(
-        _ batch: [(line: Int, event: Event)], into report: inout Report
-    ) async throws -> [(line: Int, reason: String)] {
-        let results = try await relay.store.save(batch.map(\.event))
-        var refused: [(line: Int, reason: String)] = []
-        for (item, result) in zip(batch, results) {
-            switch result {
-            case .saved: report.saved += 1
-            case .duplicate: report.alreadyStored += 1
-            case .superseded: refused.append((item.line, "duplicate: a newer version of this event is already stored"))
-            case .deleted: refused.append((item.line, "blocked: this event was deleted by its author"))
-            case .vanished: refused.append((item.line, "blocked: its author asked this relay to vanish"))
+    /// Each line's outcome, the whole batch in the pipeline at once, in line order.
+    private func ingest(_ batch: [(line: Int, event: Event)]) async -> [(line: Int, outcome: IngestOutcome)] {
+        await withTaskGroup(of: (Int, IngestOutcome).self) { group in
+            for (line, event) in batch {
+                group.addTask { [relay] in (line, await relay.ingest(event, origin: .importFile)) }
             }
+            var outcomes: [(line: Int, outcome: IngestOutcome)] = []
+            for await outcome in group { outcomes.append(outcome) }
+            return outcomes.sorted { $0.line < $1.line }
         }
-        return refused
     }
 
     private static func isSpace(_ byte: UInt8) -> Bool {

@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import MartletRelay
+import MartletReplication
 import NIOCore
 
 extension RelayServer {

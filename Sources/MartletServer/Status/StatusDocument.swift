@@ -1,5 +1,6 @@
 import Foundation
 import MartletRelay
+import MartletReplication
 import MartletStore
 import NostrCore
 

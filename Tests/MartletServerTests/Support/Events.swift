@@ -25,14 +25,14 @@ extension [[String: Any]] {
 
 extension Author {
     /// An event mined to at least `difficulty` leading zero bits (NIP-13), committing to `target`.
-    func minedEvent(difficulty: Int, target: Int? = nil, content: String = "mined") -> Event {
+    func minedEvent(difficulty: Int, target: Int? = nil, kind: Kind = 1, content: String = "mined") -> Event {
         let createdAt = now()
         var nonce = 0
         while true {
             let tags: [Tag] = [["nonce", String(nonce), String(target ?? difficulty)]]
-            let id = Event.computeID(pubkey: pubkey, createdAt: createdAt, kind: 1, tags: tags, content: content)
+            let id = Event.computeID(pubkey: pubkey, createdAt: createdAt, kind: kind, tags: tags, content: content)
             if ProofOfWork.difficulty(of: id) >= difficulty {
-                return Event.signed(by: secret, kind: 1, createdAt: createdAt, tags: tags, content: content)
+                return Event.signed(by: secret, kind: kind, createdAt: createdAt, tags: tags, content: content)
             }
             nonce += 1
         }

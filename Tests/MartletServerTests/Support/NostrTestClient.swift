@@ -1,8 +1,6 @@
 import Foundation
-import HummingbirdWSClient
 import Logging
-import NIOCore
-import NIOWebSocket
+import MartletReplication
 import NostrCore
 
 /// One WebSocket client connection for end-to-end tests: send raw text or typed messages,
@@ -26,86 +24,40 @@ final class NostrTestClient: Sendable {
         func object(_ index: Int) -> [String: Any]? { index < array.count ? array[index] as? [String: Any] : nil }
     }
 
-    private let outbound: WebSocketOutboundWriter
+    private let link: WebSocketLink
     private let messages: MessageBox
-    private let finished: AsyncStream<Void>.Continuation
-    private let connection: Task<Void, any Error>
 
-    private init(
-        outbound: WebSocketOutboundWriter, messages: MessageBox, finished: AsyncStream<Void>.Continuation,
-        connection: Task<Void, any Error>
-    ) {
-        self.outbound = outbound
+    private init(link: WebSocketLink, messages: MessageBox) {
+        self.link = link
         self.messages = messages
-        self.finished = finished
-        self.connection = connection
     }
 
-    deinit {
-        finished.finish()
-    }
-
+    /// Connects over the relay's own outbound transport (`WebSocketLink`), which keeps
+    /// the relay's text exactly as sent.
     static func connect(url: String) async throws -> NostrTestClient {
         let incoming = MessageBox()
-        let (done, doneContinuation) = AsyncStream.makeStream(of: Void.self)
-        let (writers, writerContinuation) = AsyncStream.makeStream(of: WebSocketOutboundWriter.self)
         var logger = Logger(label: "martlet.test.client")
         logger.logLevel = .critical
-        let connection = Task {
-            defer { writerContinuation.finish() }
-            do {
-                try await WebSocketClient.connect(
-                    url: url, configuration: .init(maxFrameSize: 1 << 24), logger: logger
-                ) { inbound, outbound, _ in
-                    writerContinuation.yield(outbound)
-                    try await withThrowingTaskGroup(of: Void.self) { group in
-                        group.addTask {
-                            do {
-                                for try await message in inbound.messages(maxSize: 1 << 26) {
-                                    if case .text(let text) = message { await incoming.push(text) }
-                                }
-                            } catch {
-                                await incoming.close()
-                                throw error
-                            }
-                            await incoming.close()
-                        }
-                        group.addTask {
-                            for await _ in done {}
-                            try await outbound.close(.normalClosure, reason: nil)
-                        }
-                        try await group.next()
-                        group.cancelAll()
-                    }
-                }
-            } catch {
-                await incoming.close()
-                throw error
-            }
-            await incoming.close()
-        }
-        var writerIterator = writers.makeAsyncIterator()
-        guard let outbound = await writerIterator.next() else {
-            _ = try await connection.value
-            throw TestFailure("could not connect to \(url)")
-        }
-        return NostrTestClient(outbound: outbound, messages: incoming, finished: doneContinuation, connection: connection)
+        let link = try await WebSocketLink.connect(
+            to: url, timeout: .seconds(30), maxMessageLength: 1 << 26, logger: logger,
+            receive: { message in await incoming.push(String(decoding: message, as: UTF8.self)) },
+            ended: { Task { await incoming.close() } })
+        return NostrTestClient(link: link, messages: incoming)
     }
 
     /// Closes the connection and waits until it is closed.
     func close() async {
-        finished.finish()
-        _ = try? await connection.value
+        await link.close()
     }
 
     // MARK: Sending
 
     func send(_ text: String) async throws {
-        try await outbound.write(.text(text))
+        try await link.send(frame: Array(text.utf8))
     }
 
     func send(bytes: [UInt8]) async throws {
-        try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(bytes: bytes))))
+        try await link.send(frame: bytes)
     }
 
     func publish(_ event: Event) async throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MartletRelay
+import MartletReplication
 import MartletServer
 import MartletStore
 import ServiceLifecycle

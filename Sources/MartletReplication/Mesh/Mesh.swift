@@ -90,7 +90,7 @@ public final class Mesh: Service, AcceptedEventObserver, Sendable {
         try? await gracefulShutdown()
     }
 
-    public func accepted(_ event: Event, from origin: EventOrigin) {
+    public func accepted(_ event: Event, from origin: IngestOrigin) {
         for peer in peers where origin != .peer(peer.url) && peer.configuration.filter.matches(event) {
             peer.queue.append(event)
         }

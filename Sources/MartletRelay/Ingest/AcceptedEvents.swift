@@ -1,18 +1,6 @@
 public import NostrCore
 import Synchronization
 
-/// Where an event entered the relay: a client's connection or a replication peer.
-///
-/// ```swift
-/// if origin != .peer(peerURL) { send(event, to: peerURL) }
-/// ```
-public enum EventOrigin: Sendable, Hashable {
-    /// A client connection, by its session id.
-    case connection(UInt64)
-    /// A replication peer, by the URL it is configured under.
-    case peer(String)
-}
-
 /// Something told of every event the relay accepts: stored, or ephemeral and fanned out.
 ///
 /// Duplicates and refusals are never told. That is what keeps replication between relays
@@ -20,13 +8,13 @@ public enum EventOrigin: Sendable, Hashable {
 ///
 /// ```swift
 /// final class Echo: AcceptedEventObserver {
-///     func accepted(_ event: Event, from origin: EventOrigin) { print(event.id, origin) }
+///     func accepted(_ event: Event, from origin: IngestOrigin) { print(event.id, origin) }
 /// }
 /// relay.acceptedEvents.add(echo)
 /// ```
 public protocol AcceptedEventObserver: AnyObject, Sendable {
     /// Called on the ingest path after the commit and the local fan-out: it must not wait.
-    func accepted(_ event: Event, from origin: EventOrigin)
+    func accepted(_ event: Event, from origin: IngestOrigin)
 }
 
 /// The observers of one relay's accepted events, added and removed at run time.
@@ -56,7 +44,7 @@ public final class AcceptedEvents: Sendable {
         }
     }
 
-    func notify(_ event: Event, from origin: EventOrigin) {
+    func notify(_ event: Event, from origin: IngestOrigin) {
         guard observed.load(ordering: .acquiring) else { return }
         for observer in observers.withLock({ $0 }) {
             observer.accepted(event, from: origin)

@@ -133,12 +133,11 @@ public final class MeshPeer: Service, Sendable {
     private func catchUp(over client: RelayClient) async throws {
         var options = RelaySync.Options()
         options.filter = configuration.filter
-        options.limits = relay.configuration.limits
         options.frameSizeLimit = configuration.frameSizeLimit
         options.replyTimeout = configuration.replyTimeout
-        options.ingest = { [self] event in await self.ingest(event) }
         let start = ContinuousClock.now
-        let sync = RelaySync(store: relay.store, remote: url, options: options, logger: logger, clock: relay.clock)
+        var sync = RelaySync(relay: relay, remote: url, options: options, logger: logger)
+        sync.ingest = { [self] event in await self.ingest(event) }
         let answered = Flag()
         let report: RelaySync.Report
         do {
@@ -196,17 +195,15 @@ public final class MeshPeer: Service, Sendable {
         }
     }
 
-    /// One event from the peer through this relay's pipeline; the `OK` it would get.
-    private func ingest(_ event: Event) async -> (accepted: Bool, message: String) {
+    /// One event from the peer through this relay's pipeline, as `.peer(url)`.
+    private func ingest(_ event: Event) async -> IngestOutcome {
         heardFrom.insert(event.id)
-        guard case .ok(_, let accepted, let message) = await relay.ingest(event, fromPeer: url) else {
-            return (false, "error: the relay did not answer")
-        }
-        if accepted && message.isEmpty {
+        let outcome = await relay.ingest(event, origin: .peer(url))
+        if outcome.isAccepted {
             update { $0.eventsIn += 1 }
             metrics?.eventsIn.increment()
         }
-        return (accepted, message)
+        return outcome
     }
 
     // MARK: Live, out

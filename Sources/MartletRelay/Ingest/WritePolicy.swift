@@ -16,6 +16,18 @@ public protocol WritePolicy: Sendable {
     func check(_ event: Event, context: WriteContext) async -> RejectReason?
 }
 
+/// A write rule about the connection an event arrives on (its rate, its NIP-42
+/// authentication) rather than about the event. The operator's tools (`martlet import`,
+/// `martlet sync`) have no connection, so the pipeline skips these for them.
+///
+/// ```swift
+/// extension MyPerConnectionQuota: ConnectionPolicy {}
+/// ```
+public protocol ConnectionPolicy: WritePolicy {}
+
+extension EventRateLimitPolicy: ConnectionPolicy {}
+extension ProtectedEventPolicy: ConnectionPolicy {}
+
 /// What a write policy may know about the write.
 public struct WriteContext: Sendable {
     /// The current time in seconds.

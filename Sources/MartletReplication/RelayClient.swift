@@ -1,9 +1,6 @@
-import HummingbirdWSClient
 public import Logging
 public import Negentropy
 public import NostrCore
-import NIOCore
-import NIOWebSocket
 import Synchronization
 
 /// A client connection to another Nostr relay: what `martlet sync` and mesh peers use
@@ -24,12 +21,10 @@ public final class RelayClient: Sendable {
     public let url: String
     /// How long any reply may take before the wait fails with `.timedOut`.
     public let replyTimeout: Duration
-    private let outbound: WebSocketOutboundWriter
+    private let link: WebSocketLink
     let routes = Mutex(Routes())
     /// NIP-42 answers, when the client was given a key to sign them with.
     let authentication: ClientAuthentication?
-    private let finish: AsyncStream<Void>.Continuation
-    private let connection: Task<Void, any Error>
     private let counter = Atomic<UInt64>(0)
     private let logger: Logger
 
@@ -48,24 +43,17 @@ public final class RelayClient: Sendable {
     }
 
     private init(
-        url: String, replyTimeout: Duration, outbound: WebSocketOutboundWriter,
-        finish: AsyncStream<Void>.Continuation, connection: Task<Void, any Error>,
-        authentication: ClientAuthentication?, logger: Logger
+        url: String, replyTimeout: Duration, link: WebSocketLink, authentication: ClientAuthentication?, logger: Logger
     ) {
         self.url = url
         self.authentication = authentication
         self.replyTimeout = replyTimeout
-        self.outbound = outbound
-        self.finish = finish
-        self.connection = connection
+        self.link = link
         self.logger = logger
     }
 
-    deinit {
-        finish.finish()
-    }
-
-    /// Opens a WebSocket to `url` (`ws://` or `wss://`); throws when the relay cannot be reached.
+    /// Opens a WebSocket to `url` (`ws://` or `wss://`); throws when the relay cannot be
+    /// reached, or has not answered the upgrade within `replyTimeout`.
     /// - Parameters:
     ///   - signer: the key that answers the relay's NIP-42 challenges; without it they are ignored.
     ///   - pingInterval: how often to ping the relay, so that a connection that silently
@@ -74,69 +62,14 @@ public final class RelayClient: Sendable {
         to url: String, replyTimeout: Duration = .seconds(30), signer: SecretKey? = nil, pingInterval: Duration? = nil,
         logger: Logger = Logger(label: "martlet.client")
     ) async throws -> RelayClient {
+        // The first messages can arrive before the client exists; the box hands it over.
         let box = RouteBox()
-        let (done, doneContinuation) = AsyncStream.makeStream(of: Void.self)
-        let (writers, writerContinuation) = AsyncStream.makeStream(of: WebSocketOutboundWriter.self)
-        let connection = Task {
-            defer {
-                writerContinuation.finish()
-                box.client?.connectionEnded()
-            }
-            let configuration = WebSocketClientConfiguration(
-                maxFrameSize: 1 << 24, autoPing: pingInterval.map { .enabled(timePeriod: $0) } ?? .disabled)
-            try await WebSocketClient.connect(url: url, configuration: configuration, logger: logger) { inbound, outbound, _ in
-                writerContinuation.yield(outbound)
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        var message = [UInt8]()
-                        var isText = false
-                        for try await frame in inbound {
-                            if frame.opcode != .continuation {
-                                message.removeAll(keepingCapacity: message.capacity <= 1 << 20)
-                                isText = frame.opcode == .text
-                            }
-                            if message.count + frame.data.readableBytes <= maxMessageLength {
-                                message.append(contentsOf: frame.data.readableBytesView)
-                            }
-                            guard frame.fin, isText else { continue }
-                            await box.wait()?.route(message)
-                        }
-                    }
-                    group.addTask {
-                        for await _ in done {}
-                        try? await outbound.close(.normalClosure, reason: nil)
-                    }
-                    try await group.next()
-                    group.cancelAll()
-                }
-            }
-        }
-        // A peer that accepts the TCP connection and never answers the upgrade must not
-        // hold the caller (a mesh peer shutting down, say) for ever: the wait is bounded by
-        // `replyTimeout` and ends at once when the caller is cancelled.
-        let gaveUp = Flag()
-        let giveUp: @Sendable () -> Void = {
-            gaveUp.set()
-            connection.cancel()
-            writerContinuation.finish()
-        }
-        let timer = Task {
-            try await Task.sleep(for: replyTimeout)
-            giveUp()
-        }
-        var iterator = writers.makeAsyncIterator()
-        let opened = await withTaskCancellationHandler { await iterator.next() } onCancel: { giveUp() }
-        timer.cancel()
-        guard let outbound = opened, !gaveUp.isSet else {
-            if gaveUp.isSet {
-                throw Task.isCancelled ? RelayClientError.cancelled : RelayClientError.timedOut("the connection to \(url)")
-            }
-            try await connection.value
-            throw RelayClientError.connectionClosed
-        }
+        let link = try await WebSocketLink.connect(
+            to: url, timeout: replyTimeout, pingInterval: pingInterval, maxMessageLength: maxMessageLength,
+            logger: logger, receive: { message in await box.wait()?.route(message) },
+            ended: { box.client?.connectionEnded() })
         let client = RelayClient(
-            url: url, replyTimeout: replyTimeout, outbound: outbound,
-            finish: doneContinuation, connection: connection,
+            url: url, replyTimeout: replyTimeout, link: link,
             authentication: signer.map { ClientAuthentication(secret: $0) }, logger: logger)
         box.set(client)
         return client
@@ -144,8 +77,7 @@ public final class RelayClient: Sendable {
 
     /// Closes the connection and waits until it is closed.
     public func close() async {
-        finish.finish()
-        _ = try? await connection.value
+        await link.close()
     }
 
     // MARK: Sending
@@ -157,7 +89,7 @@ public final class RelayClient: Sendable {
 
     /// Sends one text frame as it is.
     public func send(frame: [UInt8]) async throws {
-        try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(bytes: frame))))
+        try await link.send(frame: frame)
     }
 
     /// The last `NOTICE` the relay sent, if any.

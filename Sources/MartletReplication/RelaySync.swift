@@ -1,21 +1,22 @@
 public import Logging
 public import MartletRelay
-public import MartletStore
+import MartletStore
 import Negentropy
 public import NostrCore
 
-/// One sync of a local store with a remote relay over NIP-77: reconcile, then download
+/// One sync of a relay's store with a remote relay over NIP-77: reconcile, then download
 /// what is missing here and upload what is missing there. `martlet sync` is this type
-/// behind a command line.
+/// behind a command line, and each mesh peer catches up with it.
 ///
-/// Downloaded events pass the checks the relay's own ingest applies (id, signature and
-/// `EventLimitsPolicy`) before `store.save`; only events that were asked for are kept.
+/// Downloaded events go through the relay's ingest pipeline like any published event (id,
+/// signature, every write policy that applies to `origin`), a bounded number at a time so
+/// that the writer commits them together; only events that were asked for are taken.
 /// Uploads are `EVENT`s answered by `OK`, a bounded number in flight.
 ///
 /// ```swift
 /// var options = RelaySync.Options()
 /// options.direction = .down
-/// let sync = RelaySync(store: store, remote: "wss://relay.example.com", options: options)
+/// let sync = RelaySync(relay: relay, remote: "wss://relay.example.com", options: options)
 /// let report = try await sync.run { progress in print(progress) }
 /// print(report) // sync: have 12, need 40, downloaded 40, uploaded 0, rejected 0
 /// ```
@@ -33,16 +34,7 @@ public struct RelaySync: Sendable {
         /// Which events take part (its `limit` is ignored, as NIP-77 asks).
         public var filter = Filter()
         public var direction = Direction.both
-        /// The limits a downloaded event must pass (`EventLimitsPolicy`), as if it were
-        /// published here.
-        public var limits = RelayConfiguration.Limits()
-        /// Further rules a downloaded event must pass, asked after the limits.
-        public var policies: [any WritePolicy] = []
-        /// Where downloaded events go instead of the checks above and `store.save`: a relay's
-        /// mesh hands them to its own ingest pipeline, so that they are verified, fanned out
-        /// and replicated on like any published event. Answers as an `OK` would.
-        public var ingest: (@Sendable (Event) async -> (accepted: Bool, message: String))?
-        /// Events handed to `ingest` at once (the writer commits them together).
+        /// Downloaded events in the pipeline at once (the writer commits them together).
         public var ingestsInFlight = 64
         /// Ids per `REQ` when downloading.
         public var fetchBatchSize = 500
@@ -63,7 +55,7 @@ public struct RelaySync: Sendable {
         public var need = 0
         public var downloaded = 0
         public var uploaded = 0
-        /// Events refused, by this side's checks or by the remote's `OK false`.
+        /// Events refused, by this relay's pipeline or by the remote's `OK false`.
         public var rejected = 0
         /// Needed events the remote did not send when asked by id.
         public var unavailable = 0
@@ -84,28 +76,29 @@ public struct RelaySync: Sendable {
         case round(NegentropyDifference)
         case downloaded(done: Int, of: Int)
         case uploaded(done: Int, of: Int)
-        /// One event refused, and why.
+        /// One event refused, here or there, and why in NIP-01's words.
         case rejected(EventID, String)
     }
 
-    public let store: any EventStore
+    /// The relay whose store is synced and whose pipeline takes the downloads.
+    public let relay: Relay
     /// The remote relay's URL.
     public let remote: String
     public var options: Options
     public var logger: Logger
-    /// The current time in seconds (tests move it).
-    public var clock: @Sendable () -> Int64
+    /// Where each downloaded event goes: the relay's pipeline as `.sync(remote)`, the
+    /// operator's tool. A mesh peer sends them in as `.peer(url)` (every policy, replicated
+    /// on) and notes what the peer sent.
+    public var ingest: @Sendable (Event) async -> IngestOutcome
 
     public init(
-        store: any EventStore, remote: String, options: Options = Options(),
-        logger: Logger = Logger(label: "martlet.sync"),
-        clock: @escaping @Sendable () -> Int64 = { Int64(Duration.secondsSinceEpoch) }
+        relay: Relay, remote: String, options: Options = Options(), logger: Logger = Logger(label: "martlet.sync")
     ) {
-        self.store = store
+        self.relay = relay
         self.remote = remote
         self.options = options
         self.logger = logger
-        self.clock = clock
+        self.ingest = { event in await relay.ingest(event, origin: .sync(remote)) }
     }
 
     /// Connects, syncs and disconnects.
@@ -125,7 +118,7 @@ public struct RelaySync: Sendable {
     public func run(over client: RelayClient, progress: @escaping @Sendable (Progress) -> Void = { _ in }) async throws
         -> Report
     {
-        let stored = try await store.negentropyItems(options.filter, now: clock())
+        let stored = try await relay.store.negentropyItems(options.filter, now: relay.clock())
         progress(.reconciling(localItems: stored.count))
         let items = try SortedItems(
             stored.lazy.map { Negentropy.NegentropyItem(timestamp: UInt64(clamping: $0.createdAt), id: $0.id.raw) })
@@ -150,44 +143,20 @@ public struct RelaySync: Sendable {
         async throws -> Report
     {
         var report = Report()
-        let policies: [any WritePolicy] = [EventLimitsPolicy(limits: options.limits)] + options.policies
-        for start in stride(from: 0, to: ids.count, by: max(1, options.fetchBatchSize)) {
-            var wanted = Set(ids[start..<min(ids.count, start + max(1, options.fetchBatchSize))])
+        let batchSize = max(1, options.fetchBatchSize)
+        for start in stride(from: 0, to: ids.count, by: batchSize) {
+            var wanted = Set(ids[start..<min(ids.count, start + batchSize)])
             // A relay may cap a REQ below the batch size; ask again for the rest while it helps.
             while !wanted.isEmpty {
                 let before = wanted.count
-                let fetched = try await client.fetch([Filter(ids: wanted)])
-                if let ingest = options.ingest {
-                    let asked = fetched.filter { wanted.remove($0.id) != nil }
-                    for (id, refusal) in await Self.ingest(asked, through: ingest, inFlight: options.ingestsInFlight) {
-                        if let refusal {
-                            report.rejected += 1
-                            progress(.rejected(id, refusal))
-                        } else {
-                            report.downloaded += 1
-                        }
-                    }
-                    progress(.downloaded(done: report.downloaded + report.rejected, of: ids.count))
-                    if wanted.count == before { break }
-                    continue
-                }
-                var accepted: [Event] = []
-                for event in fetched where wanted.remove(event.id) != nil {
-                    if let refusal = await check(event, policies) {
-                        report.rejected += 1
-                        progress(.rejected(event.id, refusal))
-                    } else {
-                        accepted.append(event)
-                    }
-                }
-                let results = accepted.isEmpty ? [] : try await store.save(accepted)
-                for (event, result) in zip(accepted, results) {
-                    switch result {
-                    case .saved, .duplicate:
+                let asked = try await client.fetch([Filter(ids: wanted)]).filter { wanted.remove($0.id) != nil }
+                for (id, outcome) in await ingestAll(asked) {
+                    switch outcome {
+                    case .accepted, .duplicate(.alreadyStored):
                         report.downloaded += 1
-                    case .superseded, .deleted, .vanished:
+                    case .duplicate(.superseded), .refused:
                         report.rejected += 1
-                        progress(.rejected(event.id, "not stored here: \(result)"))
+                        progress(.rejected(id, outcome.message))
                     }
                 }
                 progress(.downloaded(done: report.downloaded + report.rejected, of: ids.count))
@@ -198,39 +167,19 @@ public struct RelaySync: Sendable {
         return report
     }
 
-    /// Each event's refusal (nil when accepted or already there), `inFlight` at a time.
-    private static func ingest(
-        _ events: [Event], through ingest: @escaping @Sendable (Event) async -> (accepted: Bool, message: String),
-        inFlight: Int
-    ) async -> [(EventID, String?)] {
-        var outcomes: [(EventID, String?)] = []
-        for start in stride(from: 0, to: events.count, by: max(1, inFlight)) {
-            await withTaskGroup(of: (EventID, String?).self) { group in
-                for event in events[start..<min(events.count, start + max(1, inFlight))] {
-                    group.addTask {
-                        let answer = await ingest(event)
-                        return (event.id, answer.accepted ? nil : answer.message)
-                    }
+    /// Each event's outcome in the relay's pipeline, `ingestsInFlight` at a time.
+    private func ingestAll(_ events: [Event]) async -> [(EventID, IngestOutcome)] {
+        var outcomes: [(EventID, IngestOutcome)] = []
+        let inFlight = max(1, options.ingestsInFlight)
+        for start in stride(from: 0, to: events.count, by: inFlight) {
+            await withTaskGroup(of: (EventID, IngestOutcome).self) { group in
+                for event in events[start..<min(events.count, start + inFlight)] {
+                    group.addTask { [ingest] in (event.id, await ingest(event)) }
                 }
                 for await outcome in group { outcomes.append(outcome) }
             }
         }
         return outcomes
-    }
-
-    /// Why a downloaded event may not be stored, as the relay's own ingest would say it.
-    private func check(_ event: Event, _ policies: [any WritePolicy]) async -> String? {
-        if event.kind.isEphemeral { return "invalid: ephemeral events are not stored" }
-        do {
-            try event.validate()
-        } catch {
-            return error.message
-        }
-        let context = WriteContext(now: clock(), remoteAddress: nil)
-        for policy in policies {
-            if let refusal = await policy.check(event, context: context) { return refusal.message }
-        }
-        return nil
     }
 
     // MARK: Upload
@@ -242,7 +191,7 @@ public struct RelaySync: Sendable {
         let batchSize = max(1, options.fetchBatchSize)
         for start in stride(from: 0, to: ids.count, by: batchSize) {
             let batch = Set(ids[start..<min(ids.count, start + batchSize)])
-            let events = try await store.query([Filter(ids: batch)], maxLimit: batch.count, now: clock())
+            let events = try await relay.store.query([Filter(ids: batch)], maxLimit: batch.count, now: relay.clock())
             try await withThrowingTaskGroup(of: (EventID, Bool, String).self) { group in
                 var next = events.makeIterator()
                 func record(_ result: (id: EventID, accepted: Bool, message: String)) {
