@@ -1,3 +1,4 @@
+public import CoreMetrics
 import Foundation
 public import Logging
 public import MartletDHT
@@ -28,6 +29,7 @@ public final class Discovery: Service, Sendable {
     public let relays: DiscoveredRelays
     /// The NIP-65 lists of the users this relay serves, re-put every `republishInterval`.
     let servedLists: @Sendable () async -> [Event]
+    private let metrics: DiscoveryMetrics?
     let logger: Logger
     let now: @Sendable () -> Int64
     /// Slot values that were not valid announcements, seen so far.
@@ -45,7 +47,7 @@ public final class Discovery: Service, Sendable {
     public init(
         configuration: DiscoveryConfiguration, identity: RelayIdentity, url: String, supportedNIPs: [Int],
         servedLists: @escaping @Sendable () async -> [Event] = { [] },
-        logger: Logger = Logger(label: "martlet.discovery"),
+        metrics: (any MetricsFactory)? = nil, logger: Logger = Logger(label: "martlet.discovery"),
         now: @escaping @Sendable () -> Int64 = Discovery.unixTime
     ) {
         self.configuration = configuration
@@ -53,6 +55,7 @@ public final class Discovery: Service, Sendable {
         self.url = url
         self.supportedNIPs = supportedNIPs
         self.servedLists = servedLists
+        self.metrics = metrics.map(DiscoveryMetrics.init(factory:))
         self.relays = DiscoveredRelays(capacity: configuration.maxRelays, excluding: identity.publicKey)
         self.logger = logger
         self.now = now
@@ -88,9 +91,8 @@ public final class Discovery: Service, Sendable {
     /// One round: join (again) if the routing table is thin, search every slot, and announce
     /// when it is time or the slot was lost.
     func cycle(_ node: DHTNode) async {
-        let endpoints = await resolveBootstrap()
         // A thin table means a fresh start or a lost network; the seeds get us back in.
-        let seeds = node.routingTable.count >= 8 ? [] : endpoints
+        let seeds = node.routingTable.count >= 8 ? [] : await resolveBootstrap()
         if !seeds.isEmpty { await node.bootstrap(seeds) }
         let now = self.now()
         let contents = await scan(node, seeds: seeds, now: now)
@@ -103,6 +105,7 @@ public final class Discovery: Service, Sendable {
         let stillOurs: Bool = held.map { if case .ours = contents[$0] { true } else { false } } ?? false
         if due || !stillOurs { await announce(node, contents: contents, seeds: seeds, now: now) }
         if listsDue { await putRelayLists(node, seeds: seeds, now: now) }
+        metrics?.record(relays: relays.all.count, announced: announcedSlot != nil, drops: node.dropCounts)
     }
 
     /// Puts a freshly signed announcement in the slot we hold, else in the first one free.

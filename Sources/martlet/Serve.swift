@@ -70,7 +70,8 @@ struct Serve: AsyncParsableCommand {
             ? Discovery(
                 configuration: settings.discovery, identity: identity, url: settings.relay.info.url ?? "",
                 supportedNIPs: RelayInformationDocument.supportedNIPs,
-                servedLists: Serve.servedLists(store: store, url: settings.relay.info.url ?? ""), logger: logger)
+                servedLists: Serve.servedLists(store: store, url: settings.relay.info.url ?? ""),
+                metrics: metrics.factory, logger: logger)
             : nil
         // Discovered relays join the mesh as peers, so with discovery on there is a mesh even with no static peer.
         let mesh = settings.mesh.peers.isEmpty && discovery == nil

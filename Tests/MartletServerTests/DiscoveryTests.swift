@@ -83,6 +83,16 @@ struct DiscoveryTests {
             #expect(stored.id == relayList.id)
             #expect(UserRelayList.relays(stored) == [a.url, "wss://elsewhere.example"])
 
+            // B's /metrics counts the relay it found (recorded at the end of each round).
+            var exposition = ""
+            let counted = try await Self.poll(timeout: .seconds(30)) {
+                let (_, _, body) = try await HTTPGet.run(URLRequest(url: URL(string: "http://127.0.0.1:\(b.port)/metrics")!))
+                exposition = String(decoding: body, as: UTF8.self)
+                return exposition.split(separator: "\n").contains { $0.hasPrefix("martlet_discovery_relays 1") }
+            }
+            #expect(counted, "\(exposition.split(separator: "\n").filter { $0.contains("discovery") })")
+            #expect(exposition.contains(#"martlet_dht_dropped_packets{reason="malformed"}"#))
+
             // NIP-11 `self`: the relay's own key, made on first start and kept in relay.key (0600).
             let document = try await Self.information(of: a)
             let me = try #require(document["self"] as? String)
