@@ -42,6 +42,8 @@ public final class Discovery: Service, Sendable {
         var nextAnnouncement: Int64 = 0
         var nextLists: Int64 = 0
         var listsPut = 0
+        /// Lists accepted since the last round (`accepted`).
+        var freshLists: [Event] = []
     }
 
     public init(
@@ -104,7 +106,12 @@ public final class Discovery: Service, Sendable {
         let (held, due, listsDue) = state.withLock { ($0.slot, now >= $0.nextAnnouncement, now >= $0.nextLists) }
         let stillOurs: Bool = held.map { if case .ours = contents[$0] { true } else { false } } ?? false
         if due || !stillOurs { await announce(node, contents: contents, seeds: seeds, now: now) }
-        if listsDue { await putRelayLists(node, seeds: seeds, now: now) }
+        if listsDue {
+            state.withLock { $0.freshLists = [] }
+            await putRelayLists(node, seeds: seeds, now: now)
+        } else {
+            await putFreshRelayLists(node, seeds: seeds)
+        }
         metrics?.record(relays: relays.all.count, announced: announcedSlot != nil, drops: node.dropCounts)
     }
 

@@ -79,6 +79,8 @@ struct Serve: AsyncParsableCommand {
             : Mesh(
                 relay: relay, configuration: settings.mesh, metrics: metrics.factory,
                 discoveredPeers: discovery?.relays.urls, logger: logger)
+        // A NIP-65 list naming this relay goes into the DHT at the next round, not the next republish.
+        if let discovery { relay.acceptedEvents.add(discovery) }
         let services: [any Service] = [mesh as (any Service)?, discovery].compactMap { $0 }
         let app = RelayServer.application(
             relay: relay, host: settings.host, port: settings.port,
