@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "MartletServer", targets: ["MartletServer"]),
         .library(name: "MartletBench", targets: ["MartletBench"]),
         .library(name: "MartletDHT", targets: ["MartletDHT"]),
+        .library(name: "MartletDiscovery", targets: ["MartletDiscovery"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -133,11 +134,26 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Relays announcing and finding each other in the DHT (a service of `serve`).
+        .target(
+            name: "MartletDiscovery",
+            dependencies: [
+                "MartletDHT", "MartletRelay", "NostrCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "martlet",
             dependencies: [
-                "MartletServer", "MartletReplication", "MartletStore", "MartletBench", "NostrCore",
+                "MartletServer", "MartletReplication", "MartletStore", "MartletBench", "MartletDiscovery", "NostrCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
@@ -173,10 +189,26 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // libtorrent DHT nodes in a subprocess, shared by the DHT and discovery tests.
+        .target(
+            name: "DHTTestSupport",
+            dependencies: ["MartletDHT", "MartletTestSupport"],
+            path: "Tests/DHTTestSupport",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MartletDiscoveryTests",
+            dependencies: [
+                "MartletDiscovery", "MartletDHT", "MartletRelay", "NostrCore", "DHTTestSupport", "MartletTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "MartletDHTTests",
             dependencies: [
-                "MartletDHT", "MartletTestSupport",
+                "MartletDHT", "MartletTestSupport", "DHTTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -201,7 +233,8 @@ let package = Package(
         .testTarget(
             name: "MartletServerTests",
             dependencies: [
-                "MartletServer", "MartletReplication", "MartletRelay", "MartletStore", "Negentropy", "NostrCore", "MartletTestSupport",
+                "MartletServer", "MartletReplication", "MartletRelay", "MartletStore", "Negentropy", "NostrCore",
+                "MartletTestSupport", "DHTTestSupport", "MartletDHT", "MartletDiscovery",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -71,6 +71,11 @@ def start_sessions(count):
             "dht_prefer_verified_node_ids": False,
             "dht_ignore_dark_internet": False,
             "dht_enforce_node_id": False,
+            # Every test node shares 127.0.0.1, which libtorrent would treat as one host sending
+            # them all: its defaults (5 packets/s per IP, else blocked for 5 minutes; 8 kB/s of
+            # replies) would cut off relays that each scan the salt space.
+            "dht_block_ratelimit": 100000,
+            "dht_upload_rate_limit": 10000000,
             "alert_mask": int(lt.alert_category.dht | lt.alert_category.error),
         }
         sessions.append(lt.session(settings))

@@ -106,9 +106,17 @@ public final class DHTNode: Sendable {
                 core.count(refusal.reason)
                 continue
             }
-            if best.map({ item.sequence > $0.sequence }) ?? true { best = item }
+            if best.map({ Self.supersedes(item, $0) }) ?? true { best = item }
         }
         return best
+    }
+
+    /// Whether `item` wins over `other` among answers: the higher `seq`; at equal `seq`
+    /// (two writers racing for one slot leave different nodes holding different values) the
+    /// value whose encoding sorts first, so that every reader picks the same one.
+    static func supersedes(_ item: MutableItem, _ other: MutableItem) -> Bool {
+        if item.sequence != other.sequence { return item.sequence > other.sequence }
+        return item.value.encoded().lexicographicallyPrecedes(other.value.encoded())
     }
 
     /// Stores `item` on the `k` closest nodes to its target that gave us a token.

@@ -1,3 +1,5 @@
+public import NostrCore
+
 /// Everything an operator can set about the relay's protocol behaviour.
 ///
 /// Built by the CLI from `martlet.yaml` and the environment; every limit here is
@@ -119,6 +121,8 @@ public struct RelayInfo: Sendable {
     public var name = "Martlet"
     public var description = "A Nostr relay written in Swift."
     public var pubkey: String?
+    /// NIP-11's `self`: the relay's own key (`RelayIdentity`), apart from the operator's `pubkey`.
+    public var selfPubkey: PublicKey?
     public var contact: String?
     public var icon: String?
     /// The public `wss://` URL of this relay (NIP-42 checks the `relay` tag against it).

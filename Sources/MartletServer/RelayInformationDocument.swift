@@ -92,6 +92,8 @@ public struct RelayInformationDocument: Sendable {
         for (key, value) in links {
             if let value, !value.isEmpty { document[key] = value }
         }
+        // NIP-11 `self`: the relay's own key, which signs what the relay publishes.
+        if let me = info.selfPubkey { document["self"] = me.hex }
         let lists: [(String, [String])] = [
             ("relay_countries", info.relayCountries), ("language_tags", info.languageTags), ("tags", info.tags),
         ]

@@ -1,10 +1,13 @@
 import ArgumentParser
 import Foundation
 import Logging
+import MartletDiscovery
 import MartletRelay
 import MartletReplication
 import MartletServer
 import MartletStore
+import NostrCore
+import ServiceLifecycle
 
 /// `martlet serve`: the relay on the embedded SQLite store, or on PostgreSQL with `--database`.
 struct Serve: AsyncParsableCommand {
@@ -20,6 +23,18 @@ struct Serve: AsyncParsableCommand {
     func validate() throws {
         if let port, !(0...65535).contains(port) {
             throw ValidationError("--port: \(port) is out of range; allowed: a whole number from 0 to 65535")
+        }
+    }
+
+    /// The NIP-65 lists (kind 10002) stored here that name this relay: the users it serves,
+    /// whose lists discovery keeps in the DHT. The newest 256.
+    static func servedLists(store: any EventStore, url: String) -> @Sendable () async -> [Event] {
+        var trimmed = url
+        while trimmed.hasSuffix("/") { trimmed.removeLast() }
+        let filter = Filter(kinds: [10002], tags: [UInt8(ascii: "r"): [url, trimmed, trimmed + "/"]], limit: 256)
+        return {
+            let now = Int64(Date().timeIntervalSince1970)
+            return (try? await store.query([filter], maxLimit: 256, now: now)) ?? []
         }
     }
 
@@ -43,16 +58,33 @@ struct Serve: AsyncParsableCommand {
         } else {
             logger.warning("could not read the open files limit (RLIMIT_NOFILE)")
         }
+        // The relay's own key (NIP-11 `self`), also the signer of its DHT announcement.
+        let identity = try RelayIdentity.load(configured: settings.secretKey, directory: settings.dataDirectory)
+        settings.relay.info.selfPubkey = identity.publicKey
         let (store, location) = try await settings.openStore()
         let metrics = MetricsExporter()
         let relay = Relay(configuration: settings.relay, store: store, logger: logger, metrics: metrics.makeRelayMetrics())
         // The operator's NIP-86 changes hold over the configuration file, from the first connection on.
         try await RelayAdministration(relay: relay).restore()
-        let mesh = settings.mesh.peers.isEmpty
-            ? nil : Mesh(relay: relay, configuration: settings.mesh, metrics: metrics.factory, logger: logger)
+        let discovery = settings.discovery.enabled
+            ? Discovery(
+                configuration: settings.discovery, identity: identity, url: settings.relay.info.url ?? "",
+                supportedNIPs: RelayInformationDocument.supportedNIPs(for: settings.relay),
+                servedLists: Serve.servedLists(store: store, url: settings.relay.info.url ?? ""),
+                metrics: metrics.factory, logger: logger)
+            : nil
+        // Discovered relays join the mesh as peers, so with discovery on there is a mesh even with no static peer.
+        let mesh = settings.mesh.peers.isEmpty && discovery == nil
+            ? nil
+            : Mesh(
+                relay: relay, configuration: settings.mesh, metrics: metrics.factory,
+                discoveredPeers: discovery?.relays.urls, logger: logger)
+        // A NIP-65 list naming this relay goes into the DHT at the next round, not the next republish.
+        if let discovery { relay.acceptedEvents.add(discovery) }
+        let services: [any Service] = [mesh as (any Service)?, discovery].compactMap { $0 }
         let app = RelayServer.application(
             relay: relay, host: settings.host, port: settings.port,
-            pingInterval: .seconds(settings.pingInterval), metrics: metrics, services: mesh.map { [$0] } ?? [],
+            pingInterval: .seconds(settings.pingInterval), metrics: metrics, services: services,
             onServerRunning: { port in
                 logger.info("martlet listening", metadata: ["url": "ws://\(resolved.host):\(port)", "store": "\(location)"])
                 // A line on stdout that scripts and tests wait for.

@@ -1,5 +1,6 @@
 import Foundation
 import Configuration
+import MartletDiscovery
 import MartletRelay
 import MartletReplication
 import MartletServer
@@ -20,6 +21,9 @@ struct Settings {
     var logLevel = "info"
     var relay = RelayConfiguration()
     var mesh = MeshConfiguration()
+    // Relay identity and DHT discovery (issue 17).
+    var secretKey: SecretKey?
+    var discovery = DiscoveryConfiguration()
 
     /// Reads `file` (missing is fine only when it is the default path) and the environment.
     /// Every key is checked first (`ConfigurationCheck`): a problem stops here with one line each.
@@ -103,6 +107,10 @@ struct Settings {
         }
         mesh = try Settings.mesh(config.scoped(to: "mesh"), frameSizeLimit: negentropy.initiatorFrameSizeLimit)
         relay.connections = try Settings.connections(config.scoped(to: "server"))
+        // Relay identity and DHT discovery (issue 17).
+        secretKey = try Settings.relaySecretKey(config)
+        discovery = try Settings.discovery(config.scoped(to: "discovery"), relayURL: relay.info.url)
+        mesh.discoveredFilter = try Settings.discoveredFilter(config)
         if relay.access.mode == .privateRelay, relay.info.url == nil {
             // Without it AUTH could only be checked against loopback URLs (or, as before, a
             // Host header the client chooses), and a private relay on a public address

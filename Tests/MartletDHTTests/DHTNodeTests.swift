@@ -137,4 +137,29 @@ struct DHTNodeTests {
             #expect(node.pendingQueryCount == 0)
         }
     }
+
+    @Test("two values with the same seq on different nodes: every reader picks the same one, whatever answers first")
+    func equalSequenceTieBreak() async throws {
+        try await withLoopbackNodes(3) { nodes in
+            let seeds = nodes.map(\.localAddress)
+            for node in nodes { await node.bootstrap(seeds) }
+            let key = Curve25519.Signing.PrivateKey()
+            let salt = Array("nostr:relay:0".utf8)
+            let first = try MutableItem.signed(value: .string("a-first"), sequence: 7, salt: salt, key: key)
+            let second = try MutableItem.signed(value: .string("b-second"), sequence: 7, salt: salt, key: key)
+            let reader = nodes[0]
+            // The holder nearer the target answers first in a lookup's results; it gets the value
+            // that sorts last, so a reader that kept the first answer would pick it.
+            let holders = nodes[1...].sorted { $0.id.distance(to: first.target) < $1.id.distance(to: first.target) }
+            for (holder, item) in zip(holders, [second, first]) {
+                let answer = try await reader.query(.get(id: reader.id, target: item.target, sequence: nil), to: holder.localAddress)
+                let token = try #require(answer.token)
+                _ = try await reader.query(
+                    .put(id: reader.id, token: token, item: .mutable(item), compareAndSwap: nil), to: holder.localAddress)
+            }
+            #expect(holders.allSatisfy { $0.storedItemCount == 1 })
+            let got = await reader.getMutable(publicKey: first.publicKey, salt: salt)
+            #expect(got?.value == first.value)
+        }
+    }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import MartletDHT
+import DHTTestSupport
 import MartletTestSupport
 import Testing
 

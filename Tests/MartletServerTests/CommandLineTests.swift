@@ -53,6 +53,15 @@ struct CommandLineTests {
         .init(
             name: "an unknown access mode", environment: ["MARTLET_ACCESS_MODE": "secret"],
             expected: ["access.mode", "one of open, allowlist-writes, private"]),
+        .init(
+            name: "discovery without the URL to announce", yaml: "discovery:\n  enabled: true\n",
+            expected: ["discovery.enabled needs relay.url"]),
+        .init(
+            name: "a DHT bootstrap node without a port", environment: ["MARTLET_DISCOVERY_BOOTSTRAP": "127.0.0.1:6881, router.example"],
+            expected: ["discovery.bootstrap", "\"router.example\"", "host:port"]),
+        .init(
+            name: "a relay secret key that is not one", yaml: "relay:\n  secret_key: nsec1notakey\n",
+            expected: ["relay.secret_key", "nsec1"]),
     ]
 
     @Test("martlet serve refuses each class of bad configuration with one line naming the key", arguments: badConfigurations)

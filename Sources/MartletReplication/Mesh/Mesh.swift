@@ -16,39 +16,74 @@ import Synchronization
 /// ```
 public final class Mesh: Service, AcceptedEventObserver, Sendable {
     public let configuration: MeshConfiguration
-    public let peers: [MeshPeer]
     private let relay: Relay
+    /// The configured peers, then those `discoveredPeers` added.
+    private let current: Mutex<(peers: [MeshPeer], urls: Set<String>, discovered: Int)>
+    /// URLs of relays found at run time (DHT discovery), each kept in step like a configured
+    /// peer, under `configuration.discoveredFilter`, at most `maxDiscoveredPeers` of them.
+    private let discoveredPeers: AsyncStream<String>?
+    private let metrics: MeshMetrics?
+    private let logger: Logger
 
     /// - Parameter metrics: where `martlet_mesh_peers{state}` and
     ///   `martlet_mesh_events_total{direction}` are recorded, if anywhere.
     public init(
         relay: Relay, configuration: MeshConfiguration, metrics: (any MetricsFactory)? = nil,
-        logger: Logger = Logger(label: "martlet.mesh")
+        discoveredPeers: AsyncStream<String>? = nil, logger: Logger = Logger(label: "martlet.mesh")
     ) {
         self.relay = relay
         self.configuration = configuration
+        self.discoveredPeers = discoveredPeers
+        self.logger = logger
         // The same peer listed twice would only double the traffic.
         var seen = Set<String>()
         let urls = configuration.peers.filter { seen.insert(RelayURL.normalize($0)).inserted }
         let metrics = metrics.map { MeshMetrics(factory: $0, peers: urls.count) }
-        self.peers = urls.map { url in
+        self.metrics = metrics
+        let peers = urls.map { url in
             MeshPeer(url: url, relay: relay, configuration: configuration, metrics: metrics, logger: logger)
         }
+        current = Mutex((peers, seen, 0))
     }
+
+    public var peers: [MeshPeer] { current.withLock { $0.peers } }
 
     /// Every peer's state and counters now.
     public var status: MeshStatus { MeshStatus(peers: peers.map(\.status)) }
 
     public func run() async {
         // A service that returns early would stop the whole service group with it.
-        guard !peers.isEmpty else { return await waitForShutdown() }
+        guard !peers.isEmpty || discoveredPeers != nil else { return await waitForShutdown() }
         relay.acceptedEvents.add(self)
         defer { relay.acceptedEvents.remove(self) }
         await withTaskGroup(of: Void.self) { group in
             for peer in peers {
                 group.addTask { await peer.run() }
             }
+            guard let discoveredPeers else { return }
+            for await url in discoveredPeers.cancelOnGracefulShutdown() {
+                if let peer = adopt(url) { group.addTask { await peer.run() } }
+            }
+            // Discovery may stop first (services stop in reverse order); the mesh runs on.
+            await waitForShutdown()
         }
+    }
+
+    /// A peer for a discovered URL, unless it is known already or the bound is reached.
+    private func adopt(_ url: String) -> MeshPeer? {
+        var discovered = configuration
+        discovered.filter = configuration.discoveredFilter ?? configuration.filter
+        let peer: MeshPeer? = current.withLock { current in
+            guard current.discovered < configuration.maxDiscoveredPeers,
+                current.urls.insert(RelayURL.normalize(url)).inserted
+            else { return nil }
+            current.discovered += 1
+            let peer = MeshPeer(url: url, relay: relay, configuration: discovered, metrics: metrics, logger: logger)
+            current.peers.append(peer)
+            return peer
+        }
+        if peer != nil { metrics?.added() }
+        return peer
     }
 
     private func waitForShutdown() async {
@@ -56,8 +91,7 @@ public final class Mesh: Service, AcceptedEventObserver, Sendable {
     }
 
     public func accepted(_ event: Event, from origin: IngestOrigin) {
-        guard configuration.filter.matches(event) else { return }
-        for peer in peers where origin != .peer(peer.url) {
+        for peer in peers where origin != .peer(peer.url) && peer.configuration.filter.matches(event) {
             peer.queue.append(event)
         }
     }
@@ -87,6 +121,14 @@ final class MeshMetrics: Sendable {
         // Every peer starts out connecting.
         counts = Mutex([.connecting: peers])
         for (state, gauge) in gauges { gauge.record(state == .connecting ? peers : 0) }
+    }
+
+    /// A peer joined at run time; it starts out connecting.
+    func added() {
+        counts.withLock { counts in
+            counts[.connecting, default: 0] += 1
+            gauges[.connecting]?.record(counts[.connecting, default: 0])
+        }
     }
 
     func moved(from old: MeshStatus.State, to new: MeshStatus.State) {

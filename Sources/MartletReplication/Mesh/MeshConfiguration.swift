@@ -13,6 +13,10 @@ public struct MeshConfiguration: Sendable {
     public var peers: [String] = []
     /// The events replicated, both ways (its `limit` is ignored): everything by default.
     public var filter = Filter()
+    /// The events replicated with discovered peers (`discovery.sync_filter`); nil: `filter`.
+    public var discoveredFilter: Filter?
+    /// Discovered peers kept in step at once; more are ignored.
+    public var maxDiscoveredPeers = 64
     /// The key that answers a peer's NIP-42 challenge, for peers that require AUTH.
     public var secretKey: SecretKey?
     public var backoff = Backoff()

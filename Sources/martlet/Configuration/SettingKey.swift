@@ -82,6 +82,8 @@ enum ValueShape: Sendable {
     case fees
     /// NIP-11's `retention` list as JSON.
     case retention
+    /// `host:port` entries (DHT bootstrap nodes).
+    case endpoints
 
     var allowed: String {
         switch self {
@@ -108,12 +110,13 @@ enum ValueShape: Sendable {
         case .countries: "a list of two-letter country codes (ISO 3166-1 alpha-2) or *"
         case .fees: #"NIP-11's fees as JSON: {"admission":[{"amount":1000000,"unit":"msats"}]}"#
         case .retention: #"NIP-11's retention as JSON: [{"kinds":[0,1,[5,7]],"time":3600}]"#
+        case .endpoints: "a list of host:port entries"
         }
     }
 
     private var isList: Bool {
         switch self {
-        case .relayURLs, .pubkeys, .eventIDs, .kinds, .addresses, .words, .countries: true
+        case .relayURLs, .pubkeys, .eventIDs, .kinds, .addresses, .words, .countries, .endpoints: true
         default: false
         }
     }
@@ -168,6 +171,10 @@ enum ValueShape: Sendable {
         case .countries: item == "*" || (item.count == 2 && item.allSatisfy { $0.isASCII && $0.isUppercase })
         case .fees: item.isEmpty || (try? Settings.decodeJSON(RelayFees.self, item, "relay.fees")) != nil
         case .retention: item.isEmpty || (try? Settings.decodeJSON([RetentionRule].self, item, "relay.retention")) != nil
+        case .endpoints:
+            item.lastIndex(of: ":").map { colon in
+                colon != item.startIndex && Int(item[item.index(after: colon)...]).map { (1...65535).contains($0) } == true
+            } ?? false
         }
     }
 }

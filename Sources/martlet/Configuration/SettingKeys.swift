@@ -7,6 +7,7 @@ extension SettingKey {
     /// Every key `Settings` reads, in the order of the README's example file.
     static let all: [SettingKey] =
         server + storage + relay + informationDocument + limits + negentropy + management + mesh + access + search + log
+            + discovery
 
     private static let count = Int.max
     private static let seconds = Int.max
@@ -121,6 +122,24 @@ extension SettingKey {
         .init(name: "mesh.peers", shape: .relayURLs) { list($0.mesh.peers) },
         .init(name: "mesh.filter", shape: .filter) { String(decoding: $0.mesh.filter.json, as: UTF8.self) },
         .init(name: "mesh.secret_key", shape: .secretKey) { $0.mesh.secretKey == nil ? "" : "(set)" },
+    ]
+
+    /// The relay's own key and DHT discovery (issue 17).
+    private static let discovery: [SettingKey] = [
+        .init(name: "relay.secret_key", shape: .secretKey) { $0.secretKey == nil ? "(generated: relay.key)" : "(set)" },
+        .init(name: "discovery.enabled", shape: .choice(["true", "false"])) { "\($0.discovery.enabled)" },
+        .init(name: "discovery.host", shape: .text) { $0.discovery.host },
+        .init(name: "discovery.port", shape: .integer(0...65535)) { "\($0.discovery.port)" },
+        .init(name: "discovery.bootstrap", shape: .endpoints) { list($0.discovery.bootstrap) },
+        .init(name: "discovery.republish_interval", shape: .integer(1...seconds)) {
+            "\($0.discovery.republishInterval.components.seconds)"
+        },
+        .init(name: "discovery.sync_interval", shape: .integer(1...seconds)) {
+            "\($0.discovery.syncInterval.components.seconds)"
+        },
+        .init(name: "discovery.sync_filter", shape: .filter) {
+            $0.mesh.discoveredFilter.map { String(decoding: $0.json, as: UTF8.self) } ?? "(mesh.filter)"
+        },
     ]
 
     private static let access: [SettingKey] = [

@@ -1,16 +1,16 @@
 import Foundation
-import MartletDHT
+public import MartletDHT
 import MartletTestSupport
 
 /// libtorrent DHT nodes on 127.0.0.1, run by scripts/dht_peer.py in a subprocess and driven
 /// by JSON lines. The independent implementation Martlet's node is checked against.
-final class LibtorrentPeers {
-    static let script = URL(fileURLWithPath: #filePath)
+public final class LibtorrentPeers {
+    public static let script = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("scripts/dht_peer.py").path
 
     /// A Python that can `import libtorrent` (Debian's package lives in /usr/bin/python3's path).
-    static let python: String? = {
+    public static let python: String? = {
         for candidate in ["/usr/bin/python3", "/usr/local/bin/python3", "/bin/python3"] {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: candidate)
@@ -29,9 +29,9 @@ final class LibtorrentPeers {
     let output = Pipe()
     let lines: AsyncStream<String>
     private var iterator: AsyncStream<String>.Iterator
-    private(set) var ports: [Int] = []
+    public private(set) var ports: [Int] = []
 
-    init(python: String, sessions: Int) throws {
+    public init(python: String, sessions: Int) throws {
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = [Self.script, String(sessions)]
         process.standardInput = input
@@ -43,7 +43,7 @@ final class LibtorrentPeers {
     }
 
     /// Waits for the "ready" line and returns the sessions' ports.
-    func ready(timeout: Duration = .seconds(30)) async throws -> [IPv4Endpoint] {
+    public func ready(timeout: Duration = .seconds(30)) async throws -> [IPv4Endpoint] {
         let reply = try await next(timeout: timeout)
         guard reply["event"] as? String == "ready", let ports = reply["ports"] as? [Int] else {
             throw PeerError.unexpected(reply.description)
@@ -53,7 +53,7 @@ final class LibtorrentPeers {
     }
 
     /// Sends one command and returns its answer.
-    func send(_ command: [String: Any], timeout: Duration = .seconds(60)) async throws -> [String: Any] {
+    public func send(_ command: [String: Any], timeout: Duration = .seconds(60)) async throws -> [String: Any] {
         let data = try JSONSerialization.data(withJSONObject: command) + Data([0x0a])
         try input.fileHandleForWriting.write(contentsOf: data)
         return try await next(timeout: timeout)
@@ -73,7 +73,7 @@ final class LibtorrentPeers {
         return object
     }
 
-    func stop() {
+    public func stop() {
         try? input.fileHandleForWriting.write(contentsOf: Data(#"{"op":"quit"}"#.utf8 + [0x0a]))
         try? input.fileHandleForWriting.close()
         if process.isRunning {
@@ -83,7 +83,7 @@ final class LibtorrentPeers {
         }
     }
 
-    enum PeerError: Error {
+    public enum PeerError: Error {
         case exited
         case unexpected(String)
     }

@@ -1,0 +1,59 @@
+public import NostrCore
+import Synchronization
+
+/// The relays found in the DHT, newest announcement per relay key, at most `capacity`;
+/// each relay's URL is also handed once to whoever listens on `urls` (the mesh).
+///
+/// ```swift
+/// let relays = DiscoveredRelays(capacity: 64, excluding: identity.publicKey)
+/// relays.record(announcement, slot: 3, now: now)
+/// for await url in relays.urls { mesh.add(url) }
+/// ```
+public final class DiscoveredRelays: Sendable {
+    /// One discovered relay.
+    public struct Entry: Sendable, Equatable {
+        public var announcement: RelayAnnouncement
+        public var slot: Int
+        /// When this relay last found the announcement (Unix seconds).
+        public var lastSeen: Int64
+    }
+
+    public let capacity: Int
+    /// Each discovered relay's URL, once: a relay announcing a new URL is handed again.
+    public let urls: AsyncStream<String>
+    private let continuation: AsyncStream<String>.Continuation
+    private let ownKey: PublicKey?
+    private let entries = Mutex<[PublicKey: Entry]>([:])
+
+    public init(capacity: Int, excluding ownKey: PublicKey? = nil) {
+        self.capacity = capacity
+        self.ownKey = ownKey
+        // Bounded like the list: a mesh that does not read yet loses only the oldest URLs.
+        (urls, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(capacity))
+    }
+
+    /// Every relay known now, by slot.
+    public var all: [Entry] { entries.withLock { Array($0.values) }.sorted { $0.slot < $1.slot } }
+
+    /// Records a verified announcement. Returns true when it is a relay (or URL) not known before.
+    @discardableResult
+    public func record(_ announcement: RelayAnnouncement, slot: Int, now: Int64) -> Bool {
+        guard announcement.relayKey != ownKey else { return false }
+        let isNewURL: Bool = entries.withLock { entries in
+            let key = announcement.relayKey
+            if let known = entries[key] {
+                guard announcement.createdAt >= known.announcement.createdAt else { return false }
+                entries[key] = Entry(announcement: announcement, slot: slot, lastSeen: now)
+                return known.announcement.url != announcement.url
+            }
+            guard entries.count < capacity else { return false }
+            entries[key] = Entry(announcement: announcement, slot: slot, lastSeen: now)
+            return true
+        }
+        if isNewURL { continuation.yield(announcement.url) }
+        return isNewURL
+    }
+
+    /// Ends `urls` (the service stopped).
+    func finish() { continuation.finish() }
+}

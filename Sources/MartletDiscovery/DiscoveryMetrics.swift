@@ -1,0 +1,32 @@
+import CoreMetrics
+import MartletDHT
+
+/// Discovery's figures in swift-metrics, recorded at the end of every round:
+/// `martlet_discovery_relays` (relays known), `martlet_discovery_announced` (1 while this
+/// relay holds a slot), and `martlet_dht_dropped_packets{reason}` (the node's `dropCounts`).
+///
+/// ```swift
+/// let discovery = Discovery(..., metrics: exporter.factory)
+/// ```
+struct DiscoveryMetrics: Sendable {
+    let relays: Gauge
+    let announced: Gauge
+    let dropped: [DHTDropReason: Gauge]
+
+    init(factory: any MetricsFactory) {
+        relays = Gauge(label: "martlet_discovery_relays", factory: factory)
+        announced = Gauge(label: "martlet_discovery_announced", factory: factory)
+        var dropped: [DHTDropReason: Gauge] = [:]
+        for reason in DHTDropReason.allCases {
+            dropped[reason] = Gauge(
+                label: "martlet_dht_dropped_packets", dimensions: [("reason", reason.rawValue)], factory: factory)
+        }
+        self.dropped = dropped
+    }
+
+    func record(relays count: Int, announced isAnnounced: Bool, drops: [DHTDropReason: Int]) {
+        relays.record(count)
+        announced.record(isAnnounced ? 1 : 0)
+        for (reason, gauge) in dropped { gauge.record(drops[reason, default: 0]) }
+    }
+}
