@@ -1,4 +1,5 @@
 import Crypto
+import DHTTestSupport
 import MartletDHT
 import MartletTestSupport
 import Testing

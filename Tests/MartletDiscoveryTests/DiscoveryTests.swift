@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import DHTTestSupport
 import MartletDHT
 import MartletDiscovery
 import MartletRelay
@@ -104,24 +105,6 @@ struct RelayIdentityTests {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try Data("not a key".utf8).write(to: folder.appendingPathComponent(RelayIdentity.fileName))
         #expect(throws: RelayIdentityError.self) { try RelayIdentity.load(configured: nil, directory: folder.path) }
-    }
-}
-
-/// Starts loopback nodes and closes them after `body`, whatever happens.
-func withLoopbackNodes<T>(_ count: Int, _ body: ([DHTNode]) async throws -> T) async throws -> T {
-    var nodes: [DHTNode] = []
-    do {
-        for _ in 0..<count {
-            var configuration = DHTConfiguration(host: "127.0.0.1", port: 0)
-            configuration.queryTimeout = .seconds(10)
-            nodes.append(try await DHTNode.start(configuration))
-        }
-        let result = try await body(nodes)
-        for node in nodes { try await node.close() }
-        return result
-    } catch {
-        for node in nodes { try? await node.close() }
-        throw error
     }
 }
 

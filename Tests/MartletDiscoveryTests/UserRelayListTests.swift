@@ -1,3 +1,4 @@
+import DHTTestSupport
 import Foundation
 import MartletDHT
 import MartletDiscovery

@@ -16,11 +16,9 @@ struct NIP45HyperLogLogTests {
         "COUNT answers carry NIP-45's hll for its common filters, equal to independently computed registers (PostgreSQL)",
         .enabled(if: TestPostgres.url != nil, TestPostgres.skipNote))
     func postgres() async throws {
-        let schema = TestPostgres.freshSchema()
-        try await TestRelay.with(store: { try await TestPostgres.store(schema: schema) }) { relay in
+        try await TestRelay.withPostgres { relay in
             try await Self.scenario(relay)
         }
-        try await TestPostgres.dropSchema(schema)
     }
 
     static func scenario(_ relay: TestRelay) async throws {

@@ -16,11 +16,9 @@ struct NIP50SearchTests {
         "live events match a search as stored ones do: \"relay\" not in \"unrelayed\", \"cafe\" finds \"café\", extensions ignored (PostgreSQL)",
         .enabled(if: TestPostgres.url != nil, TestPostgres.skipNote))
     func postgres() async throws {
-        let schema = TestPostgres.freshSchema()
-        try await TestRelay.with(store: { try await TestPostgres.store(schema: schema) }) { relay in
+        try await TestRelay.withPostgres { relay in
             try await Self.scenario(relay)
         }
-        try await TestPostgres.dropSchema(schema)
     }
 
     @Test("results come best match first and limit applies after ranking (SQLite)")
@@ -30,11 +28,9 @@ struct NIP50SearchTests {
 
     @Test("results come best match first and limit applies after ranking (PostgreSQL)", .enabled(if: TestPostgres.url != nil, TestPostgres.skipNote))
     func rankedPostgres() async throws {
-        let schema = TestPostgres.freshSchema()
-        try await TestRelay.with(store: { try await TestPostgres.store(schema: schema) }) { relay in
+        try await TestRelay.withPostgres { relay in
             try await Self.ranking(relay)
         }
-        try await TestPostgres.dropSchema(schema)
     }
 
     /// NIP-50: "Results SHOULD be returned in descending order by quality of search result

@@ -54,11 +54,9 @@ struct QueryBudgetTests {
         "NIP-59 on PostgreSQL: an anonymous limited #p REQ gets the public mention",
         .enabled(if: TestPostgres.url != nil, TestPostgres.skipNote))
     func limitAfterPrivacyOnPostgres() async throws {
-        let schema = TestPostgres.freshSchema()
-        try await TestRelay.with(store: { try await TestPostgres.store(schema: schema) }) { relay in
+        try await TestRelay.withPostgres { relay in
             try await Self.publicMentionIsServed(relay)
         }
-        try await TestPostgres.dropSchema(schema)
     }
 
     static func publicMentionIsServed(_ relay: TestRelay) async throws {

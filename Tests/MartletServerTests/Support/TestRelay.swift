@@ -80,3 +80,22 @@ struct TestFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }
+
+extension TestRelay {
+    /// `with` on PostgreSQL: a store in a fresh schema of the test server, dropped afterwards
+    /// whether `body` throws or not. Callers check `TestPostgres.url` (the suites' `.enabled`).
+    @discardableResult
+    static func withPostgres<T: Sendable>(
+        configure: (inout RelayConfiguration) -> Void = { _ in }, _ body: (TestRelay) async throws -> T
+    ) async throws -> T {
+        let schema = TestPostgres.freshSchema()
+        do {
+            let result = try await with(configure: configure, store: { try await TestPostgres.store(schema: schema) }, body)
+            try await TestPostgres.dropSchema(schema)
+            return result
+        } catch {
+            try? await TestPostgres.dropSchema(schema)
+            throw error
+        }
+    }
+}
