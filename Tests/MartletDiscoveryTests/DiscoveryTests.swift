@@ -4,6 +4,7 @@ import DHTTestSupport
 import MartletDHT
 import MartletDiscovery
 import MartletRelay
+import MartletTestSupport
 import NostrCore
 import Testing
 
@@ -106,14 +107,4 @@ struct RelayIdentityTests {
         try Data("not a key".utf8).write(to: folder.appendingPathComponent(RelayIdentity.fileName))
         #expect(throws: RelayIdentityError.self) { try RelayIdentity.load(configured: nil, directory: folder.path) }
     }
-}
-
-/// Polls `condition` until it holds or `timeout` passes.
-func waitUntil(timeout: Duration, _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(100))
-    }
-    return try await condition()
 }

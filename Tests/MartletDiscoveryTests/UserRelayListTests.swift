@@ -2,6 +2,7 @@ import DHTTestSupport
 import Foundation
 import MartletDHT
 import MartletDiscovery
+import MartletTestSupport
 import NostrCore
 import Testing
 

@@ -57,7 +57,7 @@ struct DiscoveryTests {
             // A user whose NIP-65 list names A, sent after A's first round (which put the lists
             // it served then: none): A puts it at its next round, where it is found from the
             // pubkey alone (here by libtorrent, an independent node).
-            #expect(try await Self.poll(timeout: .seconds(60)) { try await Self.metric("martlet_discovery_announced 1", of: a) })
+            #expect(try await waitUntil(timeout: .seconds(60)) { try await Self.metric("martlet_discovery_announced 1", of: a) })
             let user = Author()
             let relayList = user.event(kind: 10002, content: "", tags: [["r", a.url], ["r", "wss://elsewhere.example"]])
             let writer = try await a.connect()
@@ -67,7 +67,7 @@ struct DiscoveryTests {
             let b = try await start("b")
             relays.append(b)
             var held: [String] = []
-            let found = try await Self.poll(timeout: .seconds(120)) {
+            let found = try await waitUntil(timeout: .seconds(120)) {
                 let reader = try await b.connect()
                 held = try await reader.query("note", #"{"ids":["\#(note.id.hex)"]}"#).compactMap { $0["id"] as? String }
                 await reader.close()
@@ -77,7 +77,7 @@ struct DiscoveryTests {
 
             let slot = DHTHex.encode(UserRelayList.publicKey(for: user.secret.publicKey))
             var got: [String: Any] = [:]
-            let listed = try await Self.poll(timeout: .seconds(60)) {
+            let listed = try await waitUntil(timeout: .seconds(60)) {
                 got = try await peers.send(["op": "get", "session": 1, "public_key": slot, "salt": "", "timeout": 10])
                 return got["found"] as? Bool == true
             }
@@ -88,7 +88,7 @@ struct DiscoveryTests {
             #expect(UserRelayList.relays(stored) == [a.url, "wss://elsewhere.example"])
 
             // B's /metrics counts the relay it found (recorded at the end of each round).
-            #expect(try await Self.poll(timeout: .seconds(30)) { try await Self.metric("martlet_discovery_relays 1", of: b) })
+            #expect(try await waitUntil(timeout: .seconds(30)) { try await Self.metric("martlet_discovery_relays 1", of: b) })
             #expect(try await Self.metric(#"martlet_dht_dropped_packets{reason="malformed"}"#, of: b))
 
             // NIP-11 `self`: the relay's own key, made on first start and kept in relay.key (0600).
@@ -116,15 +116,5 @@ struct DiscoveryTests {
     static func metric(_ prefix: String, of relay: RelayProcess) async throws -> Bool {
         let (_, _, body) = try await HTTPGet.run(URLRequest(url: URL(string: "http://127.0.0.1:\(relay.port)/metrics")!))
         return String(decoding: body, as: UTF8.self).split(separator: "\n").contains { $0.hasPrefix(prefix) }
-    }
-
-    /// Polls `condition` every 200 ms until it holds or `timeout` passes.
-    static func poll(timeout: Duration, _ condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(200))
-        }
-        return try await condition()
     }
 }

@@ -69,7 +69,7 @@ final class IngestPipeline: Sendable {
                     ? .invalid("ephemeral events are not stored")
                     : .invalid("requests to vanish are not stored; publish them to the relay"))
         }
-        if let known = await knownDuplicate(event) { return known }
+        if let known = await knownDuplicate(event, unstored: unstored) { return known }
         do {
             try event.validate()
         } catch {
@@ -85,9 +85,10 @@ final class IngestPipeline: Sendable {
         return await store(event, origin: origin)
     }
 
-    /// A duplicate answered without cryptography: from memory, else one index lookup.
-    private func knownDuplicate(_ event: Event) async -> IngestOutcome? {
-        if event.kind.isEphemeral || event.kind == .requestToVanish {
+    /// A duplicate answered without cryptography: from memory, else one index lookup. An
+    /// `unstored` event (ephemeral, a request to vanish) is known only to memory.
+    private func knownDuplicate(_ event: Event, unstored: Bool) async -> IngestOutcome? {
+        if unstored {
             return recentUnstored.contains(event.id) ? .duplicate(.alreadyStored) : nil
         }
         if recentIDs.contains(event.id) { return .duplicate(.alreadyStored) }
