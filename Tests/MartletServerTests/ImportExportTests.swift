@@ -212,7 +212,7 @@ struct ImportExportTests {
         let errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
-        try process.run()
+        try spawn(process)
         async let out = Task.detached { output.fileHandleForReading.readDataToEndOfFile() }.value
         async let err = Task.detached { errors.fileHandleForReading.readDataToEndOfFile() }.value
         let (stdout, stderr) = await (out, err)

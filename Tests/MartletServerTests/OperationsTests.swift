@@ -130,7 +130,7 @@ enum Chromium {
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try spawn(process)
         let reading = Task.detached { output.fileHandleForReading.readDataToEndOfFile() }
         do {
             _ = try await withTimeout(.seconds(90)) {

@@ -106,7 +106,7 @@ public enum TestPostgres {
             process.executableURL = URL(fileURLWithPath: "/bin/bash")
             let closeInherited = #"for fd in /proc/$$/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && exec {fd}>&-; done"#
             process.arguments = ["-c", "\(closeInherited) 2>/dev/null; exec \(pgCtl) \(arguments) >/dev/null"]
-            try process.run()
+            try spawn(process)
             process.waitUntilExit()
             guard process.terminationStatus == 0 else {
                 throw TestFailure("pg_ctl \(arguments) exited with \(process.terminationStatus)")

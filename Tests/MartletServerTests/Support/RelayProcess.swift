@@ -48,7 +48,7 @@ final class RelayProcess: @unchecked Sendable {
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         let lines = output.lines()
-        try process.run()
+        try spawn(process)
         let port = try await withTimeout(.seconds(60)) {
             for await line in lines {
                 if let range = line.range(of: "listening on ws://127.0.0.1:") {
