@@ -101,6 +101,9 @@ public final class Relay: Service, Sendable {
             policies.append(
                 EventRateLimitPolicy(limits: rates, clock: { (ContinuousClock.now - start) / .seconds(1) }))
         }
+        // Last: the plugin is the costliest rule, and should see only events the relay
+        // would otherwise take.
+        if let plugin = configuration.access.writePlugin { policies.append(WritePlugin(plugin)) }
         return policies
     }
 

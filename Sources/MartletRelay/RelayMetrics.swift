@@ -107,6 +107,7 @@ public final class RelayMetrics: Sendable {
             return
         case .duplicate: prefix = .duplicate
         case .refused(let reason): prefix = reason.prefix
+        case .shadowRejected: prefix = .blocked
         }
         rejected[prefix]?.increment()
         rejectedTotal.wrappingAdd(1, ordering: .relaxed)

@@ -157,6 +157,9 @@ public struct RelaySync: Sendable {
                     case .duplicate(.superseded), .refused:
                         report.rejected += 1
                         progress(.rejected(id, outcome.message))
+                    case .shadowRejected:
+                        report.rejected += 1
+                        progress(.rejected(id, "refused silently by a write policy"))
                     }
                 }
                 progress(.downloaded(done: report.downloaded + report.rejected, of: ids.count))

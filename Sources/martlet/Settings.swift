@@ -247,6 +247,17 @@ struct Settings {
         access.rateLimits.eventsPerSecondPerPubkey = rates.double(forKey: "events_per_second_per_pubkey", default: 0)
         access.rateLimits.requestsPerSecondPerIP = rates.double(forKey: "requests_per_second_per_ip", default: 0)
         access.rateLimits.burst = rates.double(forKey: "burst", default: access.rateLimits.burst)
+        if let command = config.string(forKey: "write_plugin"), !command.isEmpty {
+            var plugin = WritePlugin.Configuration(command: command)
+            plugin.timeout = .milliseconds(Int64(config.double(forKey: "write_plugin_timeout", default: 5) * 1000))
+            switch config.string(forKey: "write_plugin_failure", default: "reject") {
+            case "reject": plugin.failOpen = false
+            case "accept": plugin.failOpen = true
+            case let other:
+                throw SettingsError("access.write_plugin_failure: \"\(other)\" is neither reject nor accept")
+            }
+            access.writePlugin = plugin
+        }
         return access
     }
 

@@ -38,6 +38,8 @@ extension RelayConfiguration {
         public var jobRequestLifetime: Int64 = 86_400
         /// Token buckets; a rate of 0 turns a bucket off.
         public var rateLimits = RateLimits()
+        /// An outside program asked about every write, in strfry's plugin protocol.
+        public var writePlugin: WritePlugin.Configuration?
 
         public init() {}
 

@@ -17,6 +17,9 @@ public enum IngestOutcome: Sendable, Equatable {
     case duplicate(Duplicate)
     /// Refused, with NIP-01's prefix and a reason for people.
     case refused(RejectReason)
+    /// Refused without telling the writer (a policy's silent refusal, strfry's
+    /// `shadowReject`): not stored, not sent on, and answered `OK true`.
+    case shadowRejected
 
     public enum Duplicate: Sendable, Equatable {
         /// The same id is stored (or was lately seen).
@@ -39,7 +42,7 @@ extension IngestOutcome {
     /// becomes words.
     public var message: String {
         switch self {
-        case .accepted: ""
+        case .accepted, .shadowRejected: ""
         case .duplicate(.alreadyStored): "duplicate: already have this event"
         case .duplicate(.superseded): "duplicate: a newer version of this event is already stored"
         case .refused(let reason): reason.message

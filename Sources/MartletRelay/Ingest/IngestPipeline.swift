@@ -75,10 +75,11 @@ final class IngestPipeline: Sendable {
         } catch {
             return .refused(.invalid(error.detail))
         }
-        let context = WriteContext(
-            now: parts.clock(), remoteAddress: origin.remoteAddress, authenticated: origin.authenticated)
+        let context = WriteContext(now: parts.clock(), origin: origin)
         for policy in origin.hasConnection ? connectionPolicies : eventPolicies {
-            if let refusal = await policy.check(event, context: context) { return .refused(refusal) }
+            if let refusal = await policy.check(event, context: context) {
+                return refusal.isSilent ? .shadowRejected : .refused(refusal)
+            }
         }
         if event.kind.isEphemeral { return await deliverEphemeral(event, origin: origin) }
         if event.kind == .requestToVanish { return await vanish(event, origin: origin) }

@@ -14,10 +14,21 @@ public struct RejectReason: Error, Sendable, Equatable, CustomStringConvertible 
 
     public var prefix: Prefix
     public var detail: String
+    /// A refusal the writer is not told of: the event is neither stored nor sent on, and
+    /// the client still hears `OK true` (strfry's `shadowReject`, for spam that should not
+    /// learn what gives it away).
+    public var isSilent = false
 
     public init(_ prefix: Prefix, _ detail: String) {
         self.prefix = prefix
         self.detail = detail
+    }
+
+    /// A refusal the client is not told of (`isSilent`).
+    public static func silent(_ detail: String) -> RejectReason {
+        var reason = RejectReason(.blocked, detail)
+        reason.isSilent = true
+        return reason
     }
 
     /// `"<prefix>: <detail>"`, the text of an `OK false` or `CLOSED`.

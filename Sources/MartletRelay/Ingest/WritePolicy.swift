@@ -36,11 +36,19 @@ public struct WriteContext: Sendable {
     public var remoteAddress: String?
     /// The pubkeys the connection has authenticated as (NIP-42).
     public var authenticated: Set<PublicKey>
+    /// Where the event entered the relay (a plugin tells its sources apart by it).
+    public var origin: IngestOrigin
 
-    public init(now: Int64, remoteAddress: String?, authenticated: Set<PublicKey> = []) {
+    public init(now: Int64, origin: IngestOrigin) {
         self.now = now
-        self.remoteAddress = remoteAddress
-        self.authenticated = authenticated
+        self.origin = origin
+        self.remoteAddress = origin.remoteAddress
+        self.authenticated = origin.authenticated
+    }
+
+    /// A client's write, for policies tested or timed outside the pipeline.
+    public init(now: Int64, remoteAddress: String?, authenticated: Set<PublicKey> = []) {
+        self.init(now: now, origin: .client(session: 0, remoteAddress: remoteAddress, authenticated: authenticated))
     }
 }
 

@@ -77,6 +77,7 @@ public struct EventImport: Sendable {
                 case .duplicate(.alreadyStored): report.alreadyStored += 1
                 case .duplicate(.superseded): reject(line, .duplicate, outcome.message)
                 case .refused(let reason): reject(line, reason.prefix, reason.message)
+                case .shadowRejected: reject(line, .blocked, "blocked: refused silently by a write policy")
                 }
             }
             batch.removeAll(keepingCapacity: true)

@@ -171,6 +171,13 @@ extension SettingKey {
         .init(name: "access.rate_limits.burst", shape: .number(1...Double.greatestFiniteMagnitude)) {
             "\($0.relay.access.rateLimits.burst)"
         },
+        .init(name: "access.write_plugin", shape: .text) { $0.relay.access.writePlugin?.command ?? "" },
+        .init(name: "access.write_plugin_timeout", shape: .number(0.001...3600)) {
+            seconds($0.relay.access.writePlugin?.timeout ?? .seconds(5))
+        },
+        .init(name: "access.write_plugin_failure", shape: .choice(["reject", "accept"])) {
+            $0.relay.access.writePlugin?.failOpen == true ? "accept" : "reject"
+        },
     ]
 
     private static let log: [SettingKey] = [
