@@ -162,6 +162,10 @@ public final class Relay: Service, Sendable {
                 let purged = try await store.purgeExpired(now: clock())
                 if purged > 0 { logger.debug("purged expired events", metadata: ["count": "\(purged)"]) }
                 try await purgeStaleJobRequests()
+                if !configuration.retention.isEmpty {
+                    let removed = try await Retention(rules: configuration.retention).enforce(on: self, now: clock())
+                    if removed > 0 { logger.info("retention rules removed events", metadata: ["count": "\(removed)"]) }
+                }
             } catch {
                 logger.warning("purging expired events failed: \(error)")
             }

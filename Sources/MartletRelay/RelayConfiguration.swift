@@ -14,6 +14,9 @@ public struct RelayConfiguration: Sendable {
     public var limits = Limits()
     /// How often expired events (NIP-40) are purged from the store.
     public var purgeInterval: Duration = .seconds(60)
+    /// What the purge keeps: a rule's kinds for its `time` in seconds, and at most its
+    /// `count` of them per author (`Retention`). Empty keeps everything.
+    public var retention: [RetentionRule] = []
     /// How many events the writer commits in one transaction at most.
     public var writerBatchSize = 512
     /// Bytes queued for one connection before it counts as a slow consumer and is cut off.

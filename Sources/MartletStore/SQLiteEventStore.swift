@@ -51,7 +51,7 @@ public final class SQLiteEventStore: EventStore {
 
     /// The database file.
     public let path: String
-    private let pool: DatabasePool
+    let pool: DatabasePool
     private let catalog = StatementCatalog()
     private static let logger = Logger(label: "martlet.store.sqlite")
 
@@ -210,13 +210,8 @@ public final class SQLiteEventStore: EventStore {
             try Row.fetchAll(db, sql: "SELECT kind, count FROM kind_counts WHERE count > 0 ORDER BY count DESC, kind")
                 .map { row -> (kind: Kind, count: Int) in (Kind(UInt16(truncatingIfNeeded: row[0] as Int64)), row[1]) }
         }
-        let files = [path, path + "-wal"]
-        let bytes = files.reduce(Int64(0)) { total, file in
-            let size = (try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? NSNumber
-            return total + (size?.int64Value ?? 0)
-        }
         return StoreStats(
-            eventCount: kinds.reduce(0) { $0 + $1.count }, bytesOnDisk: bytes, topKinds: Array(kinds.prefix(20)))
+            eventCount: kinds.reduce(0) { $0 + $1.count }, bytesOnDisk: bytesOnDisk(), topKinds: Array(kinds.prefix(20)))
     }
 
     /// Closes the file once every read in progress has ended.

@@ -96,6 +96,11 @@ struct Settings {
         relay.negentropy.maxTotalRecords = config.int(
             forKey: "negentropy.max_total_records", default: relay.negentropy.maxTotalRecords)
         relay.purgeInterval = .seconds(config.int(forKey: "storage.purge_interval", default: 60))
+        if let rules = config.string(forKey: "retention"), !rules.isEmpty {
+            relay.retention = try Settings.decodeJSON([RetentionRule].self, rules, "retention")
+            // NIP-11 advertises what the purge enforces, then what `relay.retention` adds.
+            relay.info.retention = relay.retention + relay.info.retention
+        }
         relay.access = try Settings.access(config.scoped(to: "access"))
         relay.management.adminPubkeys = try Settings.pubkeys(config, "management.admin_pubkeys")
         if let access = config.string(forKey: "server.status_access") {
