@@ -26,6 +26,10 @@ extension RelayConfiguration {
         public var trustedProxies: [IPRange] = []
         /// The header a trusted proxy names the client's address in.
         public var realIPHeader = RealIPHeader.xForwardedFor
+        /// Whether permessage-deflate (RFC 7692) is agreed with clients that offer it.
+        /// Events are JSON with long hex strings: a REQ's answer shrinks to about half, for
+        /// some CPU and a zlib context per compressing connection.
+        public var compression = true
 
         public init() {}
     }

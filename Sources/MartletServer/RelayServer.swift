@@ -1,6 +1,7 @@
 public import Hummingbird
 import HummingbirdCore
 import HummingbirdWebSocket
+import HummingbirdWSCompression
 public import Logging
 public import MartletRelay
 import MartletReplication
@@ -52,8 +53,13 @@ public enum RelayServer {
         let edge = relay.configuration.connections
         // Frames up to twice the message limit reach the relay, which answers an oversized
         // message with a reason; only beyond that does the WebSocket layer drop the connection.
-        // Pings are the relay's own (`WebSocketPingLoop`), not Hummingbird's.
-        let webSocket = WebSocketServerConfiguration(maxFrameSize: limits.maxMessageLength * 2, autoPing: .disabled)
+        // Pings are the relay's own (`WebSocketPingLoop`), not Hummingbird's. A compressed
+        // message may inflate to the same limit, no further.
+        let compression: [WebSocketExtensionFactory] =
+            edge.compression
+            ? [.perMessageDeflate(maxDecompressedFrameSize: limits.maxMessageLength * 2, minFrameSizeToCompress: 256)] : []
+        let webSocket = WebSocketServerConfiguration(
+            maxFrameSize: limits.maxMessageLength * 2, extensions: compression, autoPing: .disabled)
         // A keep-alive HTTP connection waiting for its next request gets as long as a new one.
         let upgradeConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(
             http1: .init(idleTimeout: TimeAmount(edge.handshakeTimeout)), ws: webSocket)
@@ -66,13 +72,17 @@ public enum RelayServer {
             // must see each client, not the proxy they share.
             let remote = clientAddresses.client(peer: channel.remoteAddress, headers: request.headerFields)
             if let remote, relay.access.isBlocked(ip: remote) { return .dontUpgrade }
+            let compressing =
+                edge.compression
+                && request.headerFields[values: .secWebSocketExtensions].contains { $0.contains("permessage-deflate") }
             return .upgrade([:]) { inbound, outbound, _ in
                 // Fails only when the channel has closed already, which ends the session below.
                 try? await WebSocketPingLoop.install(on: channel, interval: pingInterval)
                 let session = relay.makeSession(remoteAddress: remote)
                 session.outbox.onOverflow { channel.close(promise: nil) }
                 let connection = WebSocketConnection(
-                    session: session, channel: channel, maxMessageLength: limits.maxMessageLength, logger: logger)
+                    session: session, channel: channel, maxMessageLength: limits.maxMessageLength,
+                    compressing: compressing, logger: logger)
                 await connection.run(inbound: inbound, outbound: outbound)
             }
         }

@@ -18,6 +18,9 @@ struct WebSocketConnection {
     let channel: any Channel
     /// The advertised `max_message_length`.
     let maxMessageLength: Int
+    /// Whether the client was offered permessage-deflate and asked for it: then frames go
+    /// through the WebSocket handler, whose extension compresses them.
+    let compressing: Bool
     let logger: Logger
 
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
@@ -28,7 +31,10 @@ struct WebSocketConnection {
         // slow for its outbox has its channel closed by the outbox's overflow handler, which
         // ends the reading below. One task per connection is memory that 5,000 idle
         // connections feel.
-        let drained = OutboxPump(outbox: session.outbox, channel: channel).start()
+        let drained =
+            compressing
+            ? CompressingOutboxWriter(outbox: session.outbox, outbound: outbound, eventLoop: channel.eventLoop).start()
+            : OutboxPump(outbox: session.outbox, channel: channel).start()
         let closedBy = await readMessages(from: inbound, outbound: outbound)
         session.close()
         let reason = await finishWriting(drained, outbound: outbound) ?? closedBy
@@ -108,6 +114,57 @@ struct WebSocketConnection {
         try? await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(bytes: notice.encoded()))))
         try? await outbound.close(.policyViolation, reason: "slow consumer")
         return "slow consumer"
+    }
+}
+
+/// Writes a session's outbox through the WebSocket handler, for a connection that agreed
+/// to permessage-deflate: the handler's extension compresses each frame, which the
+/// `OutboxPump`'s direct channel writes would skip. One task and an await per frame, paid
+/// only by connections that chose to trade CPU for bytes.
+struct CompressingOutboxWriter: Sendable {
+    let outbox: Outbox
+    let outbound: WebSocketOutboundWriter
+    let eventLoop: any EventLoop
+
+    func start() -> EventLoopFuture<Outbox.Ending> {
+        let drained = eventLoop.makePromise(of: Outbox.Ending.self)
+        let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        outbox.onReady { wake.yield() }
+        Task {
+            do {
+                drained.succeed(try await write(on: wakeups))
+            } catch {
+                drained.fail(error)
+            }
+        }
+        return drained.futureResult
+    }
+
+    private func write(on wakeups: AsyncStream<Void>) async throws -> Outbox.Ending {
+        for await _ in wakeups {
+            while true {
+                switch outbox.take() {
+                case .idle:
+                    break
+                case .ended(let ending):
+                    return ending
+                case .frames(let frames):
+                    for frame in frames {
+                        var data = ByteBuffer()
+                        data.reserveCapacity(frame.byteCount)
+                        data.writeBytes(frame.head)
+                        if let event = frame.event {
+                            data.writeBytes(event)
+                            data.writeInteger(UInt8(ascii: "]"))
+                        }
+                        try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: data)))
+                    }
+                    continue
+                }
+                break
+            }
+        }
+        return .closed
     }
 }
 

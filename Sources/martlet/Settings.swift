@@ -196,6 +196,7 @@ struct Settings {
             throw SettingsError("server.real_ip_header must be one of \(choices), not \"\(header)\"")
         }
         connections.realIPHeader = realIPHeader
+        connections.compression = config.bool(forKey: "compression", default: connections.compression)
         return connections
     }
 

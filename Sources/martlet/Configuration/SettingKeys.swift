@@ -24,6 +24,7 @@ extension SettingKey {
         .init(name: "server.trusted_proxies", shape: .addresses) {
             list($0.relay.connections.trustedProxies.map(\.description))
         },
+        .init(name: "server.compression", shape: .choice(["true", "false"])) { "\($0.relay.connections.compression)" },
         .init(name: "server.real_ip_header", shape: .choice(RelayConfiguration.RealIPHeader.allCases.map(\.rawValue))) {
             $0.relay.connections.realIPHeader.rawValue
         },
