@@ -47,6 +47,9 @@ public final class RelayMetrics: Sendable {
     private let storedEvents: Gauge
     private let storedBytes: Gauge
 
+    /// Messages by verb, bytes, accepted events by kind.
+    public let wire: WireMetrics
+
     private let receivedTotal = Atomic<Int>(0)
     private let acceptedTotal = Atomic<Int>(0)
     private let rejectedTotal = Atomic<Int>(0)
@@ -70,6 +73,7 @@ public final class RelayMetrics: Sendable {
         subscriptions = Gauge(label: "martlet_subscriptions", factory: factory)
         storedEvents = Gauge(label: "martlet_store_events", factory: factory)
         storedBytes = Gauge(label: "martlet_store_bytes", factory: factory)
+        wire = WireMetrics(factory: factory)
     }
 
     public var totals: Totals {
@@ -95,7 +99,7 @@ public final class RelayMetrics: Sendable {
 
     /// One event's outcome: accepted, or rejected under its NIP-01 prefix (a duplicate
     /// too, since nothing new was stored).
-    func recordIngest(_ outcome: IngestOutcome, startedAt start: ContinuousClock.Instant) {
+    func recordIngest(_ outcome: IngestOutcome, kind: Kind, startedAt start: ContinuousClock.Instant) {
         ingestDuration.recordNanoseconds((ContinuousClock.now - start).nanoseconds)
         received.increment()
         receivedTotal.wrappingAdd(1, ordering: .relaxed)
@@ -104,6 +108,7 @@ public final class RelayMetrics: Sendable {
         case .accepted:
             accepted.increment()
             acceptedTotal.wrappingAdd(1, ordering: .relaxed)
+            wire.recordAccepted(kind)
             return
         case .duplicate: prefix = .duplicate
         case .refused(let reason): prefix = reason.prefix

@@ -82,7 +82,7 @@ public enum RelayServer {
                 session.outbox.onOverflow { channel.close(promise: nil) }
                 let connection = WebSocketConnection(
                     session: session, channel: channel, maxMessageLength: limits.maxMessageLength,
-                    compressing: compressing, logger: logger)
+                    compressing: compressing, wire: relay.metrics.wire, logger: logger)
                 await connection.run(inbound: inbound, outbound: outbound)
             }
         }

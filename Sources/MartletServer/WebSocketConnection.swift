@@ -21,6 +21,8 @@ struct WebSocketConnection {
     /// Whether the client was offered permessage-deflate and asked for it: then frames go
     /// through the WebSocket handler, whose extension compresses them.
     let compressing: Bool
+    /// Counts messages by verb and bytes both ways.
+    let wire: WireMetrics
     let logger: Logger
 
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
@@ -33,8 +35,10 @@ struct WebSocketConnection {
         // connections feel.
         let drained =
             compressing
-            ? CompressingOutboxWriter(outbox: session.outbox, outbound: outbound, eventLoop: channel.eventLoop).start()
-            : OutboxPump(outbox: session.outbox, channel: channel).start()
+            ? CompressingOutboxWriter(
+                outbox: session.outbox, outbound: outbound, eventLoop: channel.eventLoop, wire: wire
+            ).start()
+            : OutboxPump(outbox: session.outbox, channel: channel, wire: wire).start()
         let closedBy = await readMessages(from: inbound, outbound: outbound)
         session.close()
         let reason = await finishWriting(drained, outbound: outbound) ?? closedBy
@@ -84,6 +88,7 @@ struct WebSocketConnection {
                     session.outbox.send(.notice("invalid: message is larger than \(maxMessageLength) bytes"))
                     continue
                 }
+                wire.recordClientMessage(message)
                 await session.receive(message)
                 if session.outbox.ending != nil { return "outbox ended" }
             }
@@ -125,6 +130,7 @@ struct CompressingOutboxWriter: Sendable {
     let outbox: Outbox
     let outbound: WebSocketOutboundWriter
     let eventLoop: any EventLoop
+    let wire: WireMetrics
 
     func start() -> EventLoopFuture<Outbox.Ending> {
         let drained = eventLoop.makePromise(of: Outbox.Ending.self)
@@ -157,6 +163,7 @@ struct CompressingOutboxWriter: Sendable {
                             data.writeBytes(event)
                             data.writeInteger(UInt8(ascii: "]"))
                         }
+                        wire.recordRelayMessage(head: frame.head, bytes: frame.byteCount)
                         try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: data)))
                     }
                     continue
@@ -179,6 +186,7 @@ struct CompressingOutboxWriter: Sendable {
 struct OutboxPump: Sendable {
     let outbox: Outbox
     let channel: any Channel
+    let wire: WireMetrics
 
     /// Starts pumping; the future succeeds with how the outbox ended once it is written
     /// out, and fails with the first write error.
@@ -205,6 +213,7 @@ struct OutboxPump: Sendable {
                     data.writeBytes(event)
                     data.writeInteger(UInt8(ascii: "]"))
                 }
+                wire.recordRelayMessage(head: frame.head, bytes: frame.byteCount)
                 let webSocketFrame = WebSocketFrame(fin: true, opcode: .text, data: data)
                 channel.write(webSocketFrame, promise: index == frames.count - 1 ? written : nil)
             }

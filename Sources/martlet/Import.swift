@@ -31,12 +31,7 @@ struct Import: AsyncParsableCommand {
         var settings = try await Settings.load(file: config)
         if let data { settings.dataDirectory = data }
         if let database { settings.database = database }
-        let level = Logger.Level(rawValue: settings.logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = max(level, .warning)
-            return handler
-        }
+        settings.bootstrapLogging(floor: .warning)
         // A line past the relay's message limit is refused without being read whole.
         guard let lines = LineReader(path: file, maxLineLength: settings.relay.limits.maxMessageLength) else {
             throw ValidationError("cannot open \(file)")

@@ -103,11 +103,7 @@ struct Delete: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try await store.settings()
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .warning
-            return handler
-        }
+        settings.bootstrapLogging(floor: .warning)
         let now = Int64(Date().timeIntervalSince1970)
         var matching = try filterOption(filter)
         if let age = olderThan.flatMap(Self.seconds) {

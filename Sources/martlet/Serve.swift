@@ -46,11 +46,7 @@ struct Serve: AsyncParsableCommand {
         if let database { settings.database = database }
         let resolved = settings
 
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = Logger.Level(rawValue: resolved.logLevel) ?? .info
-            return handler
-        }
+        resolved.bootstrapLogging()
         let logger = Logger(label: "martlet")
         // Every connection is a descriptor: take all the system allows, and say how many.
         if let files = FileDescriptorLimit.raiseToHardLimit() {

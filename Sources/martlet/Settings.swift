@@ -19,6 +19,7 @@ struct Settings {
     var database: String?
     var pingInterval = 30
     var logLevel = "info"
+    var logFormat = LogFormat.text
     var relay = RelayConfiguration()
     var mesh = MeshConfiguration()
     // Relay identity and DHT discovery (issue 17).
@@ -50,6 +51,11 @@ struct Settings {
         dataDirectory = config.string(forKey: "storage.data", default: dataDirectory)
         database = config.string(forKey: "storage.database").flatMap { $0.isEmpty ? nil : $0 }
         logLevel = config.string(forKey: "log.level", default: logLevel)
+        let format = config.string(forKey: "log.format", default: logFormat.rawValue)
+        guard let logFormat = LogFormat(rawValue: format) else {
+            throw SettingsError("log.format must be text or json, not \"\(format)\"")
+        }
+        self.logFormat = logFormat
 
         var info = relay.info
         info.name = config.string(forKey: "relay.name", default: info.name)

@@ -51,13 +51,8 @@ struct Sync: AsyncParsableCommand {
         var settings = try await Settings.load(file: config)
         if let data { settings.dataDirectory = data }
         if let database { settings.database = database }
-        let level = Logger.Level(rawValue: settings.logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            // The summary and the progress lines say what happened; logs are for trouble.
-            handler.logLevel = max(level, .warning)
-            return handler
-        }
+        // The summary and the progress lines say what happened; logs are for trouble.
+        settings.bootstrapLogging(floor: .warning)
         var options = RelaySync.Options()
         options.filter = try parsedFilter()
         options.direction = RelaySync.Direction(rawValue: direction) ?? .both

@@ -57,7 +57,7 @@ final class IngestPipeline: Sendable {
     func ingest(_ event: Event, origin: IngestOrigin) async -> IngestOutcome {
         let start = ContinuousClock.now
         let outcome = await process(event, origin: origin)
-        parts.metrics.recordIngest(outcome, startedAt: start)
+        parts.metrics.recordIngest(outcome, kind: event.kind, startedAt: start)
         return outcome
     }
 

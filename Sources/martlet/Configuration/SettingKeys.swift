@@ -185,7 +185,8 @@ extension SettingKey {
     private static let log: [SettingKey] = [
         .init(
             name: "log.level", shape: .choice(["trace", "debug", "info", "notice", "warning", "error", "critical"])
-        ) { $0.logLevel }
+        ) { $0.logLevel },
+        .init(name: "log.format", shape: .choice(LogFormat.allCases.map(\.rawValue))) { $0.logFormat.rawValue },
     ]
 
     private static func seconds(_ duration: Duration) -> String {

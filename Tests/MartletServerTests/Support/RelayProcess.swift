@@ -28,7 +28,7 @@ final class RelayProcess: @unchecked Sendable {
     /// until it listens. `softFileLimit` starts it with that soft open-files limit.
     static func start(
         data: URL, port requested: Int = 0, arguments: [String] = [], softFileLimit: Int? = nil,
-        environment extra: [String: String] = [:]
+        environment extra: [String: String] = [:], errors: URL? = nil
     ) async throws -> RelayProcess {
         let process = Process()
         let serve = ["serve", "--host", "127.0.0.1", "--port", "\(requested)", "--data", data.path] + arguments
@@ -46,7 +46,12 @@ final class RelayProcess: @unchecked Sendable {
         process.environment = environment
         let output = Pipe()
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        if let errors {
+            _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: errors)
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
         let lines = output.lines()
         try spawn(process)
         let port = try await withTimeout(.seconds(60)) {
