@@ -75,7 +75,7 @@ final class NegentropySessions: Sendable {
             state.timedOut.removeAll { $0 == subscription }
             return state.sessions.count
         }
-        let limits = relay.configuration.limits
+        let limits = relay.limits
         if subscription.value.unicodeScalars.count > limits.maxSubscriptionIDLength {
             return refuse(subscription, .invalid("subscription id is longer than \(limits.maxSubscriptionIDLength) characters"))
         }

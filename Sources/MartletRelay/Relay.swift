@@ -17,7 +17,12 @@ import Synchronization
 /// try await group.run()
 /// ```
 public final class Relay: Service, Sendable {
+    /// The configuration the relay started with. Its lists, limits and NIP-11 fields may
+    /// have changed since (NIP-86, SIGHUP): read those from `access`, `limits` and `info`.
     public let configuration: RelayConfiguration
+    private let reloadableLimits: ReloadableLimits
+    /// The limits now in force (`configuration.limits` until a reload).
+    public var limits: RelayConfiguration.Limits { reloadableLimits.current }
     public let store: any EventStore
     /// The store's news of the other relay nodes on it, when it is shared (PostgreSQL).
     let feed: (any EventFeed)?
@@ -67,6 +72,8 @@ public final class Relay: Service, Sendable {
         self.metrics = metrics
         let access = AccessLists(configuration.access)
         self.access = access
+        let reloadableLimits = ReloadableLimits(configuration.limits)
+        self.reloadableLimits = reloadableLimits
         let rates = configuration.access.rateLimits
         self.requestLimiter =
             rates.requestsPerSecondPerIP > 0 ? RateLimiter(rate: rates.requestsPerSecondPerIP, burst: rates.burst) : nil
@@ -75,7 +82,7 @@ public final class Relay: Service, Sendable {
             .init(
                 store: store, subscriptions: subscriptions, acceptedEvents: acceptedEvents, addresses: addresses,
                 metrics: metrics, writerBatchSize: configuration.writerBatchSize, clock: clock, logger: logger),
-            policies: Relay.builtInWritePolicies(configuration, access: access) + policies)
+            policies: Relay.builtInWritePolicies(configuration, access: access, limits: reloadableLimits) + policies)
         self.readPolicies =
             (configuration.access.privateKinds.isEmpty
                 ? [] : [PrivateKindsPolicy(kinds: configuration.access.privateKinds)])
@@ -84,11 +91,13 @@ public final class Relay: Service, Sendable {
 
     /// The rules every write passes, cheapest and most decisive first. Public so that the
     /// Benchmarks package times the very chain a relay with `configuration` runs.
-    public static func builtInWritePolicies(_ configuration: RelayConfiguration, access: AccessLists) -> [any WritePolicy] {
+    public static func builtInWritePolicies(
+        _ configuration: RelayConfiguration, access: AccessLists, limits: ReloadableLimits? = nil
+    ) -> [any WritePolicy] {
         var policies: [any WritePolicy] = [
             AuthenticationEventPolicy(),
             AccessListPolicy(lists: access, mode: configuration.access.mode),
-            EventLimitsPolicy(limits: configuration.limits),
+            EventLimitsPolicy(limits: limits ?? ReloadableLimits(configuration.limits)),
             ProtectedEventPolicy(),
             JobRequestExpirationPolicy(),
         ]
@@ -213,6 +222,24 @@ public final class Relay: Service, Sendable {
     /// meets the rule that removed them rather than a memory of having stored them.
     public func removeEvents(_ ids: [EventID]) async throws -> Int {
         try await pipeline.remove(ids)
+    }
+
+    /// Takes the lists, limits and NIP-11 fields of a configuration read again (SIGHUP),
+    /// keeping every connection. `max_message_length` stays as started: the WebSocket
+    /// layer's frame limit is fixed when the server starts. The caller replays the NIP-86
+    /// changes over the new lists afterwards, as at start (`RelayAdministration.restore`).
+    public func reload(_ configuration: RelayConfiguration) {
+        var limits = configuration.limits
+        limits.maxMessageLength = self.configuration.limits.maxMessageLength
+        reloadableLimits.replace(with: limits)
+        access.replace(with: configuration.access)
+        info.update { info in
+            let selfPubkey = info.selfPubkey
+            info = configuration.info
+            info.selfPubkey = selfPubkey ?? configuration.info.selfPubkey
+        }
+        // A newly banned event must be refused, not answered from memory as a duplicate.
+        pipeline.bannedEventsChanged()
     }
 
     // MARK: Reading

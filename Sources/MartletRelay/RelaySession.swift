@@ -130,7 +130,7 @@ public final class RelaySession: Sendable {
     // MARK: REQ, CLOSE, COUNT
 
     private func subscribe(_ subscription: SubscriptionID, _ filters: [Filter]) async {
-        let limits = relay.configuration.limits
+        let limits = relay.limits
         if let refusal = checkRequest(subscription, filters, isSubscription: true) {
             closeRefused(subscription, refusal)
             return
@@ -207,7 +207,7 @@ public final class RelaySession: Sendable {
     }
 
     private func checkRequest(_ subscription: SubscriptionID, _ filters: [Filter], isSubscription: Bool) -> RejectReason? {
-        let limits = relay.configuration.limits
+        let limits = relay.limits
         if subscription.value.unicodeScalars.count > limits.maxSubscriptionIDLength {
             return .invalid("subscription id is longer than \(limits.maxSubscriptionIDLength) characters")
         }

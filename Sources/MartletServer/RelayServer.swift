@@ -37,6 +37,7 @@ public enum RelayServer {
             if request.headers[.accept]?.contains("application/nostr+json") == true {
                 var information = RelayInformationDocument(configuration: relay.configuration)
                 information.configuration.info = relay.info.current
+                information.configuration.limits = relay.limits
                 return Response(
                     status: .ok, headers: [.contentType: "application/nostr+json"],
                     body: ResponseBody(byteBuffer: ByteBuffer(bytes: information.json())))

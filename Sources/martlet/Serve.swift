@@ -87,6 +87,8 @@ struct Serve: AsyncParsableCommand {
                 FileHandle.standardOutput.write(Data("listening on ws://\(resolved.host):\(port)\n".utf8))
             },
             logger: logger)
+        let reloading = ConfigurationReload.onHangUp(file: config, relay: relay, logger: logger)
+        defer { reloading.cancel() }
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
         try await store.close()
     }

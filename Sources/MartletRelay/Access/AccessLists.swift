@@ -121,6 +121,19 @@ public final class AccessLists: Sendable {
         }
     }
 
+    /// Replaces every list with a configuration's (a reload); the caller replays the
+    /// operator's recorded changes over them.
+    public func replace(with access: RelayConfiguration.Access) {
+        change { state in
+            state = State(
+                Snapshot(
+                    allowedPubkeys: access.allowedPubkeys, bannedPubkeys: access.bannedPubkeys,
+                    bannedEvents: access.bannedEvents,
+                    blockedIPs: Set(access.blockedIPs.compactMap { IPRange($0)?.description }),
+                    allowedKinds: access.allowedKinds, deniedKinds: access.deniedKinds))
+        }
+    }
+
     private func change(_ body: (inout State) -> Void) {
         state.withLock { body(&$0) }
         changes.wrappingAdd(1, ordering: .releasing)

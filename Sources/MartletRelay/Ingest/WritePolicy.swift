@@ -55,13 +55,19 @@ public struct WriteContext: Sendable {
 /// NIP-11's advertised event limits: tag count, content length and the `created_at` window,
 /// plus NIP-40's rule that an event already expired is not accepted.
 public struct EventLimitsPolicy: WritePolicy {
-    public var limits: RelayConfiguration.Limits
+    private let source: ReloadableLimits
 
     public init(limits: RelayConfiguration.Limits) {
-        self.limits = limits
+        self.source = ReloadableLimits(limits)
+    }
+
+    /// Limits that SIGHUP may replace.
+    public init(limits: ReloadableLimits) {
+        self.source = limits
     }
 
     public func check(_ event: Event, context: WriteContext) -> RejectReason? {
+        let limits = source.current
         if event.tags.count > limits.maxEventTags {
             return .invalid("too many tags (max \(limits.maxEventTags))")
         }
