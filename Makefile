@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 7777
 DATA ?= ./data
 
-.PHONY: run test deps build release python-deps browser-deps dht-deps interop clean
+.PHONY: run test deps build release python-deps browser-deps dht-deps deploy-deps interop clean
 
 ## The relay, optimised build, on $(HOST):$(PORT) with its store in $(DATA).
 run: deps
@@ -14,7 +14,7 @@ run: deps
 	$$($(SWIFT) build -c release --show-bin-path)/martlet serve --host $(HOST) --port $(PORT) --data $(DATA)
 
 ## Unit, store and end-to-end tests, then the independent-client check (nostr-sdk).
-test: deps browser-deps dht-deps
+test: deps browser-deps dht-deps deploy-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --parallel --num-workers 2
 	$(MAKE) interop
@@ -54,6 +54,16 @@ dht-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-libtorrent; \
 	else \
 		echo "error: python3-libtorrent is missing. Install it with: sudo apt-get install python3-libtorrent" >&2; exit 1; \
+	fi
+
+## systemd-analyze (Debian's systemd), for the test that verifies contrib/martlet.service.
+deploy-deps:
+	@if command -v systemd-analyze >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		echo "installing systemd (for systemd-analyze)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd; \
+	else \
+		echo "error: systemd-analyze is missing. Install it with: sudo apt-get install systemd" >&2; exit 1; \
 	fi
 
 python-deps:
