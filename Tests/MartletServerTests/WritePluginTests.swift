@@ -119,6 +119,15 @@ struct WritePluginTests {
             #expect(event["pubkey"] as? String == allowed.pubkey.hex)
             #expect(event["sig"] as? String == allowed.sig.hex)
             #expect(first["authed"] == nil, "the connection did not authenticate")
+
+            // The plugin holds its own stdin and stdout and no socket of the relay's: one
+            // would keep a client's connection open after both ends had closed it.
+            let pid = try #require(first["pid"] as? Int)
+            let descriptors = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")
+            let sockets = descriptors.filter {
+                (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\($0)"))?.hasPrefix("socket:") == true
+            }
+            #expect(sockets.sorted() == ["0", "1"], "the plugin's sockets: \(sockets)")
         }
     }
 

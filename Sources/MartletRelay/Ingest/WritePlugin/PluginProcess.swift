@@ -63,6 +63,9 @@ final class PluginProcess: Sendable {
         // dup2 clears close-on-exec on the copies the child keeps as 0 and 1.
         posix_spawn_file_actions_adddup2(&actions, stdin.read, 0)
         posix_spawn_file_actions_adddup2(&actions, stdout.write, 1)
+        // Nothing else of the relay's: a client's socket held open by a plugin would keep
+        // that connection alive after the client and the relay had both closed it.
+        closeInheritedDescriptors(&actions)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -162,6 +165,22 @@ final class PluginProcess: Sendable {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0, errno == EINTR {}
         onExit()
+    }
+
+    /// Adds a file action that closes every descriptor from 3 up in the child. glibc has
+    /// `posix_spawn_file_actions_addclosefrom_np` (2.34 and later) but Swift's Glibc module
+    /// does not declare it, so it is looked up; without it, each descriptor open now is
+    /// closed by name.
+    private static func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
+        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") {
+            _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
+            return
+        }
+        let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        for descriptor in open.compactMap(Int32.init) where descriptor > 2 {
+            posix_spawn_file_actions_addclose(&actions, descriptor)
+        }
     }
 
     /// A one-way channel whose ends are close-on-exec from birth: a socket pair, because
