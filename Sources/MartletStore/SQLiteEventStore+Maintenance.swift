@@ -41,4 +41,12 @@ extension SQLiteEventStore {
             return total + (size?.int64Value ?? 0)
         }
     }
+
+    /// Whether the writer syncs every commit (`synchronous=FULL`), as the relay reports it
+    /// to operators who ask what `OK true` promises.
+    public func commitsAreDurable() async throws -> Bool {
+        try await pool.writeWithoutTransaction { db in
+            try Int.fetchOne(db, sql: "PRAGMA synchronous") == 2
+        }
+    }
 }

@@ -31,11 +31,16 @@ public final class SQLiteEventStore: EventStore {
         /// How much of the file is memory-mapped, in MiB: mapped pages are read without
         /// copying them into the page cache.
         public var mmapSizeMiB: Int
+        /// Whether a committed batch survives a power cut (`synchronous=FULL`: the WAL is
+        /// synced at every commit; the batching writer makes that one fsync per batch), or
+        /// only a crash of the process (`NORMAL`: synced at checkpoints).
+        public var durableCommits: Bool
 
-        public init(readerCount: Int = 4, cacheSizeMiB: Int = 64, mmapSizeMiB: Int = 16_384) {
+        public init(readerCount: Int = 4, cacheSizeMiB: Int = 64, mmapSizeMiB: Int = 16_384, durableCommits: Bool = true) {
             self.readerCount = readerCount
             self.cacheSizeMiB = cacheSizeMiB
             self.mmapSizeMiB = mmapSizeMiB
+            self.durableCommits = durableCommits
         }
     }
 
@@ -84,9 +89,14 @@ public final class SQLiteEventStore: EventStore {
             }
         }
         do {
-            // GRDB's pool turns on WAL and synchronous=NORMAL: a commit is durable against a
-            // crash of the process, and group commit pays one fsync per checkpoint, not per batch.
+            // GRDB's pool turns on WAL and synchronous=NORMAL after `prepareDatabase`: a
+            // commit is then durable against a crash of the process, with one fsync per
+            // checkpoint. `OK true` should mean more: FULL syncs the WAL at each commit, which
+            // the batching writer pays once per batch. The writer is one lasting connection,
+            // so setting it there once holds.
             pool = try DatabasePool(path: path, configuration: configuration)
+            let synchronous = options.durableCommits ? "FULL" : "NORMAL"
+            try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = \(synchronous)") }
             let migrator = SQLiteSchema.migrator
             let pending = try pool.read { try migrator.hasCompletedMigrations($0) } == false
             try migrator.migrate(pool)

@@ -11,6 +11,8 @@ extension Settings {
             return (store, store.location)
         }
         let path = URL(fileURLWithPath: dataDirectory).appendingPathComponent("martlet.sqlite").path
-        return (try SQLiteEventStore(path: path), path)
+        var options = SQLiteEventStore.Options()
+        options.durableCommits = durableCommits
+        return (try SQLiteEventStore(path: path, options: options), path)
     }
 }

@@ -19,6 +19,8 @@ struct Settings {
     var database: String?
     var pingInterval = 30
     var logLevel = "info"
+    /// `storage.synchronous: full` (the default): SQLite syncs each committed batch.
+    var durableCommits = true
     var logFormat = LogFormat.text
     var relay = RelayConfiguration()
     var mesh = MeshConfiguration()
@@ -49,6 +51,11 @@ struct Settings {
         port = config.int(forKey: "server.port", default: port)
         pingInterval = config.int(forKey: "server.ping_interval", default: pingInterval)
         dataDirectory = config.string(forKey: "storage.data", default: dataDirectory)
+        let synchronous = config.string(forKey: "storage.synchronous", default: "full")
+        guard ["full", "normal"].contains(synchronous) else {
+            throw SettingsError("storage.synchronous must be full or normal, not \"\(synchronous)\"")
+        }
+        durableCommits = synchronous == "full"
         database = config.string(forKey: "storage.database").flatMap { $0.isEmpty ? nil : $0 }
         logLevel = config.string(forKey: "log.level", default: logLevel)
         let format = config.string(forKey: "log.format", default: logFormat.rawValue)

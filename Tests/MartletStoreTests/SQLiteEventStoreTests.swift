@@ -18,6 +18,20 @@ struct SQLiteEventStoreTests {
         try FileManager.default.removeItem(at: directory)
     }
 
+    @Test("commits are synced (synchronous=FULL) by default; durableCommits false keeps NORMAL")
+    func durableByDefault() async throws {
+        let directory = SQLiteFactory.root.appendingPathComponent(UUID().uuidString)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let durable = try SQLiteEventStore(path: directory.appendingPathComponent("durable.sqlite").path)
+        #expect(try await durable.commitsAreDurable())
+        try await durable.close()
+        var options = SQLiteEventStore.Options()
+        options.durableCommits = false
+        let fast = try SQLiteEventStore(path: directory.appendingPathComponent("fast.sqlite").path, options: options)
+        #expect(try await fast.commitsAreDurable() == false)
+        try await fast.close()
+    }
+
     /// The REQ shapes clients send most, each of which must be served from an index.
     static let commonShapes: [(String, Filter)] = {
         let key = Author().pubkey

@@ -33,6 +33,7 @@ extension SettingKey {
     private static let storage: [SettingKey] = [
         .init(name: "storage.data", shape: .text) { $0.dataDirectory },
         .init(name: "storage.database", shape: .databaseURL) { $0.database.map(redactingPassword) ?? "" },
+        .init(name: "storage.synchronous", shape: .choice(["full", "normal"])) { $0.durableCommits ? "full" : "normal" },
         .init(name: "storage.purge_interval", shape: .integer(1...seconds)) { "\($0.relay.purgeInterval.components.seconds)" },
         .init(name: "retention", shape: .retention) { $0.relay.retention.isEmpty ? "" : json($0.relay.retention) },
     ]
