@@ -48,9 +48,12 @@ struct DiscoveryTests {
         }
         var relays: [RelayProcess] = []
         do {
-            let a = try await start("a")
-            relays.append(a)
+            // Both relays replicate only the first author's notes with the relays they
+            // discover (`discovery.sync_filter`; the mesh runs both ways, so A's side counts too).
             let note = Author().event(content: "found through the DHT")
+            let syncFilter = ["MARTLET_DISCOVERY_SYNC_FILTER": #"{"authors":["\#(note.pubkey.hex)"]}"#]
+            let a = try await start("a", syncFilter)
+            relays.append(a)
             let client = try await a.connect()
             let answer = try await client.publishAndWait(note)
             await client.close()
@@ -73,15 +76,12 @@ struct DiscoveryTests {
             for event in [relayList, missing, fetched] { #expect(try await writer.publishAndWait(event).accepted) }
             await writer.close()
 
-            // B replicates only the first author's notes with the relays it discovers
-            // (`discovery.sync_filter`), and looks for notes asked by id that it lacks.
+            // B also looks elsewhere for notes asked by id that it lacks.
             let b = try await start(
                 "b",
-                [
-                    "MARTLET_DISCOVERY_SYNC_FILTER": #"{"authors":["\#(note.pubkey.hex)"]}"#,
-                    "MARTLET_DISCOVERY_FETCH_MISSING": "true",
-                    "MARTLET_DISCOVERY_FETCH_TIMEOUT_MS": "15000",
-                ])
+                syncFilter.merging([
+                    "MARTLET_DISCOVERY_FETCH_MISSING": "true", "MARTLET_DISCOVERY_FETCH_TIMEOUT_MS": "15000",
+                ]) { _, new in new })
             relays.append(b)
             var held: [String] = []
             let found = try await waitUntil(timeout: .seconds(120)) {
