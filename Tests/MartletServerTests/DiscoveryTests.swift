@@ -155,6 +155,15 @@ struct DiscoveryTests {
             // B's /metrics counts the relay it found (recorded at the end of each round).
             #expect(try await waitUntil(timeout: .seconds(30)) { try await Self.metric("martlet_discovery_relays 1", of: b) })
             #expect(try await Self.metric(#"martlet_dht_dropped_packets{reason="malformed"}"#, of: b))
+            // The sync store: B remembers A (found in the DHT, and synced with), A the user
+            // whose list it put; both in /metrics, and B's on its status page.
+            #expect(try await waitUntil(timeout: .seconds(30)) { try await Self.metric("martlet_sync_relays 1", of: b) })
+            #expect(try await waitUntil(timeout: .seconds(30)) { try await Self.metric("martlet_sync_authors 1", of: a) })
+            let (_, _, body) = try await HTTPGet.run(URLRequest(url: URL(string: "http://127.0.0.1:\(b.port)/status.json")!))
+            let status = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
+            let known = try #require(status["sync_relays"] as? [[String: Any]])
+            #expect(known.compactMap { $0["url"] as? String } == [a.url])
+            #expect(known.first?["last_sync"] is Int)
 
             // NIP-11 `self`: the relay's own key, made on first start and kept in relay.key (0600).
             let document = try await Self.information(of: a)
