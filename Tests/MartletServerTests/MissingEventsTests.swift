@@ -15,17 +15,22 @@ import Testing
 @Suite("Missing-note retrieval")
 struct MissingEventsTests {
     /// B's fetcher, asking the authors' write relays as B's own store lists them (NIP-65).
-    static func useFetcher(on b: TestRelay, timeout: Duration = .seconds(10)) {
+    @discardableResult
+    static func useFetcher(
+        on b: TestRelay, timeout: Duration = .seconds(10), maxConcurrentSearches: Int = 8
+    ) -> MissingEventFetcher {
         var configuration = MissingEventsConfiguration()
         configuration.enabled = true
         configuration.timeout = timeout
+        configuration.maxConcurrentSearches = maxConcurrentSearches
         let authorRelays = AuthorRelays(store: b.relay.store)
         var logger = Logger(label: "martlet.test.fetch")
         logger.logLevel = .error
-        b.relay.missingEvents.use(
-            MissingEventFetcher(relay: b.relay, configuration: configuration, logger: logger) { authors in
-                await authorRelays.relays(of: authors)
-            })
+        let fetcher = MissingEventFetcher(relay: b.relay, configuration: configuration, logger: logger) { authors in
+            await authorRelays.relays(of: authors)
+        }
+        b.relay.missingEvents.use(fetcher)
+        return fetcher
     }
 
     @Test("a REQ by ids and author that misses gets the note from the author's write relay, before EOSE, and stores it")
@@ -102,6 +107,39 @@ struct MissingEventsTests {
             #expect(waited >= .seconds(1), "EOSE came before anyone was asked")
             #expect(waited < .seconds(15), "the REQ waited \(waited) for a 2-second budget")
             await client.close()
+        }
+    }
+
+    @Test("searches at once are bounded, and an id found nowhere is not looked for again at once")
+    func searchesAreBounded() async throws {
+        let silent = try SilentListener()
+        defer { silent.close() }
+        try await TestRelay.with { b in
+            let fetcher = Self.useFetcher(on: b, timeout: .seconds(6), maxConcurrentSearches: 1)
+            let author = Author()
+            let list = author.event(kind: 10002, content: "", tags: [["r", "ws://127.0.0.1:\(silent.port)/"]])
+            let first = try await b.connect()
+            #expect(try await first.publishAndWait(list).accepted)
+            let wanted = author.event(content: "nowhere").id.hex
+            func filter(_ id: String) -> String { #"{"ids":["\#(id)"],"authors":["\#(author.pubkey.hex)"]}"# }
+            try await first.send(#"["REQ","slow","# + filter(wanted) + "]")
+            #expect(await waitUntil(timeout: .seconds(10)) { fetcher.searchesInFlight == 1 })
+
+            // The one search slot is taken: another REQ by id gets its EOSE without waiting.
+            let second = try await b.connect()
+            let start = ContinuousClock.now
+            let other = author.event(content: "also nowhere").id.hex
+            #expect(try await second.query("other", filter(other)).isEmpty)
+            #expect(ContinuousClock.now - start < .seconds(4), "a REQ past the bound waited for a search")
+            #expect(try await first.eventsUntilEOSE("slow").isEmpty)
+
+            // Once that search has ended, its id is remembered as found nowhere.
+            #expect(await waitUntil(timeout: .seconds(20)) { fetcher.searchesInFlight == 0 })
+            let again = ContinuousClock.now
+            #expect(try await second.query("again", filter(wanted)).isEmpty)
+            #expect(ContinuousClock.now - again < .seconds(4), "an id found nowhere was looked for again")
+            await first.close()
+            await second.close()
         }
     }
 

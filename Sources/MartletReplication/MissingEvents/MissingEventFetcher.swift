@@ -52,6 +52,9 @@ public final class MissingEventFetcher: MissingEventFinder {
         self.logger = logger
     }
 
+    /// Searches running now (each until its last connection has ended).
+    public var searchesInFlight: Int { state.withLock { $0.searches } }
+
     public func find(_ ids: Set<EventID>, authors: Set<PublicKey>) async -> [Event] {
         guard let wanted = begin(ids) else { return [] }
         let found = await RemoteEventSearch.run(
