@@ -2,8 +2,9 @@ public import NostrCore
 
 /// What relay discovery and the mesh remember between runs (the seed's "sync store"): the
 /// relays this relay syncs with, when each was last seen, last synced and last failed, and
-/// the authors whose relay lists it keeps in the DHT. Kept beside the events, so that a
-/// restart knows its relays before the first DHT round, and shown on the status page.
+/// the authors whose relay lists it keeps in the DHT. Kept beside the events (shared by the
+/// nodes of one PostgreSQL database), so that the operator sees on the status page which
+/// relays this one deals with and how each sync went, across restarts.
 ///
 /// Every store adapter that can (SQLite, PostgreSQL) implements this beside `EventStore`;
 /// the relay finds it with `store as? any SyncStore`. Times are Unix seconds.

@@ -70,7 +70,8 @@ public enum RemoteEventSearch {
             let client = try await RelayClient.connect(to: url, replyTimeout: budget, signer: signer, logger: logger)
             let events: [Event]
             do {
-                events = try await client.fetch([filter])
+                // Every event asked for, and as many again of whatever else the relay sends.
+                events = try await client.fetch([filter], maxEvents: 2 * ids.count)
             } catch {
                 await client.close()
                 throw error
