@@ -112,6 +112,7 @@ struct Settings {
         secretKey = try Settings.relaySecretKey(config)
         discovery = try Settings.discovery(config.scoped(to: "discovery"), relayURL: relay.info.url)
         mesh.discoveredFilter = try Settings.discoveredFilter(config)
+        mesh.discoveredResyncInterval = discovery.syncInterval
         fetchMissing = Settings.fetchMissing(config.scoped(to: "discovery"))
         if relay.access.mode == .privateRelay, relay.info.url == nil {
             // Without it AUTH could only be checked against loopback URLs (or, as before, a

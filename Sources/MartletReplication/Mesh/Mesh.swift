@@ -83,6 +83,7 @@ public final class Mesh: Service, AcceptedEventObserver, Sendable {
     private func adopt(_ url: String) -> MeshPeer? {
         var discovered = configuration
         discovered.filter = configuration.discoveredFilter ?? configuration.filter
+        discovered.resyncInterval = configuration.discoveredResyncInterval
         let peer: MeshPeer? = current.withLock { current in
             let key = RelayURL.normalize(url)
             guard current.discovered.count < configuration.maxDiscoveredPeers, current.urls.insert(key).inserted

@@ -131,7 +131,7 @@ public final class MeshPeer: Service, Sendable {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await self.pull(live, first: stored) }
                 group.addTask { try await self.push(over: client) }
-                group.addTask { try await self.catchUp(over: client) }
+                group.addTask { try await self.catchUpAndResync(over: client) }
                 try await group.waitForAll()
             }
         } catch {
@@ -145,7 +145,21 @@ public final class MeshPeer: Service, Sendable {
 
     // MARK: Catch-up
 
-    private func catchUp(over client: RelayClient) async throws {
+    /// The catch-up, then, when the configuration asks for it (discovered peers: every
+    /// `discovery.sync_interval`), another one every `resyncInterval` for as long as the
+    /// connection lasts: a NIP-77 round costs little when both sides agree, and it mends
+    /// whatever the live stream missed.
+    private func catchUpAndResync(over client: RelayClient) async throws {
+        guard try await catchUp(over: client), let interval = configuration.resyncInterval else { return }
+        while true {
+            try await Task.sleep(for: interval)
+            try await catchUp(over: client)
+        }
+    }
+
+    /// Returns false when the peer does not reconcile (live events only).
+    @discardableResult
+    private func catchUp(over client: RelayClient) async throws -> Bool {
         var options = RelaySync.Options()
         options.filter = configuration.filter
         options.frameSizeLimit = configuration.frameSizeLimit
@@ -168,7 +182,7 @@ public final class MeshPeer: Service, Sendable {
             }
             set(.live)
             logger.warning("peer does not reconcile; streaming live events only", metadata: ["reason": "\(error)"])
-            return
+            return false
         }
         countOut(report.uploaded)
         update {
@@ -180,6 +194,7 @@ public final class MeshPeer: Service, Sendable {
         logger.info(
             "caught up with peer",
             metadata: ["report": "\(report)", "duration": "\(ContinuousClock.now - start)"])
+        return true
     }
 
     /// A `NEG-ERR`, or a `NOTICE` and no answer to the `NEG-OPEN` (how relays that do not
