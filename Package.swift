@@ -139,7 +139,7 @@ let package = Package(
         .target(
             name: "MartletDiscovery",
             dependencies: [
-                "MartletDHT", "MartletRelay", "NostrCore",
+                "MartletDHT", "MartletRelay", "MartletStore", "NostrCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -22,6 +22,9 @@ public final class DiscoveredRelays: Sendable {
     /// Each discovered relay's URL, once: a relay announcing a new URL is handed again.
     public let urls: AsyncStream<String>
     private let continuation: AsyncStream<String>.Continuation
+    /// The URL of each relay forgotten (`forget(seenBefore:)`), for the mesh to drop its peer.
+    public let forgotten: AsyncStream<String>
+    private let forgottenContinuation: AsyncStream<String>.Continuation
     private let ownKey: PublicKey?
     private let entries = Mutex<[PublicKey: Entry]>([:])
 
@@ -30,6 +33,8 @@ public final class DiscoveredRelays: Sendable {
         self.ownKey = ownKey
         // Bounded like the list: a mesh that does not read yet loses only the oldest URLs.
         (urls, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(capacity))
+        (forgotten, forgottenContinuation) = AsyncStream.makeStream(
+            of: String.self, bufferingPolicy: .bufferingNewest(capacity))
     }
 
     /// Every relay known now, by slot.
@@ -54,6 +59,23 @@ public final class DiscoveredRelays: Sendable {
         return isNewURL
     }
 
-    /// Ends `urls` (the service stopped).
-    func finish() { continuation.finish() }
+    /// Forgets the relays whose announcement was last found before `time` (Unix seconds): a
+    /// relay that stopped announcing itself is gone, or no longer wants to be found. Returns
+    /// their URLs, also handed to `forgotten`; a relay found again later is new again.
+    @discardableResult
+    public func forget(seenBefore time: Int64) -> [String] {
+        let stale: [String] = entries.withLock { entries in
+            let stale = entries.filter { $0.value.lastSeen < time }
+            for key in stale.keys { entries[key] = nil }
+            return stale.values.map(\.announcement.url)
+        }
+        for url in stale { forgottenContinuation.yield(url) }
+        return stale
+    }
+
+    /// Ends `urls` and `forgotten` (the service stopped).
+    func finish() {
+        continuation.finish()
+        forgottenContinuation.finish()
+    }
 }

@@ -28,18 +28,24 @@ extension Discovery {
     /// Returns whether every list was stored by at least one node.
     @discardableResult
     private func putRelayLists(_ events: [Event], node: DHTNode, seeds: [IPv4Endpoint]) async -> Bool {
-        let items = events.prefix(Self.maxListsPerRound).compactMap(UserRelayList.item(for:))
-        var stored = 0
+        let items = events.prefix(Self.maxListsPerRound).compactMap { event in
+            UserRelayList.item(for: event).map { (author: event.pubkey, item: $0) }
+        }
+        var put: [PublicKey] = []
         var start = 0
         while start < items.count, !Task.isCancelled {
             let batch = items[start..<min(start + configuration.searchParallelism, items.count)]
             start += batch.count
-            stored += await withTaskGroup(of: Bool.self) { group in
-                for item in batch { group.addTask { await node.put(item, bootstrap: seeds) > 0 } }
-                return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            put += await withTaskGroup(of: PublicKey?.self) { group in
+                for (author, item) in batch {
+                    group.addTask { await node.put(item, bootstrap: seeds) > 0 ? author : nil }
+                }
+                return await group.reduce(into: [PublicKey]()) { if let author = $1 { $0.append(author) } }
             }
         }
+        let stored = put.count
         state.withLock { $0.listsPut += stored }
+        await rememberAuthors(put, now: now())
         if !items.isEmpty {
             logger.info("users' relay lists put", metadata: ["stored": "\(stored)", "lists": "\(items.count)"])
         }

@@ -3,6 +3,7 @@ import Foundation
 public import Logging
 public import MartletDHT
 public import MartletRelay
+public import MartletStore
 public import NostrCore
 import NIOCore
 import NIOPosix
@@ -29,7 +30,9 @@ public final class Discovery: Service, Sendable {
     public let relays: DiscoveredRelays
     /// The NIP-65 lists of the users this relay serves, re-put every `republishInterval`.
     let servedLists: @Sendable () async -> [Event]
-    private let metrics: DiscoveryMetrics?
+    /// Where the relays found and the authors served are kept between runs, if anywhere.
+    let syncStore: (any SyncStore)?
+    let metrics: DiscoveryMetrics?
     let logger: Logger
     let now: @Sendable () -> Int64
     /// Slot values that were not valid announcements, seen so far.
@@ -48,7 +51,7 @@ public final class Discovery: Service, Sendable {
 
     public init(
         configuration: DiscoveryConfiguration, identity: RelayIdentity, url: String, supportedNIPs: [Int],
-        servedLists: @escaping @Sendable () async -> [Event] = { [] },
+        servedLists: @escaping @Sendable () async -> [Event] = { [] }, syncStore: (any SyncStore)? = nil,
         metrics: (any MetricsFactory)? = nil, logger: Logger = Logger(label: "martlet.discovery"),
         now: @escaping @Sendable () -> Int64 = Discovery.unixTime
     ) {
@@ -57,6 +60,7 @@ public final class Discovery: Service, Sendable {
         self.url = url
         self.supportedNIPs = supportedNIPs
         self.servedLists = servedLists
+        self.syncStore = syncStore
         self.metrics = metrics.map(DiscoveryMetrics.init(factory:))
         self.relays = DiscoveredRelays(capacity: configuration.maxRelays, excluding: identity.publicKey)
         self.logger = logger
@@ -98,11 +102,14 @@ public final class Discovery: Service, Sendable {
         if !seeds.isEmpty { await node.bootstrap(seeds) }
         let now = self.now()
         let contents = await scan(node, seeds: seeds, now: now)
+        var found: [RelayAnnouncement] = []
         for case let (slot, .relay(announcement, _)) in contents {
+            found.append(announcement)
             if relays.record(announcement, slot: slot, now: now) {
                 logger.info("relay discovered", metadata: ["url": "\(announcement.url)", "slot": "\(slot)"])
             }
         }
+        await remember(found, now: now)
         let (held, due, listsDue) = state.withLock { ($0.slot, now >= $0.nextAnnouncement, now >= $0.nextLists) }
         let stillOurs: Bool = held.map { if case .ours = contents[$0] { true } else { false } } ?? false
         if due || !stillOurs { await announce(node, contents: contents, seeds: seeds, now: now) }
@@ -113,6 +120,7 @@ public final class Discovery: Service, Sendable {
             await putFreshRelayLists(node, seeds: seeds)
         }
         metrics?.record(relays: relays.all.count, announced: announcedSlot != nil, drops: node.dropCounts)
+        await recordSyncStoreFigures()
     }
 
     /// Puts a freshly signed announcement in the slot we hold, else in the first one free.
@@ -155,8 +163,13 @@ public final class Discovery: Service, Sendable {
 
     /// The bootstrap nodes as IPv4 endpoints; names are looked up off the cooperative pool.
     func resolveBootstrap() async -> [IPv4Endpoint] {
+        await Self.resolve(configuration.bootstrap)
+    }
+
+    /// `host:port` entries as IPv4 endpoints; entries that do not resolve are left out.
+    static func resolve(_ entries: [String]) async -> [IPv4Endpoint] {
         var endpoints: [IPv4Endpoint] = []
-        for entry in configuration.bootstrap {
+        for entry in entries {
             guard let colon = entry.lastIndex(of: ":"), let port = Int(entry[entry.index(after: colon)...]) else {
                 continue
             }

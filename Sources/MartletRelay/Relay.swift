@@ -41,6 +41,8 @@ public final class Relay: Service, Sendable {
     public let metrics: RelayMetrics
     /// Told of every event accepted, with where it came from (mesh replication listens here).
     public let acceptedEvents = AcceptedEvents()
+    /// Where a REQ by ids looks for events not stored here (`discovery.fetch_missing`), if anywhere.
+    public let missingEvents = MissingEvents()
     /// REQ and COUNT rate per IP address, when configured.
     let requestLimiter: RateLimiter?
     /// The items every NIP-77 session of this relay holds, against `negentropy.maxTotalRecords`.

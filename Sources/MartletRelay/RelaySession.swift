@@ -162,9 +162,11 @@ public final class RelaySession: Sendable {
         }
         // A newer REQ with the same id may have replaced this one while the query ran.
         guard isLoading(subscription) else { return }
+        let fetched = await fetchMissing(filters, stored: stored)
+        guard isLoading(subscription) else { return }
         let reader = readContext
         let head = RelayMessage.eventPrefix(subscription)
-        for event in stored where relay.canSee(event, context: reader) {
+        for event in stored + fetched where relay.canSee(event, context: reader) {
             outbox.send(event: event.json, after: head)
         }
         outbox.send(.eose(subscription))
@@ -173,10 +175,20 @@ public final class RelaySession: Sendable {
             state.subscriptions[subscription] = .live(eventPrefix: head)
             return held
         }
-        let sent = Set(stored.map(\.id))
+        let sent = Set((stored + fetched).map(\.id))
         for event in heldBack where !sent.contains(event.id) {
             outbox.send(event: event.json, after: head)
         }
+    }
+
+    /// Events asked for by id that the store lacks, found elsewhere by the relay's
+    /// `MissingEventFinder` (`discovery.fetch_missing`) before EOSE; none without a finder.
+    private func fetchMissing(_ filters: [Filter], stored: [Event]) async -> [Event] {
+        guard let finder = relay.missingEvents.finder, let wanted = MissingEvents.wanted(by: filters, stored: stored)
+        else { return [] }
+        let found = await finder.find(wanted.ids, authors: wanted.authors)
+        // Only what this REQ asked for: a filter may name ids and a kind the event lacks.
+        return found.filter { event in filters.contains { $0.matches(event) } }
     }
 
     private func isLoading(_ subscription: SubscriptionID) -> Bool {

@@ -131,11 +131,13 @@ public final class RelayClient: Sendable {
     /// The stored events matching `filters`, up to EOSE, as the relay sent them
     /// (decoded, not yet verified: `Event.validate()` is the caller's choice). Events
     /// that do not decode are skipped. Throws `.subscriptionClosed` on `CLOSED`.
-    public func fetch(_ filters: [Filter]) async throws -> [Event] {
-        try await retryingAfterAuthentication { try await fetchOnce(filters) }
+    /// - Parameter maxEvents: past this many events the subscription is closed and what came
+    ///   so far returned: a relay that ignores the filters' `limit` cannot make us hold more.
+    public func fetch(_ filters: [Filter], maxEvents: Int = .max) async throws -> [Event] {
+        try await retryingAfterAuthentication { try await fetchOnce(filters, maxEvents: maxEvents) }
     }
 
-    private func fetchOnce(_ filters: [Filter]) async throws -> [Event] {
+    private func fetchOnce(_ filters: [Filter], maxEvents: Int) async throws -> [Event] {
         let subscription = makeSubscriptionID("fetch")
         let mailbox = try open { $0.subscriptions[subscription] = $1 }
         defer { routes.withLock { _ = $0.subscriptions.removeValue(forKey: subscription) } }
@@ -149,6 +151,10 @@ public final class RelayClient: Sendable {
                         events.append(try EventDecoder.decode(json: json))
                     } catch {
                         logger.debug("skipped an undecodable event", metadata: ["reason": "\(error.reason)"])
+                    }
+                    if events.count >= maxEvents {
+                        try? await send(.close(subscription))
+                        return events
                     }
                 case .eose:
                     try? await send(.close(subscription))

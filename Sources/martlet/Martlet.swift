@@ -10,8 +10,8 @@ struct Martlet: AsyncParsableCommand {
         // The same string NIP-11's `version` serves.
         version: RelayInformationDocument.version,
         subcommands: [
-            Serve.self, Sync.self, Import.self, Export.self, Backup.self, Compact.self, Delete.self, Bench.self,
-            ConfigCommand.self, Admin.self,
+            Serve.self, Sync.self, Fetch.self, Import.self, Export.self, Backup.self, Compact.self, Delete.self,
+            Bench.self, ConfigCommand.self, Admin.self,
         ],
         defaultSubcommand: Serve.self
     )

@@ -38,6 +38,21 @@ struct Serve: AsyncParsableCommand {
         }
     }
 
+    /// `discovery.fetch_missing`: a REQ by ids that misses asks the authors' write relays
+    /// (their kind 10002, stored here or found in the DHT); one without `authors` asks the
+    /// relays discovery found, most recently seen first.
+    static func missingEventFetcher(
+        relay: Relay, settings: Settings, discovery: Discovery?, logger: Logger
+    ) -> MissingEventFetcher {
+        let authorRelays = AuthorRelays(store: relay.store) { author in await discovery?.relayList(of: author) }
+        return MissingEventFetcher(
+            relay: relay, configuration: settings.fetchMissing, signer: settings.mesh.secretKey, logger: logger
+        ) { authors in
+            guard authors.isEmpty else { return await authorRelays.relays(of: authors) }
+            return (discovery?.relays.all ?? []).sorted { $0.lastSeen > $1.lastSeen }.map(\.announcement.url)
+        }
+    }
+
     func run() async throws {
         var settings = try await Settings.load(file: config)
         if let host { settings.host = host }
@@ -67,6 +82,7 @@ struct Serve: AsyncParsableCommand {
                 configuration: settings.discovery, identity: identity, url: settings.relay.info.url ?? "",
                 supportedNIPs: RelayInformationDocument.supportedNIPs(for: settings.relay),
                 servedLists: Serve.servedLists(store: store, url: settings.relay.info.url ?? ""),
+                syncStore: store as? any SyncStore,
                 metrics: metrics.factory, logger: logger)
             : nil
         // Discovered relays join the mesh as peers, so with discovery on there is a mesh even with no static peer.
@@ -74,9 +90,13 @@ struct Serve: AsyncParsableCommand {
             ? nil
             : Mesh(
                 relay: relay, configuration: settings.mesh, metrics: metrics.factory,
-                discoveredPeers: discovery?.relays.urls, logger: logger)
+                discoveredPeers: discovery?.relays.urls, forgottenPeers: discovery?.relays.forgotten, logger: logger)
         // A NIP-65 list naming this relay goes into the DHT at the next round, not the next republish.
         if let discovery { relay.acceptedEvents.add(discovery) }
+        if settings.fetchMissing.enabled {
+            relay.missingEvents.use(
+                Serve.missingEventFetcher(relay: relay, settings: settings, discovery: discovery, logger: logger))
+        }
         let services: [any Service] = [mesh as (any Service)?, discovery].compactMap { $0 }
         let app = RelayServer.application(
             relay: relay, host: settings.host, port: settings.port,

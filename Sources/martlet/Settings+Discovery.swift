@@ -1,5 +1,6 @@
 import Configuration
 import MartletDiscovery
+import MartletReplication
 import NostrCore
 
 /// The relay's own key (`relay.secret_key`) and the `discovery` section (issue 17).
@@ -38,5 +39,15 @@ extension Settings {
         } catch {
             throw SettingsError("discovery.sync_filter is not a NIP-01 filter: \(error.reason)")
         }
+    }
+
+    /// `discovery.fetch_*`: looking elsewhere for events a REQ asks for by id (`fetch_missing`).
+    static func fetchMissing(_ config: ConfigReader) -> MissingEventsConfiguration {
+        var fetch = MissingEventsConfiguration()
+        fetch.enabled = config.bool(forKey: "fetch_missing", default: false)
+        fetch.timeout = .milliseconds(config.int(forKey: "fetch_timeout_ms", default: 3000))
+        fetch.maxRelays = config.int(forKey: "fetch_max_relays", default: fetch.maxRelays)
+        fetch.maxConcurrentSearches = config.int(forKey: "fetch_max_concurrent", default: fetch.maxConcurrentSearches)
+        return fetch
     }
 }

@@ -27,6 +27,7 @@ struct Settings {
     // Relay identity and DHT discovery (issue 17).
     var secretKey: SecretKey?
     var discovery = DiscoveryConfiguration()
+    var fetchMissing = MissingEventsConfiguration()
 
     /// Reads `file` (missing is fine only when it is the default path) and the environment.
     /// Every key is checked first (`ConfigurationCheck`): a problem stops here with one line each.
@@ -129,6 +130,8 @@ struct Settings {
         secretKey = try Settings.relaySecretKey(config)
         discovery = try Settings.discovery(config.scoped(to: "discovery"), relayURL: relay.info.url)
         mesh.discoveredFilter = try Settings.discoveredFilter(config)
+        mesh.discoveredResyncInterval = discovery.syncInterval
+        fetchMissing = Settings.fetchMissing(config.scoped(to: "discovery"))
         if relay.access.mode == .privateRelay, relay.info.url == nil {
             // Without it AUTH could only be checked against loopback URLs (or, as before, a
             // Host header the client chooses), and a private relay on a public address

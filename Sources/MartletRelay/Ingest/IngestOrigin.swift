@@ -11,7 +11,8 @@ public enum IngestOrigin: Sendable, Hashable {
     /// A client's `EVENT` on a connection: every write policy, with the connection's
     /// address and the pubkeys it authenticated as.
     case client(session: UInt64, remoteAddress: String?, authenticated: Set<PublicKey>)
-    /// A replication peer of the mesh, by the URL it is configured (or discovered) under:
+    /// A replication peer of the mesh, by the URL it is configured (or discovered) under, or
+    /// the relay a missing note was fetched from (`martlet fetch`, `discovery.fetch_missing`):
     /// every write policy, as for a client with no address and no authentication, and the
     /// whole pipeline, ephemeral events and requests to vanish included.
     case peer(String)

@@ -18,10 +18,13 @@ public final class Mesh: Service, AcceptedEventObserver, Sendable {
     public let configuration: MeshConfiguration
     private let relay: Relay
     /// The configured peers, then those `discoveredPeers` added.
-    private let current: Mutex<(peers: [MeshPeer], urls: Set<String>, discovered: Int)>
+    private let current: Mutex<(peers: [MeshPeer], urls: Set<String>, discovered: Set<String>)>
     /// URLs of relays found at run time (DHT discovery), each kept in step like a configured
     /// peer, under `configuration.discoveredFilter`, at most `maxDiscoveredPeers` of them.
     private let discoveredPeers: AsyncStream<String>?
+    /// URLs of discovered relays no longer seen (their announcements went stale): their
+    /// peers stop and leave the mesh.
+    private let forgottenPeers: AsyncStream<String>?
     private let metrics: MeshMetrics?
     private let logger: Logger
 
@@ -29,11 +32,13 @@ public final class Mesh: Service, AcceptedEventObserver, Sendable {
     ///   `martlet_mesh_events_total{direction}` are recorded, if anywhere.
     public init(
         relay: Relay, configuration: MeshConfiguration, metrics: (any MetricsFactory)? = nil,
-        discoveredPeers: AsyncStream<String>? = nil, logger: Logger = Logger(label: "martlet.mesh")
+        discoveredPeers: AsyncStream<String>? = nil, forgottenPeers: AsyncStream<String>? = nil,
+        logger: Logger = Logger(label: "martlet.mesh")
     ) {
         self.relay = relay
         self.configuration = configuration
         self.discoveredPeers = discoveredPeers
+        self.forgottenPeers = forgottenPeers
         self.logger = logger
         // The same peer listed twice would only double the traffic.
         var seen = Set<String>()
@@ -43,7 +48,7 @@ public final class Mesh: Service, AcceptedEventObserver, Sendable {
         let peers = urls.map { url in
             MeshPeer(url: url, relay: relay, configuration: configuration, metrics: metrics, logger: logger)
         }
-        current = Mutex((peers, seen, 0))
+        current = Mutex((peers, seen, []))
     }
 
     public var peers: [MeshPeer] { current.withLock { $0.peers } }
@@ -61,6 +66,11 @@ public final class Mesh: Service, AcceptedEventObserver, Sendable {
                 group.addTask { await peer.run() }
             }
             guard let discoveredPeers else { return }
+            if let forgottenPeers {
+                group.addTask {
+                    for await url in forgottenPeers.cancelOnGracefulShutdown() { self.forget(url) }
+                }
+            }
             for await url in discoveredPeers.cancelOnGracefulShutdown() {
                 if let peer = adopt(url) { group.addTask { await peer.run() } }
             }
@@ -73,17 +83,34 @@ public final class Mesh: Service, AcceptedEventObserver, Sendable {
     private func adopt(_ url: String) -> MeshPeer? {
         var discovered = configuration
         discovered.filter = configuration.discoveredFilter ?? configuration.filter
+        discovered.resyncInterval = configuration.discoveredResyncInterval
         let peer: MeshPeer? = current.withLock { current in
-            guard current.discovered < configuration.maxDiscoveredPeers,
-                current.urls.insert(RelayURL.normalize(url)).inserted
+            let key = RelayURL.normalize(url)
+            guard current.discovered.count < configuration.maxDiscoveredPeers, current.urls.insert(key).inserted
             else { return nil }
-            current.discovered += 1
+            current.discovered.insert(key)
             let peer = MeshPeer(url: url, relay: relay, configuration: discovered, metrics: metrics, logger: logger)
             current.peers.append(peer)
             return peer
         }
         if peer != nil { metrics?.added() }
         return peer
+    }
+
+    /// Stops and drops the peer of a discovered relay no longer seen; a configured peer stays.
+    private func forget(_ url: String) {
+        let key = RelayURL.normalize(url)
+        let dropped: [MeshPeer] = current.withLock { current in
+            guard current.discovered.remove(key) != nil else { return [] }
+            current.urls.remove(key)
+            let dropped = current.peers.filter { RelayURL.normalize($0.url) == key }
+            current.peers.removeAll { RelayURL.normalize($0.url) == key }
+            return dropped
+        }
+        for peer in dropped {
+            peer.stop()
+            logger.info("discovered relay forgotten; mesh peer stopped", metadata: ["peer": "\(peer.url)"])
+        }
     }
 
     private func waitForShutdown() async {

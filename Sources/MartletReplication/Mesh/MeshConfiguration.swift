@@ -17,6 +17,12 @@ public struct MeshConfiguration: Sendable {
     public var discoveredFilter: Filter?
     /// Discovered peers kept in step at once; more are ignored.
     public var maxDiscoveredPeers = 64
+    /// How often a discovered peer is reconciled again while connected
+    /// (`discovery.sync_interval`); nil: only when a connection opens.
+    public var discoveredResyncInterval: Duration?
+    /// How often this peer is reconciled again while connected; nil: only when a connection
+    /// opens (configured peers; `Mesh` sets it from `discoveredResyncInterval` for discovered ones).
+    public var resyncInterval: Duration?
     /// The key that answers a peer's NIP-42 challenge, for peers that require AUTH.
     public var secretKey: SecretKey?
     public var backoff = Backoff()

@@ -1,5 +1,6 @@
 import Logging
 import MartletRelay
+import MartletStore
 import NostrCore
 public import ServiceLifecycle
 import Synchronization
@@ -38,6 +39,9 @@ public final class MeshPeer: Service, Sendable {
     /// the peer, and only this memory keeps it from being sent straight back.
     private let heardFrom = RecentEventIDs(capacity: 65_536)
     private let current: Mutex<MeshStatus.Peer>
+    /// The running loop, so that `stop()` can end this peer alone (a discovered relay forgotten).
+    private let cycling = Mutex<Task<Void, Never>?>(nil)
+    private let stopRequested = Atomic<Bool>(false)
     private let metrics: MeshMetrics?
     private let logger: Logger
 
@@ -63,12 +67,23 @@ public final class MeshPeer: Service, Sendable {
         self.logger = logger
     }
 
+    /// Ends `run()`, whether it started yet or not; the connection closes.
+    func stop() {
+        stopRequested.store(true, ordering: .relaxed)
+        cycling.withLock { $0 }?.cancel()
+    }
+
     /// This peer's state and counters now.
     public var status: MeshStatus.Peer { current.withLock { $0 } }
 
     /// Connects, replicates and reconnects until cancelled or shut down gracefully.
     public func run() async {
         let cycling = Task { await self.cycle() }
+        let stopped = self.cycling.withLock { current in
+            current = cycling
+            return stopRequested.load(ordering: .relaxed)
+        }
+        if stopped { cycling.cancel() }
         await withTaskCancellationOrGracefulShutdownHandler {
             await cycling.value
         } onCancelOrGracefulShutdown: {
@@ -84,10 +99,10 @@ public final class MeshPeer: Service, Sendable {
             set(.connecting)
             do {
                 try await replicate()
-                fail("the connection closed")
+                await fail("the connection closed")
             } catch {
                 if Task.isCancelled { break }
-                fail("\(error)")
+                await fail("\(error)")
             }
             let failures = update { peer in
                 defer { peer.failures += 1 }
@@ -116,7 +131,7 @@ public final class MeshPeer: Service, Sendable {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await self.pull(live, first: stored) }
                 group.addTask { try await self.push(over: client) }
-                group.addTask { try await self.catchUp(over: client) }
+                group.addTask { try await self.catchUpAndResync(over: client) }
                 try await group.waitForAll()
             }
         } catch {
@@ -130,7 +145,21 @@ public final class MeshPeer: Service, Sendable {
 
     // MARK: Catch-up
 
-    private func catchUp(over client: RelayClient) async throws {
+    /// The catch-up, then, when the configuration asks for it (discovered peers: every
+    /// `discovery.sync_interval`), another one every `resyncInterval` for as long as the
+    /// connection lasts: a NIP-77 round costs little when both sides agree, and it mends
+    /// whatever the live stream missed.
+    private func catchUpAndResync(over client: RelayClient) async throws {
+        guard try await catchUp(over: client), let interval = configuration.resyncInterval else { return }
+        while true {
+            try await Task.sleep(for: interval)
+            try await catchUp(over: client)
+        }
+    }
+
+    /// Returns false when the peer does not reconcile (live events only).
+    @discardableResult
+    private func catchUp(over client: RelayClient) async throws -> Bool {
         var options = RelaySync.Options()
         options.filter = configuration.filter
         options.frameSizeLimit = configuration.frameSizeLimit
@@ -153,17 +182,19 @@ public final class MeshPeer: Service, Sendable {
             }
             set(.live)
             logger.warning("peer does not reconcile; streaming live events only", metadata: ["reason": "\(error)"])
-            return
+            return false
         }
         countOut(report.uploaded)
         update {
             $0.lastCatchUp = report
             $0.failures = 0
         }
+        await recordSync(error: nil)
         set(.live)
         logger.info(
             "caught up with peer",
             metadata: ["report": "\(report)", "duration": "\(ContinuousClock.now - start)"])
+        return true
     }
 
     /// A `NEG-ERR`, or a `NOTICE` and no answer to the `NEG-OPEN` (how relays that do not
@@ -251,7 +282,18 @@ public final class MeshPeer: Service, Sendable {
         if previous != state { metrics?.moved(from: previous, to: state) }
     }
 
-    private func fail(_ reason: String) {
+    /// The end of a catch-up or of a connection, in the sync store (last sync, last error).
+    private func recordSync(error: String?) async {
+        guard let store = relay.store as? any SyncStore else { return }
+        do {
+            try await store.recordRelaySync(url, at: relay.clock(), error: error)
+        } catch {
+            logger.debug("could not record the sync", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func fail(_ reason: String) async {
+        await recordSync(error: reason)
         let first = update { peer in
             defer { peer.lastError = reason }
             return peer.failures == 0

@@ -17,6 +17,8 @@ import NostrCore
 enum StatusDocument {
     /// Recent events listed, at most.
     static let recentCount = 12
+    /// Relays of the sync store listed, at most (most recently seen first).
+    static let syncRelaysShown = 100
     /// Characters of a note's content shown.
     static let excerptLength = 140
 
@@ -50,6 +52,20 @@ enum StatusDocument {
                 if let error = peer.lastError { row["last_error"] = error }
                 return row
             }
+        }
+        if let sync = relay.store as? any SyncStore {
+            // The sync store (discovery, mesh): every relay remembered, and how many users'
+            // relay lists are kept in the DHT (`martlet_sync_relays`, `martlet_sync_authors`).
+            if let relays = try? await sync.syncRelays() {
+                document["sync_relays"] = relays.prefix(Self.syncRelaysShown).map { relay -> [String: Any] in
+                    var row: [String: Any] = ["url": relay.url, "last_seen": relay.lastSeen]
+                    if let time = relay.lastSync { row["last_sync"] = time }
+                    if let error = relay.lastError { row["last_error"] = error }
+                    if let time = relay.lastErrorAt { row["last_error_at"] = time }
+                    return row
+                }
+            }
+            if let authors = try? await sync.syncAuthors() { document["sync_authors"] = authors.count }
         }
         if let icon = info.icon { document["icon"] = icon }
         if let url = info.url { document["url"] = url }

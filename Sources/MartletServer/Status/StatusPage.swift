@@ -54,6 +54,9 @@ enum StatusPage {
             <section class="panel" id="meshPanel" hidden><h2>Mesh peers</h2>
               <table class="recent"><thead><tr><th>Peer</th><th>State</th><th>In</th><th>Out</th><th>Connections</th><th>Last error</th></tr></thead>
               <tbody id="mesh"></tbody></table></section>
+            <section class="panel" id="syncPanel" hidden><h2>Sync store <small id="syncAuthors"></small></h2>
+              <table class="recent"><thead><tr><th>Relay</th><th>Last seen</th><th>Last sync</th><th>Last error</th></tr></thead>
+              <tbody id="sync"></tbody></table></section>
             <section class="panel"><h2>Recent events</h2>
               <table class="recent"><thead><tr><th>Kind</th><th>Author</th><th>Created</th><th>Content</th></tr></thead>
               <tbody id="recent"><tr><td colspan="4" class="empty">No events yet.</td></tr></tbody></table></section>
@@ -149,6 +152,10 @@ enum StatusPage {
           const peers=s.mesh||[];$("meshPanel").hidden=!peers.length;const mesh=$("mesh");mesh.textContent="";
           for(const p of peers){const row=document.createElement("tr");row.dataset.state=p.state;cell(row,p.url);cell(row,p.state);
             cell(row,fmt(p.events_in));cell(row,fmt(p.events_out));cell(row,fmt(p.connections));cell(row,p.last_error||"");mesh.appendChild(row)}
+          const known=s.sync_relays||[];$("syncPanel").hidden=!known.length&&!s.sync_authors;const sync=$("sync");sync.textContent="";
+          $("syncAuthors").textContent=s.sync_authors?fmt(s.sync_authors)+" relay lists kept in the DHT":"";
+          for(const r of known){const row=document.createElement("tr");cell(row,r.url);cell(row,ago(r.last_seen));
+            cell(row,r.last_sync?ago(r.last_sync):"never");cell(row,r.last_error||"");sync.appendChild(row)}
           draw($("eventsChart"),[history.map(p=>p.received),history.map(p=>p.rate)],["--r","--a"]);
           draw($("connectionsChart"),[history.map(p=>p.connections)],["--a"]);
           const badge=$("state");badge.textContent="live";badge.className="badge live";

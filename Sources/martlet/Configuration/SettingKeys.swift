@@ -143,6 +143,14 @@ extension SettingKey {
         .init(name: "discovery.sync_filter", shape: .filter) {
             $0.mesh.discoveredFilter.map { String(decoding: $0.json, as: UTF8.self) } ?? "(mesh.filter)"
         },
+        .init(name: "discovery.fetch_missing", shape: .choice(["true", "false"])) { "\($0.fetchMissing.enabled)" },
+        .init(name: "discovery.fetch_timeout_ms", shape: .integer(1...60_000)) {
+            "\(Int($0.fetchMissing.timeout / .milliseconds(1)))"
+        },
+        .init(name: "discovery.fetch_max_relays", shape: .integer(1...64)) { "\($0.fetchMissing.maxRelays)" },
+        .init(name: "discovery.fetch_max_concurrent", shape: .integer(1...1024)) {
+            "\($0.fetchMissing.maxConcurrentSearches)"
+        },
     ]
 
     private static let access: [SettingKey] = [
