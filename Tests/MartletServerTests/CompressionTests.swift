@@ -13,20 +13,7 @@ struct CompressionTests {
 
     /// Runs the client and returns what it printed.
     private func client(port: Int, _ mode: String, event: Event) async throws -> (status: Int32, output: String) {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("martlet-deflate-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let output = folder.appendingPathComponent("out")
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Self.script.path, "\(port)", mode, event.jsonString]
-        process.standardOutput = try FileHandle(forWritingTo: output)
-        process.standardError = process.standardOutput
-        try spawn(process)
-        let ended = await waitUntil(timeout: .seconds(60)) { !process.isRunning }
-        if !ended { process.terminate() }
-        return (process.terminationStatus, try String(contentsOf: output, encoding: .utf8))
+        try await runProgram("/usr/bin/env", ["python3", Self.script.path, "\(port)", mode, event.jsonString])
     }
 
     /// An event long enough to be worth compressing (the relay leaves frames under 256 bytes).

@@ -30,7 +30,7 @@ struct DeploymentFilesTests {
         try unit.replacingOccurrences(of: "/usr/local/bin/martlet", with: RelayProcess.binary.path)
             .write(to: file, atomically: true, encoding: .utf8)
 
-        let run = try await Self.run("/usr/bin/systemd-analyze", ["verify", "--man=no", file.path], in: folder)
+        let run = try await runProgram("/usr/bin/systemd-analyze", ["verify", "--man=no", file.path])
         #expect(run.status == 0, "\(run.output)")
         // systemd-analyze exits 0 on an unknown or misspelt directive, and only says so.
         #expect(run.output.isEmpty, "systemd-analyze had something to say: \(run.output)")
@@ -55,21 +55,5 @@ struct DeploymentFilesTests {
         #expect(dockerfile.contains("FROM debian:bookworm-slim"))
         #expect(dockerfile.contains("libsecp256k1-1"), "the runtime has the library the binary links")
         #expect(dockerfile.contains("USER martlet"))
-    }
-
-    /// Runs a program to its end; returns its status and everything it printed.
-    static func run(_ program: String, _ arguments: [String], in folder: URL) async throws -> (status: Int32, output: String) {
-        let output = folder.appendingPathComponent("output")
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        process.currentDirectoryURL = folder
-        process.standardOutput = try FileHandle(forWritingTo: output)
-        process.standardError = process.standardOutput
-        try spawn(process)
-        let ended = await waitUntil(timeout: .seconds(60)) { !process.isRunning }
-        if !ended { process.terminate() }
-        return (process.terminationStatus, try String(contentsOf: output, encoding: .utf8))
     }
 }

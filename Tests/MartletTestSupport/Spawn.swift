@@ -14,3 +14,32 @@ public func spawn(_ process: Process) throws {
 }
 
 private let starting = Mutex(())
+
+/// Runs `program` with `arguments` to its end (at most `timeout`, then it is ended) and
+/// returns its exit status and everything it printed, stdout and stderr together.
+///
+/// ```swift
+/// let run = try await runProgram("/usr/bin/systemd-analyze", ["verify", path])
+/// #expect(run.status == 0, "\(run.output)")
+/// ```
+public func runProgram(
+    _ program: String, _ arguments: [String], timeout: Duration = .seconds(60)
+) async throws -> (status: Int32, output: String) {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("martlet-program-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let output = folder.appendingPathComponent("output")
+    _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: program)
+    process.arguments = arguments
+    process.currentDirectoryURL = folder
+    process.standardOutput = try FileHandle(forWritingTo: output)
+    process.standardError = process.standardOutput
+    try spawn(process)
+    if await !waitUntil(timeout: timeout, { !process.isRunning }) {
+        process.terminate()
+        process.waitUntilExit()
+    }
+    return (process.terminationStatus, try String(contentsOf: output, encoding: .utf8))
+}
