@@ -23,6 +23,7 @@ enum SQLiteSchema {
         migrator.registerMigration("kind counts", migrate: createKindCounts)
         migrator.registerMigration("relay settings", migrate: createRelaySettings)
         migrator.registerMigration("tags keyed by value", migrate: keyTagsByValue)
+        migrator.registerMigration("groups", migrate: createGroups)
         return migrator
     }
 

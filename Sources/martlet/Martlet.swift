@@ -9,7 +9,7 @@ struct Martlet: AsyncParsableCommand {
         abstract: "A Nostr relay.",
         // The same string NIP-11's `version` serves.
         version: RelayInformationDocument.version,
-        subcommands: [Serve.self, Sync.self, Import.self, Export.self, Bench.self, ConfigCommand.self, Admin.self],
+        subcommands: [Serve.self, Sync.self, Import.self, Export.self, Bench.self, ConfigCommand.self, Admin.self, GroupsCommand.self],
         defaultSubcommand: Serve.self
     )
 }
