@@ -59,6 +59,55 @@ struct NIP29GroupsTests {
         }
     }
 
+    @Test("an open group admits on request; a moderator deletes but may not add; hidden metadata and private counts stay with members")
+    func openHiddenAndRoles() async throws {
+        try await TestRelay.with(configure: { $0.groups.enabled = true }) { relay in
+            let client = try await relay.connect()
+            let alice = Author()
+            let bob = Author()
+            let carol = Author()
+            #expect(try await client.publishAndWait(groupEvent(alice, GroupKind.createGroup, "town")).accepted)
+            // "Anyone can send a kind:9021 join request ... The relay may then generate a kind:9000 event immediately".
+            #expect(try await client.publishAndWait(groupEvent(bob, GroupKind.joinRequest, "town")).accepted)
+            #expect(try await relay.relay.groups?.store.group("town")?.members[bob.pubkey] == [])
+            // "Any user can send one of these events ... in order to be automatically removed".
+            #expect(try await client.publishAndWait(groupEvent(bob, GroupKind.leaveRequest, "town")).accepted)
+            #expect(try await relay.relay.groups?.store.group("town")?.members[bob.pubkey] == nil)
+            #expect(try await client.refusal(of: groupEvent(bob, GroupKind.leaveRequest, "town", content: "again"))?.hasPrefix("invalid:") == true)
+
+            // Roles: a moderator may delete events, not put users.
+            let promote = groupEvent(alice, GroupKind.putUser, "town", [["p", carol.pubkey.hex, "moderator"]])
+            #expect(try await client.publishAndWait(promote).accepted)
+            let note = groupEvent(bob, 9, "town", content: "spam")
+            #expect(try await client.publishAndWait(note).accepted)
+            #expect(try await client.refusal(of: groupEvent(carol, GroupKind.putUser, "town", [["p", bob.pubkey.hex]]))?.hasPrefix("restricted:") == true)
+            #expect(try await client.publishAndWait(groupEvent(carol, GroupKind.deleteEvent, "town", [["e", note.id.hex]])).accepted)
+            #expect(try await client.query("n", ##"{"ids":["\##(note.id.hex)"]}"##).isEmpty)
+            let admins = try await client.query("a", ##"{"kinds":[39001],"#d":["town"]}"##)
+            #expect((admins.first?["tags"] as? [[String]])?.contains(["p", carol.pubkey.hex, "moderator"]) == true)
+
+            // Hidden and private: the metadata and the events are for members only, counts included.
+            let hide = groupEvent(alice, GroupKind.editMetadata, "town", [["hidden"], ["private"]])
+            #expect(try await client.publishAndWait(hide).accepted)
+            let secret = groupEvent(alice, 9, "town", content: "members only")
+            #expect(try await client.publishAndWait(secret).accepted)
+            #expect(try await client.query("m", ##"{"kinds":[39000],"#d":["town"]}"##).isEmpty)
+            #expect(try await client.query("k", #"{"kinds":[9]}"#).isEmpty)
+            try await client.send(#"["COUNT","c",{"kinds":[9]}]"#)
+            let count = try await client.next()
+            #expect(count.type == "COUNT" && count.object(2)?["count"] as? Int == 0, "\(count)")
+            let member = try await relay.connect()
+            try await member.request("m", ##"{"#h":["town"]}"##)
+            let challenge = try await member.challenge()
+            _ = try await member.closedReason("m")
+            #expect(try await member.authenticate(as: carol, challenge: challenge, relayURL: relay.url).accepted)
+            #expect(try await member.query("m", ##"{"kinds":[39000],"#d":["town"]}"##).count == 1)
+            #expect(try await member.query("k", #"{"kinds":[9]}"#).ids == [secret.id.hex])
+            await client.close()
+            await member.close()
+        }
+    }
+
     @Test("NIP-11 lists 29 and 43 with groups.enabled, and neither without")
     func informationDocument() async throws {
         try await TestRelay.with(configure: { $0.groups.enabled = true }) { relay in
