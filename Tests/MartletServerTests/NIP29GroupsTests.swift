@@ -108,6 +108,26 @@ struct NIP29GroupsTests {
         }
     }
 
+    @Test("what a client can grow is bounded: groups per relay, members per group")
+    func bounds() async throws {
+        try await TestRelay.with(configure: {
+            $0.groups.enabled = true
+            $0.groups.maxGroups = 1
+            $0.groups.maxMembers = 2
+        }) { relay in
+            let client = try await relay.connect()
+            let alice = Author()
+            #expect(try await client.publishAndWait(groupEvent(alice, GroupKind.createGroup, "one")).accepted)
+            #expect(try await client.refusal(of: groupEvent(alice, GroupKind.createGroup, "two"))?.hasPrefix("restricted:") == true)
+            #expect(try await client.publishAndWait(groupEvent(Author(), GroupKind.joinRequest, "one")).accepted)
+            #expect(try await client.refusal(of: groupEvent(Author(), GroupKind.joinRequest, "one"))?.hasPrefix("restricted:") == true)
+            let put = groupEvent(alice, GroupKind.putUser, "one", [["p", Author().pubkey.hex]])
+            #expect(try await client.refusal(of: put)?.hasPrefix("restricted:") == true)
+            #expect(try await relay.relay.groups?.store.group("one")?.members.count == 2)
+            await client.close()
+        }
+    }
+
     @Test("NIP-11 lists 29 and 43 with groups.enabled, and neither without")
     func informationDocument() async throws {
         try await TestRelay.with(configure: { $0.groups.enabled = true }) { relay in

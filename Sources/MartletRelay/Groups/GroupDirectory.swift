@@ -29,6 +29,9 @@ public final class GroupDirectory: Sendable {
         state.withLock { $0.groups[id] }
     }
 
+    /// How many groups there are.
+    public var count: Int { state.withLock { $0.groups.count } }
+
     /// Every group, by id.
     public var all: [StoredGroup] {
         state.withLock { $0.groups.values.sorted { $0.id < $1.id } }

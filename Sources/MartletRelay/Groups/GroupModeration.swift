@@ -93,6 +93,7 @@ struct GroupModeration: IngestHook {
     private func join(_ event: Event, group: StoredGroup) async -> RejectReason? {
         // "If a user is already a member, the event MUST be rejected with duplicate:".
         if group.members[event.pubkey] != nil { return RejectReason(.duplicate, "you are already a member of group '\(group.id)'") }
+        if let full = isFull(group) { return full }
         do {
             if let code = event.tags.firstValue(named: "code") {
                 switch try await groups.store.redeemInvite(code: code, group: group.id, by: event.pubkey) {
@@ -132,10 +133,19 @@ struct GroupModeration: IngestHook {
         return nil
     }
 
+    private func isFull(_ group: StoredGroup) -> RejectReason? {
+        group.members.count >= groups.settings.maxMembers
+            ? .restricted("group '\(group.id)' has the most members this relay allows (\(groups.settings.maxMembers))") : nil
+    }
+
     // MARK: Moderation
 
     private func create(_ event: Event, id: String, existing: StoredGroup?, now: Int64) async -> RejectReason? {
         if existing != nil { return .invalid("group '\(id)' exists already") }
+        // This node's count, which follows the store within moments: close enough for a bound.
+        if groups.directory.count >= groups.settings.maxGroups {
+            return .restricted("this relay hosts at most \(groups.settings.maxGroups) groups")
+        }
         let record = GroupRecord(id: id, metadata: Self.metadata(from: event, base: GroupMetadata()), createdAt: now)
         do {
             guard try await groups.store.createGroup(record, creator: event.pubkey, roles: [GroupRole.admin.rawValue])
@@ -154,6 +164,7 @@ struct GroupModeration: IngestHook {
                 guard let target = event.tags.first(where: { $0.name == "p" }), let value = target.value,
                     let pubkey = PublicKey(hex: value)
                 else { return .invalid("put-user needs a p tag with a hex pubkey") }
+                if group.members[pubkey] == nil, let full = isFull(group) { return full }
                 let roles = Array(target.fields.dropFirst(2))
                 guard roles.count <= GroupNames.maxRoles, roles.allSatisfy(GroupNames.isValidRole) else {
                     return .invalid("at most \(GroupNames.maxRoles) roles, each a word of up to \(GroupNames.maxRoleLength) bytes")

@@ -69,6 +69,8 @@ extension SettingKey {
         .init(name: "groups.late_publication_window", shape: .integer(60...seconds)) {
             "\($0.relay.groups.latePublicationWindow)"
         },
+        .init(name: "groups.max_groups", shape: .integer(1...count)) { "\($0.relay.groups.maxGroups)" },
+        .init(name: "groups.max_members", shape: .integer(1...count)) { "\($0.relay.groups.maxMembers)" },
     ]
 
     private static let search: [SettingKey] = [
