@@ -35,7 +35,8 @@ struct PostgresChannels: Sendable, Equatable {
         groups = "martlet_groups" + suffix
     }
 
-    var all: [String] { [events, ephemeral, settings, groups] }
+    // The settings channel last: a test finds the listening connection by its last statement.
+    var all: [String] { [events, ephemeral, groups, settings] }
 }
 
 /// The one connection of a store that LISTENs on every channel of `PostgresChannels`, for
