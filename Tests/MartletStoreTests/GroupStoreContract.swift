@@ -60,10 +60,15 @@ struct GroupStoreContract {
             #expect(try await groups.group("a")?.members[bob] == [])
             #expect(try await groups.group("a")?.members[carol] == nil)
 
-            try await groups.createRelayInvite(code: "r", createdAt: testTime)
-            #expect(try await groups.redeemRelayInvite(code: "r", by: bob) == .joined)
-            #expect(try await groups.redeemRelayInvite(code: "r", by: carol) == .alreadyUsed)
-            #expect(try await groups.redeemRelayInvite(code: "nope", by: carol) == .unknownCode)
+            try await groups.createRelayInvite(code: "r", createdAt: testTime, forgetBefore: 0)
+            try await groups.createRelayInvite(code: "old", createdAt: testTime - 100, forgetBefore: 0)
+            #expect(try await groups.redeemRelayInvite(code: "old", by: bob, issuedAfter: testTime - 10) == .expired)
+            #expect(try await groups.redeemRelayInvite(code: "r", by: bob, issuedAfter: testTime - 10) == .joined)
+            #expect(try await groups.redeemRelayInvite(code: "r", by: carol, issuedAfter: testTime - 10) == .alreadyUsed)
+            #expect(try await groups.redeemRelayInvite(code: "nope", by: carol, issuedAfter: 0) == .unknownCode)
+            // Codes older than `forgetBefore` are forgotten when the next one is made.
+            try await groups.createRelayInvite(code: "new", createdAt: testTime + 10, forgetBefore: testTime)
+            #expect(try await groups.redeemRelayInvite(code: "old", by: carol, issuedAfter: 0) == .unknownCode)
         }
     }
 

@@ -101,6 +101,7 @@ struct GroupModeration: IngestHook {
                 case .alreadyMember: return RejectReason(.duplicate, "you are already a member of group '\(group.id)'")
                 case .unknownCode: return .restricted("that is not an invite code of group '\(group.id)'")
                 case .alreadyUsed: return .restricted("that invite code was used already")
+                case .expired: return .restricted("that invite code is expired")
                 }
             } else {
                 // "If a group is closed, join requests are not honored unless they include an invite code."

@@ -29,6 +29,8 @@ struct RelayMembership: IngestHook {
 
     /// NIP-43's "a few minutes".
     static let clockSkew: Int64 = 300
+    /// How long an invite code made on request admits (NIP-43: relays may be "expiring claims").
+    static let inviteLifetime: Int64 = 86_400
 
     func willAccept(_ event: Event, context: WriteContext) async -> RejectReason? {
         guard event.kind == MembershipKind.joinRequest || event.kind == MembershipKind.leaveRequest else {
@@ -62,10 +64,12 @@ struct RelayMembership: IngestHook {
         if isMember { return RejectReason(.duplicate, "you are already a member of this relay") }
         do {
             // "Failed claims SHOULD use the same standard "restricted: " prefix".
-            switch try await groups.store.redeemRelayInvite(code: code, by: event.pubkey) {
+            let issuedAfter = context.now - Self.inviteLifetime
+            switch try await groups.store.redeemRelayInvite(code: code, by: event.pubkey, issuedAfter: issuedAfter) {
             case .joined, .alreadyMember: break
             case .unknownCode: return .restricted("that is an invalid invite code")
             case .alreadyUsed: return .restricted("that invite code was used already")
+            case .expired: return .restricted("that invite code is expired")
             }
             try await administration.allow(event.pubkey, reason: "NIP-43 invite")
         } catch {
@@ -113,7 +117,7 @@ extension Groups {
         let code = Hex.encode((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
         let now = relay.clock()
         do {
-            try await store.createRelayInvite(code: code, createdAt: now)
+            try await store.createRelayInvite(code: code, createdAt: now, forgetBefore: now - RelayMembership.inviteLifetime)
         } catch {
             logger.warning("could not record an invite code: \(error)")
             return nil

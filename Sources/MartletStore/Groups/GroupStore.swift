@@ -46,11 +46,13 @@ public protocol GroupStore: Sendable {
     /// one person once.
     func redeemInvite(code: String, group id: String, by pubkey: PublicKey) async throws -> InviteRedemption
 
-    /// NIP-43: records a code that admits one person to the relay.
-    func createRelayInvite(code: String, createdAt: Int64) async throws
+    /// NIP-43: records a code that admits one person to the relay, and forgets the codes
+    /// made before `forgetBefore` (expired, used or not), so that they do not pile up.
+    func createRelayInvite(code: String, createdAt: Int64, forgetBefore: Int64) async throws
 
-    /// NIP-43: uses a relay invite code for `pubkey`; `.joined` at most once per code.
-    func redeemRelayInvite(code: String, by pubkey: PublicKey) async throws -> InviteRedemption
+    /// NIP-43: uses a relay invite code for `pubkey`; `.joined` at most once per code, and
+    /// `.expired` for a code made before `issuedAfter`.
+    func redeemRelayInvite(code: String, by pubkey: PublicKey, issuedAfter: Int64) async throws -> InviteRedemption
 }
 
 /// A store shared by several relay nodes says when a group changed under this process, so
@@ -84,6 +86,8 @@ public enum InviteRedemption: Sendable, Equatable {
     case unknownCode
     /// The code admitted someone before.
     case alreadyUsed
+    /// The code is older than its lifetime (NIP-43's relay invites).
+    case expired
 }
 
 /// NIP-29's display fields and flags of a group, as kind 39000 shows them.

@@ -147,25 +147,34 @@ extension PostgresEventStore: GroupFeed {
         }
     }
 
-    public func createRelayInvite(code: String, createdAt: Int64) async throws {
+    public func createRelayInvite(code: String, createdAt: Int64, forgetBefore: Int64) async throws {
         try await bounded("relay invite write", on: writes) { client in
+            try await client.perform("DELETE FROM relay_invites WHERE created_at < \(forgetBefore)")
             try await client.perform(
                 "INSERT INTO relay_invites (code, created_at) VALUES (\(code), \(createdAt)) ON CONFLICT (code) DO NOTHING")
         }
     }
 
-    public func redeemRelayInvite(code: String, by pubkey: PublicKey) async throws -> InviteRedemption {
+    public func redeemRelayInvite(code: String, by pubkey: PublicKey, issuedAfter: Int64) async throws -> InviteRedemption {
         try await bounded("relay invite write", on: writes) { [logger] client in
             try await client.withTransaction(logger: logger) { connection -> InviteRedemption in
                 let claimed = try await connection.query(
-                    "UPDATE relay_invites SET used_by = \(pubkey.hex) WHERE code = \(code) AND used_by IS NULL RETURNING true",
+                    """
+                    UPDATE relay_invites SET used_by = \(pubkey.hex)
+                    WHERE code = \(code) AND used_by IS NULL AND created_at >= \(issuedAfter) RETURNING true
+                    """,
                     logger: logger
                 ).collect()
                 if !claimed.isEmpty { return .joined }
-                let exists = try await connection.query(
-                    "SELECT true FROM relay_invites WHERE code = \(code)", logger: logger
-                ).collect()
-                return exists.isEmpty ? .unknownCode : .alreadyUsed
+                var found: (usedBy: String?, createdAt: Int64)?
+                for try await row in try await connection.query(
+                    "SELECT used_by, created_at FROM relay_invites WHERE code = \(code)", logger: logger
+                ).decode((String?, Int64).self) {
+                    found = row
+                }
+                guard let found else { return .unknownCode }
+                // Not claimed above: used already, or too old.
+                return found.usedBy == nil && found.createdAt < issuedAfter ? .expired : .alreadyUsed
             }
         }
     }

@@ -113,18 +113,22 @@ extension SQLiteEventStore: GroupStore {
         }
     }
 
-    public func createRelayInvite(code: String, createdAt: Int64) async throws {
+    public func createRelayInvite(code: String, createdAt: Int64, forgetBefore: Int64) async throws {
         try await write { db in
+            try db.execute(sql: "DELETE FROM relay_invites WHERE created_at < ?", arguments: [forgetBefore])
             try db.execute(
                 sql: "INSERT OR IGNORE INTO relay_invites (code, created_at) VALUES (?, ?)", arguments: [code, createdAt])
         }
     }
 
-    public func redeemRelayInvite(code: String, by pubkey: PublicKey) async throws -> InviteRedemption {
+    public func redeemRelayInvite(code: String, by pubkey: PublicKey, issuedAfter: Int64) async throws -> InviteRedemption {
         try await write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT used_by FROM relay_invites WHERE code = ?", arguments: [code])
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT used_by, created_at FROM relay_invites WHERE code = ?", arguments: [code])
             else { return .unknownCode }
             if (row[0] as String?) != nil { return .alreadyUsed }
+            if (row[1] as Int64) < issuedAfter { return .expired }
             try db.execute(sql: "UPDATE relay_invites SET used_by = ? WHERE code = ?", arguments: [pubkey.hex, code])
             return .joined
         }
