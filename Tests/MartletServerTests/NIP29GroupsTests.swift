@@ -55,6 +55,16 @@ struct NIP29GroupsTests {
             // A second create is refused; the group keeps its admin.
             #expect(try await client.refusal(of: groupEvent(bob, GroupKind.createGroup, "den"))?.hasPrefix("invalid:") == true)
             #expect(try await relay.relay.groups?.store.group("den")?.members[alice.pubkey] == ["admin"])
+
+            // delete-group takes the group's events with it: whoever creates "den" again starts empty.
+            let deletion = groupEvent(alice, GroupKind.deleteGroup, "den")
+            #expect(try await client.publishAndWait(deletion).accepted)
+            #expect(try await relay.relay.groups?.store.group("den") == nil)
+            // Only the delete-group itself is left, stored after the deletion it asked for.
+            #expect(try await client.query("d", ##"{"#h":["den"]}"##).ids == [deletion.id.hex])
+            #expect(try await client.query("d", ##"{"#d":["den"]}"##).isEmpty)
+            #expect(try await client.publishAndWait(groupEvent(bob, GroupKind.createGroup, "den")).accepted)
+            #expect(try await relay.relay.groups?.store.group("den")?.members == [bob.pubkey: ["admin"]])
             await client.close()
         }
     }

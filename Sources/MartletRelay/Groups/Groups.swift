@@ -94,12 +94,25 @@ public final class Groups: Sendable {
         return true
     }
 
-    /// Deletes a group, its members and invites, and the relay's events describing it.
+    /// Deletes a group, its members and invites, the relay's events describing it and the
+    /// events posted to it: a group created later under the same id must not inherit a
+    /// private history.
     public func delete(id: String) async throws -> Bool {
         guard try await store.deleteGroup(id) else { return false }
         await reload(id)
         await removeStateEvents(of: id)
+        try await removeEvents(inGroup: id)
         return true
+    }
+
+    /// Every stored event naming group `id` in `h`, a bounded batch at a time.
+    private func removeEvents(inGroup id: String) async throws {
+        guard let relay = attachedRelay else { return }
+        let batch = Filter(tags: [UInt8(ascii: "h"): [id]], limit: 500)
+        while true {
+            let events = try await relay.store.query([batch], maxLimit: 500, now: relay.clock())
+            guard !events.isEmpty, try await relay.removeEvents(events.map(\.id)) > 0 else { return }
+        }
     }
 
     // MARK: The relay's own events
