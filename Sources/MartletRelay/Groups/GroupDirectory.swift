@@ -3,8 +3,8 @@ import NostrCore
 import Synchronization
 
 /// This node's copy of every group, for the read rules, which must answer without waiting
-/// (`ReadPolicy.canSee` is called for every event sent). Writes never trust it: their
-/// checks read the store, which every node shares.
+/// (`ReadPolicy.canSee` is called for every event sent). Writes decide from the store,
+/// which every node shares; only the bound on the number of groups counts here.
 ///
 /// Until the first load it knows nothing, and says so (`isLoaded`): the read rules then
 /// hide every group event rather than show a private one.
@@ -31,11 +31,6 @@ public final class GroupDirectory: Sendable {
 
     /// How many groups there are.
     public var count: Int { state.withLock { $0.groups.count } }
-
-    /// Every group, by id.
-    public var all: [StoredGroup] {
-        state.withLock { $0.groups.values.sorted { $0.id < $1.id } }
-    }
 
     func replaceAll(_ groups: [StoredGroup]) {
         state.withLock { state in
