@@ -47,6 +47,8 @@ public final class Relay: Service, Sendable {
     let requestLimiter: RateLimiter?
     /// The items every NIP-77 session of this relay holds, against `negentropy.maxTotalRecords`.
     public let negentropyBudget: NegentropyBudget
+    /// NIP-29 groups, when `groups.enabled` (`Relay+Groups`).
+    public let groups: Groups?
     private let startedAt = ContinuousClock.now
     /// The current time in seconds (tests move it).
     public let clock: @Sendable () -> Int64
@@ -64,6 +66,9 @@ public final class Relay: Service, Sendable {
         metrics: RelayMetrics = RelayMetrics(),
         clock: @escaping @Sendable () -> Int64 = { Int64(Duration.secondsSinceEpoch) }
     ) {
+        var configuration = configuration
+        let groups = Relay.makeGroups(&configuration, store: store, logger: logger)
+        self.groups = groups
         self.configuration = configuration
         self.store = store
         self.feed = store as? any EventFeed
@@ -84,11 +89,14 @@ public final class Relay: Service, Sendable {
             .init(
                 store: store, subscriptions: subscriptions, acceptedEvents: acceptedEvents, addresses: addresses,
                 metrics: metrics, writerBatchSize: configuration.writerBatchSize, clock: clock, logger: logger),
-            policies: Relay.builtInWritePolicies(configuration, access: access, limits: reloadableLimits) + policies)
+            policies: Relay.builtInWritePolicies(configuration, access: access, limits: reloadableLimits) + policies,
+            hooks: groups?.hooks ?? [])
         self.readPolicies =
             (configuration.access.privateKinds.isEmpty
                 ? [] : [PrivateKindsPolicy(kinds: configuration.access.privateKinds)])
             + (configuration.search.enabled ? [] : [SearchDisabledPolicy()]) + readPolicies
+            + (groups.map { [$0.readPolicy] as [any ReadPolicy] } ?? [])
+        groups?.attach(self)
     }
 
     /// The rules every write passes, cheapest and most decisive first. Public so that the
@@ -142,12 +150,14 @@ public final class Relay: Service, Sendable {
         let purging = Task { await self.purgeExpiredPeriodically() }
         let following = Task { await self.followOtherNodes() }
         let administering = Task { await RelayAdministration(relay: self).followChangesOfOtherNodes() }
+        let grouping = Task { await self.groups?.run() }
         // Until the service group asks us to stop; the server has stopped taking
         // connections by then, and the writer still commits what was queued.
         try? await gracefulShutdown()
         purging.cancel()
         following.cancel()
         administering.cancel()
+        grouping.cancel()
         pipeline.writer.stop()
         await writing
         logger.info("relay stopped; every acknowledged event is committed")

@@ -39,6 +39,11 @@ public struct RelayConfiguration: Sendable {
     public var connections = Connections()
     /// NIP-50 search (`RelayConfiguration+Search`).
     public var search = Search()
+    /// NIP-29 groups and NIP-43 membership (`RelayConfiguration+Groups`).
+    public var groups = GroupSettings()
+    /// The relay's own key, which signs what it publishes (group state); nil: one made for
+    /// this run when something needs it.
+    public var identity: RelayIdentity?
 
     public init() {}
 

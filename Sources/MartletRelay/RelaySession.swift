@@ -169,6 +169,10 @@ public final class RelaySession: Sendable {
         for event in stored + fetched where relay.canSee(event, context: reader) {
             outbox.send(event: event.json, after: head)
         }
+        // NIP-43: a REQ for kind 28935 is answered with an invite code made for this reader.
+        if let invite = await relay.groups?.invite(answering: filters, reader: reader) {
+            outbox.send(event: invite.json, after: head)
+        }
         outbox.send(.eose(subscription))
         let heldBack: [Event] = state.withLock { state in
             guard case .loading(let held) = state.subscriptions[subscription] else { return [] }
@@ -355,6 +359,12 @@ public final class RelaySession: Sendable {
         }
         let authenticated = authenticatedPubkeys
         if authenticated.contains(where: relay.access.isAllowed) { return nil }
+        // NIP-43: an outsider asks to join with an invite code; the code, not the allowlist, admits them.
+        if relay.groups != nil, case .event(let event) = message, event.kind == MembershipKind.joinRequest,
+            authenticated.contains(event.pubkey)
+        {
+            return nil
+        }
         if authenticated.isEmpty { return .authRequired("this relay is private; authenticate first") }
         return .restricted("this pubkey is not a member of this private relay")
     }

@@ -27,6 +27,7 @@ public struct RelayInformationDocument: Sendable {
         // NIP-17 and NIP-59 ask relays to serve gift wraps only to their recipients.
         if configuration.access.privateKinds.contains(1059) { nips += [17, 59] }
         if configuration.search.enabled { nips.append(50) }
+        if configuration.groups.enabled { nips += [29, 43] }
         if configuration.negentropy.maxSessionsPerConnection > 0 { nips.append(77) }
         // Without an admin every NIP-86 call is refused.
         if !configuration.management.adminPubkeys.isEmpty { nips.append(86) }

@@ -24,6 +24,7 @@ enum SQLiteSchema {
         migrator.registerMigration("relay settings", migrate: createRelaySettings)
         migrator.registerMigration("tags keyed by value", migrate: keyTagsByValue)
         migrator.registerMigration("sync store", migrate: createSyncStore)
+        migrator.registerMigration("groups", migrate: createGroups)
         return migrator
     }
 

@@ -11,7 +11,7 @@ struct Martlet: AsyncParsableCommand {
         version: RelayInformationDocument.version,
         subcommands: [
             Serve.self, Sync.self, Fetch.self, Import.self, Export.self, Backup.self, Compact.self, Delete.self,
-            Bench.self, ConfigCommand.self, Admin.self,
+            Bench.self, ConfigCommand.self, Admin.self, GroupsCommand.self,
         ],
         defaultSubcommand: Serve.self
     )

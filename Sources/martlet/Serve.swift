@@ -72,6 +72,7 @@ struct Serve: AsyncParsableCommand {
         // The relay's own key (NIP-11 `self`), also the signer of its DHT announcement.
         let identity = try RelayIdentity.load(configured: settings.secretKey, directory: settings.dataDirectory)
         settings.relay.info.selfPubkey = identity.publicKey
+        settings.relay.identity = identity
         let (store, location) = try await settings.openStore()
         let metrics = MetricsExporter()
         let relay = Relay(configuration: settings.relay, store: store, logger: logger, metrics: metrics.makeRelayMetrics())

@@ -76,6 +76,11 @@ struct Settings {
             .map { String($0.filter { !$0.isWhitespace }) }.filter { !$0.isEmpty }
         relay.info = try Settings.informationDocument(config.scoped(to: "relay"), info)
         relay.search.enabled = config.bool(forKey: "search.enabled", default: relay.search.enabled)
+        relay.groups.enabled = config.bool(forKey: "groups.enabled", default: relay.groups.enabled)
+        relay.groups.latePublicationWindow = Int64(
+            config.int(forKey: "groups.late_publication_window", default: Int(relay.groups.latePublicationWindow)))
+        relay.groups.maxGroups = config.int(forKey: "groups.max_groups", default: relay.groups.maxGroups)
+        relay.groups.maxMembers = config.int(forKey: "groups.max_members", default: relay.groups.maxMembers)
 
         var limits = relay.limits
         limits.maxMessageLength = config.int(forKey: "limits.max_message_length", default: limits.maxMessageLength)

@@ -20,6 +20,10 @@ public enum IngestOrigin: Sendable, Hashable {
     case sync(String)
     /// `martlet import` reading a file.
     case importFile
+    /// The relay itself: events it signs with its own key (NIP-29 group state, NIP-43
+    /// membership). Stored and fanned out with no write policy and no hook, as the relay
+    /// is their authority.
+    case relay
 
     /// Whether the policies about the connection an event arrives on (its rate, its NIP-42
     /// authentication for NIP-70) apply. The operator's own tools have no connection: an
@@ -27,9 +31,12 @@ public enum IngestOrigin: Sendable, Hashable {
     var hasConnection: Bool {
         switch self {
         case .client, .peer: true
-        case .sync, .importFile: false
+        case .sync, .importFile, .relay: false
         }
     }
+
+    /// Whether the relay made the event itself.
+    var isRelay: Bool { self == .relay }
 
     /// Whether only events to store are taken. The operator's tools fill a store; an
     /// ephemeral event has nobody to reach there, and a request to vanish is an action to

@@ -38,18 +38,21 @@ final class IngestPipeline: Sendable {
     private let connectionPolicies: [any WritePolicy]
     /// The policies about the event alone, for the operator's tools.
     private let eventPolicies: [any WritePolicy]
+    /// The changes of state events stand for (NIP-29 groups), made before they are stored.
+    private let hooks: [any IngestHook]
     /// Ids answered as stored lately, so duplicates need neither the store nor a verify.
     private let recentIDs = RecentEventIDs(capacity: 200_000)
     /// Events lately accepted without being stored (ephemeral ones, requests to vanish): the
     /// store cannot call a second copy a duplicate, and a relay mesh would loop it forever.
     private let recentUnstored = RecentEventIDs(capacity: 16_384)
 
-    init(_ parts: Parts, policies: [any WritePolicy]) {
+    init(_ parts: Parts, policies: [any WritePolicy], hooks: [any IngestHook] = []) {
         self.parts = parts
         self.feed = parts.store as? any EventFeed
         self.writer = BatchingWriter(store: parts.store, batchSize: parts.writerBatchSize)
         self.connectionPolicies = policies
         self.eventPolicies = policies.filter { !($0 is any ConnectionPolicy) }
+        self.hooks = hooks
     }
 
     /// Runs `event` through the pipeline. Nothing is `.accepted` before its transaction has
@@ -76,9 +79,16 @@ final class IngestPipeline: Sendable {
             return .refused(.invalid(error.detail))
         }
         let context = WriteContext(now: parts.clock(), origin: origin)
-        for policy in origin.hasConnection ? connectionPolicies : eventPolicies {
+        // The relay's own events (signed with its key) answer to no policy: it is their authority.
+        let policies = origin.isRelay ? [] : origin.hasConnection ? connectionPolicies : eventPolicies
+        for policy in policies {
             if let refusal = await policy.check(event, context: context) {
                 return refusal.isSilent ? .shadowRejected : .refused(refusal)
+            }
+        }
+        if origin.hasConnection {
+            for hook in hooks {
+                if let refusal = await hook.willAccept(event, context: context) { return .refused(refusal) }
             }
         }
         if event.kind.isEphemeral { return await deliverEphemeral(event, origin: origin) }

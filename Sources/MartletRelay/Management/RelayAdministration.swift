@@ -121,12 +121,15 @@ public actor RelayAdministration {
         try await change(.bannedPubkeys, pubkey.hex, listed: false, reason: nil)
     }
 
+    /// Also a NIP-43 member from now on: the relay publishes its member list again.
     public func allow(_ pubkey: PublicKey, reason: String?) async throws {
         try await change(.allowedPubkeys, pubkey.hex, listed: true, reason: reason)
+        await relay.groups?.relayMembershipChanged(pubkey, isMember: true)
     }
 
     public func disallow(_ pubkey: PublicKey) async throws {
         try await change(.allowedPubkeys, pubkey.hex, listed: false, reason: nil)
+        await relay.groups?.relayMembershipChanged(pubkey, isMember: false)
     }
 
     /// Bans an event and takes it out of the store, so it is neither served nor accepted again.

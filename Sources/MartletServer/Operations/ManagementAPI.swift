@@ -28,7 +28,7 @@ struct ManagementAPI: Sendable {
         "listallowedpubkeys", "banevent", "allowevent", "listbannedevents", "allowkind", "disallowkind",
         "listallowedkinds", "listdisallowedkinds", "blockip", "unblockip", "listblockedips", "changerelayname",
         "changerelaydescription", "changerelayicon",
-    ]
+    ] + GroupManagement.methods
 
     let relay: Relay
     let administration: RelayAdministration
@@ -96,6 +96,12 @@ struct ManagementAPI: Sendable {
         case "changerelayname": try await admin.change(.name, to: try params.text(0))
         case "changerelaydescription": try await admin.change(.description, to: try params.text(0))
         case "changerelayicon": try await admin.change(.icon, to: try params.text(0))
+        case _ where GroupManagement.methods.contains(method):
+            do {
+                return try await GroupManagement(groups: relay.groups).perform(method, params.values)
+            } catch let error as GroupManagement.Refusal {
+                throw CallError(error.message)
+            }
         default: throw CallError("unsupported method: \(method)")
         }
         return true

@@ -19,6 +19,8 @@ struct PostgresChannels: Sendable, Equatable {
     let ephemeral: String
     /// The operator changed a list or setting (NIP-86); no payload.
     let settings: String
+    /// A NIP-29 group changed; the payload is its id.
+    let groups: String
 
     init(schema: String?) {
         var suffix = ""
@@ -30,9 +32,11 @@ struct PostgresChannels: Sendable, Equatable {
         events = "martlet_events" + suffix
         ephemeral = "martlet_ephemeral" + suffix
         settings = "martlet_settings" + suffix
+        groups = "martlet_groups" + suffix
     }
 
-    var all: [String] { [events, ephemeral, settings] }
+    // The settings channel last: a test finds the listening connection by its last statement.
+    var all: [String] { [events, ephemeral, groups, settings] }
 }
 
 /// The one connection of a store that LISTENs on every channel of `PostgresChannels`, for

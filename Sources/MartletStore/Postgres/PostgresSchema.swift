@@ -27,7 +27,9 @@ enum PostgresSchema {
         var statements: [String]
     }
 
-    static let steps: [Step] = [events, tags, lifecycle, kindCounts, relaySettings, ephemeralEvents, syncStore]
+    static let steps: [Step] = [
+        events, tags, lifecycle, kindCounts, relaySettings, ephemeralEvents, syncStore, groups,
+    ]
 
     /// One row per stored event. `json` holds the canonical bytes served verbatim; the other
     /// columns exist to be searched. `d_tag` is "" for replaceable kinds, the `d` value for

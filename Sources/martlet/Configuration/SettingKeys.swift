@@ -7,7 +7,7 @@ extension SettingKey {
     /// Every key `Settings` reads, in the order of the README's example file.
     static let all: [SettingKey] =
         server + storage + relay + informationDocument + limits + negentropy + management + mesh + access + search + log
-            + discovery
+            + discovery + groups
 
     private static let count = Int.max
     private static let seconds = Int.max
@@ -65,6 +65,15 @@ extension SettingKey {
         .init(name: "relay.tags", shape: .words) { list($0.relay.info.tags) },
         .init(name: "relay.software", shape: .webURL) { $0.relay.info.software ?? RelayInformationDocument.software },
         .init(name: "relay.version", shape: .text) { $0.relay.info.version ?? RelayInformationDocument.version },
+    ]
+
+    private static let groups: [SettingKey] = [
+        .init(name: "groups.enabled", shape: .choice(["true", "false"])) { "\($0.relay.groups.enabled)" },
+        .init(name: "groups.late_publication_window", shape: .integer(60...seconds)) {
+            "\($0.relay.groups.latePublicationWindow)"
+        },
+        .init(name: "groups.max_groups", shape: .integer(1...count)) { "\($0.relay.groups.maxGroups)" },
+        .init(name: "groups.max_members", shape: .integer(1...count)) { "\($0.relay.groups.maxMembers)" },
     ]
 
     private static let search: [SettingKey] = [

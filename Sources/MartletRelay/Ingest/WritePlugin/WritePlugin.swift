@@ -276,6 +276,8 @@ public final class WritePlugin: WritePolicy {
         case .peer(let url): return ("Stream", url)
         case .sync(let url): return ("Sync", url)
         case .importFile: return ("Import", "")
+        // The relay's own signed events pass no policy; named for completeness.
+        case .relay: return ("Relay", "")
         }
     }
 
