@@ -36,6 +36,8 @@ public struct RelayConfiguration: Sendable {
     public var connections = Connections()
     /// NIP-50 search (`RelayConfiguration+Search`).
     public var search = Search()
+    /// The axon profile, MessagePack beside NIP-01 (`Axon/RelayConfiguration+Axon`).
+    public var axon = Axon()
 
     public init() {}
 

@@ -66,6 +66,17 @@ public enum RelayServer {
             // must see each client, not the proxy they share.
             let remote = clientAddresses.client(peer: channel.remoteAddress, headers: request.headerFields)
             if let remote, relay.access.isBlocked(ip: remote) { return .dontUpgrade }
+            if AxonSubprotocol.isRequested(by: request, relay: relay) {
+                return .upgrade(AxonSubprotocol.responseHeaders) { inbound, outbound, _ in
+                    // The same ping loop as NIP-01's: two missed pings close either.
+                    try? await WebSocketPingLoop.install(on: channel, interval: pingInterval)
+                    let session = relay.makeAxonSession(remoteAddress: remote)
+                    session.outbox.onOverflow { channel.close(promise: nil) }
+                    let connection = WebSocketConnection(
+                        session: session, channel: channel, maxMessageLength: limits.maxMessageLength, logger: logger)
+                    await connection.run(inbound: inbound, outbound: outbound)
+                }
+            }
             return .upgrade([:]) { inbound, outbound, _ in
                 // Fails only when the channel has closed already, which ends the session below.
                 try? await WebSocketPingLoop.install(on: channel, interval: pingInterval)

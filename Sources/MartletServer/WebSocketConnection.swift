@@ -5,14 +5,14 @@ import NostrCore
 import NIOCore
 import NIOWebSocket
 
-/// Carries one WebSocket between the network and a `RelaySession`: the connection's task
-/// reads messages into the session, and an `OutboxPump` writes the session's outbox to the
-/// socket from the event loop.
+/// Carries one WebSocket between the network and a session (`RelaySession`, or an
+/// `AxonSession` for the `axon` subprotocol): the connection's task reads messages into the
+/// session, and an `OutboxPump` writes the session's outbox to the socket from the event loop.
 ///
 /// Text frames are assembled into byte arrays without going through `String`: the relay's
 /// decoder checks UTF-8 itself and answers invalid input with a reason.
-struct WebSocketConnection {
-    let session: RelaySession
+struct WebSocketConnection<Session: WebSocketSession> {
+    let session: Session
     /// The upgraded channel, written to directly so that a batch of frames costs one
     /// event-loop hop and one flush (see `OutboxPump`).
     let channel: any Channel
@@ -28,7 +28,7 @@ struct WebSocketConnection {
         // slow for its outbox has its channel closed by the outbox's overflow handler, which
         // ends the reading below. One task per connection is memory that 5,000 idle
         // connections feel.
-        let drained = OutboxPump(outbox: session.outbox, channel: channel).start()
+        let drained = OutboxPump(outbox: session.outbox, channel: channel, opcode: Session.outboundOpcode).start()
         let closedBy = await readMessages(from: inbound, outbound: outbound)
         session.close()
         let reason = await finishWriting(drained, outbound: outbound) ?? closedBy
@@ -74,8 +74,8 @@ struct WebSocketConnection {
                     oversized = false
                 }
                 if oversized {
-                    // The advertised figure (NIP-11 `max_message_length`), not the read limit.
-                    session.outbox.send(.notice("invalid: message is larger than \(maxMessageLength) bytes"))
+                    session.refuseOversized(limit: maxMessageLength)
+                    if session.outbox.ending != nil { return "outbox ended" }
                     continue
                 }
                 await session.receive(message)
@@ -104,8 +104,8 @@ struct WebSocketConnection {
             return "write error: \(error)"
         }
         guard ending == .overflow else { return nil }
-        let notice = RelayMessage.notice("error: connection closed because it could not keep up with its events")
-        try? await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(bytes: notice.encoded()))))
+        let last = WebSocketFrame(fin: true, opcode: Session.outboundOpcode, data: ByteBuffer(bytes: Session.slowConsumerMessage))
+        try? await outbound.write(.custom(last))
         try? await outbound.close(.policyViolation, reason: "slow consumer")
         return "slow consumer"
     }
@@ -122,6 +122,8 @@ struct WebSocketConnection {
 struct OutboxPump: Sendable {
     let outbox: Outbox
     let channel: any Channel
+    /// Text for NIP-01's JSON, binary for axon's MessagePack.
+    var opcode: WebSocketOpcode = .text
 
     /// Starts pumping; the future succeeds with how the outbox ended once it is written
     /// out, and fails with the first write error.
@@ -148,7 +150,7 @@ struct OutboxPump: Sendable {
                     data.writeBytes(event)
                     data.writeInteger(UInt8(ascii: "]"))
                 }
-                let webSocketFrame = WebSocketFrame(fin: true, opcode: .text, data: data)
+                let webSocketFrame = WebSocketFrame(fin: true, opcode: opcode, data: data)
                 channel.write(webSocketFrame, promise: index == frames.count - 1 ? written : nil)
             }
             channel.flush()

@@ -62,6 +62,7 @@ struct Settings {
             .map { String($0.filter { !$0.isWhitespace }) }.filter { !$0.isEmpty }
         relay.info = try Settings.informationDocument(config.scoped(to: "relay"), info)
         relay.search.enabled = config.bool(forKey: "search.enabled", default: relay.search.enabled)
+        relay.axon = try Settings.axon(config.scoped(to: "axon"))
 
         var limits = relay.limits
         limits.maxMessageLength = config.int(forKey: "limits.max_message_length", default: limits.maxMessageLength)
