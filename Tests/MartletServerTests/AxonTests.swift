@@ -258,6 +258,30 @@ struct AxonTests {
         }
     }
 
+    @Test("the axon allowlist is managed through NIP-86: allowaxonkey, listallowedaxonkeys, disallowaxonkey")
+    func allowlistThroughManagement() async throws {
+        let admin = Author()
+        try await Self.withAxonRelay(configure: { $0.management.adminPubkeys = [admin.pubkey] }) { relay in
+            let stranger = try AxonAuthentication.publicKey(of: Self.stranger)
+            func authenticates() async throws -> Bool {
+                let client = try await AxonPythonClient.connect(port: relay.port)
+                defer { client.stop() }
+                client.send(["op": "auth", "key": Hex.encode(Self.stranger), "relay_url": Self.relayURL(relay)])
+                _ = try await client.next()
+                return try await client.receive().first?["type"] as? String == "ok"
+            }
+            #expect(try await authenticates() == false)
+            #expect(try await relay.manage("allowaxonkey", [stranger.hex], as: admin).succeeded)
+            let listed = try await relay.manage("listallowedaxonkeys", as: admin).result as? [String]
+            #expect(listed?.contains(stranger.hex) == true)
+            #expect(try await authenticates())
+            #expect(try await relay.manage("disallowaxonkey", [stranger.hex], as: admin).succeeded)
+            #expect(try await authenticates() == false)
+            let bad = try await relay.manage("allowaxonkey", ["not a key"], as: admin)
+            #expect(bad.error?.contains("ed25519") == true)
+        }
+    }
+
     @Test("a connection that answers no ping is closed after two missed pings")
     func twoMissedPings() async throws {
         try await Self.withAxonRelay(pingInterval: .seconds(1)) { relay in
