@@ -10,7 +10,7 @@ extension BenchReport {
         verifyBound = verifyBound ?? pass.verifyBound
         if label == nil || boundRatio == nil { boundRatio = pass.boundRatio }
         relayMemory = relayMemory ?? pass.relayMemory
-        notes += pass.notes
+        for note in pass.notes where !notes.contains(note) { notes.append(note) }
     }
 
     /// With JSON and axon in one run: each axon phase's throughput and median latency over

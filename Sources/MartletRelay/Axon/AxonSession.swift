@@ -290,7 +290,23 @@ public final class AxonSession: LiveEventSubscriber, Sendable {
             }
             return entry.prefix
         }
-        if let prefix { outbox.send(frame: prefix + AxonEventCoding.encode(event)) }
+        if let prefix { outbox.send(frame: prefix + AxonSession.encodedForFanOut(event)) }
+    }
+
+    /// The event map of the event being fanned out, encoded once for all its axon
+    /// subscribers: fan-out calls `deliver` for one event after another, so one slot holds
+    /// the event of the moment (the NIP-01 path shares its stored JSON the same way).
+    /// Keyed by id and signature: the same id may come signed twice (BIP-340 signatures
+    /// are randomised), and the subscriber must get the copy that was accepted.
+    private static let lastEncoded = Mutex<(id: EventID, sig: Signature, bytes: [UInt8])?>(nil)
+
+    static func encodedForFanOut(_ event: Event) -> [UInt8] {
+        if let cached = lastEncoded.withLock({ $0 }), cached.id == event.id, cached.sig == event.sig {
+            return cached.bytes
+        }
+        let bytes = AxonEventCoding.encode(event)
+        lastEncoded.withLock { $0 = (event.id, event.sig, bytes) }
+        return bytes
     }
 }
 
