@@ -282,6 +282,41 @@ struct AxonTests {
         }
     }
 
+    @Test("martlet serve reads the axon section: the allowlist admits, content_bytes bounds; config check refuses bad values")
+    func configurationFile() async throws {
+        let key = try AxonAuthentication.publicKey(of: Self.member)
+        let yaml = """
+            axon:
+              enabled: true
+              allowlist: [\(key.hex)]
+              max_content_bytes: 10
+              ephemeral_kinds: 3000-3999
+            """
+        try await withConfigurationFile(yaml) { file, folder in
+            let relay = try await RelayProcess.start(
+                data: folder.appendingPathComponent("data"), arguments: ["--config", file.path])
+            let client = try await AxonPythonClient.connect(port: relay.port)
+            client.send(["op": "auth", "key": Hex.encode(Self.member), "relay_url": "ws://127.0.0.1:\(relay.port)"])
+            _ = try await client.next()
+            #expect(try await client.receive().first?["type"] as? String == "ok")
+            client.send(["op": "publish", "event": Self.json(Author().event(content: "eleven byte"))])
+            #expect(try await client.receive().first?["code"] as? Int == 413)
+            client.stop()
+            #expect(await relay.stop(signal: SIGTERM) == 0)
+        }
+        let bad = """
+            axon:
+              allowlist: [not-a-key]
+              ephemeral_kinds: 3999-3000
+            """
+        try await withConfigurationFile(bad) { file, _ in
+            let check = try await MartletCommand.run(["config", "check", "--config", file.path], environment: [:])
+            #expect(check.status != 0)
+            #expect(check.errors.contains("axon.allowlist"), "\(check.errors)")
+            #expect(check.errors.contains("axon.ephemeral_kinds"), "\(check.errors)")
+        }
+    }
+
     @Test("a connection that answers no ping is closed after two missed pings")
     func twoMissedPings() async throws {
         try await Self.withAxonRelay(pingInterval: .seconds(1)) { relay in
