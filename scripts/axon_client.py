@@ -233,6 +233,9 @@ def drive(url: str) -> int:
     """Runs the JSON-lines protocol of the module's docstring."""
     client = AxonClient.connect(url)
     emit({"type": "connected", "protocol": client.protocol})
+    if client.protocol != "axon":
+        # The relay did not choose axon (it is off there): this socket speaks NIP-01 JSON.
+        return 1
     try:
         challenge = client.receive()
     except (Closed, socket.timeout, TimeoutError, ValueError) as error:
