@@ -195,6 +195,23 @@ struct AxonTests {
         }
     }
 
+    @Test("kinds 3000-3999 are ephemeral for JSON clients too while axon is on, and stored when it is off")
+    func ephemeralKindsForEveryClient() async throws {
+        let event = Author().event(kind: 3500, content: "one store, one rule")
+        try await Self.withAxonRelay { relay in
+            let json = try await relay.connect()
+            #expect(try await json.publishAndWait(event).accepted)
+            #expect(try await relay.relay.store.contains(event.id) == false)
+            await json.close()
+        }
+        try await TestRelay.with { relay in
+            let json = try await relay.connect()
+            #expect(try await json.publishAndWait(event).accepted)
+            #expect(try await relay.relay.store.contains(event.id))
+            await json.close()
+        }
+    }
+
     @Test("an event published over axon is read over NIP-01 with the same id, and the reverse")
     func acrossProtocols() async throws {
         try await Self.withAxonRelay { relay in
