@@ -14,7 +14,7 @@ run: deps
 	$$($(SWIFT) build -c release --show-bin-path)/martlet serve --host $(HOST) --port $(PORT) --data $(DATA)
 
 ## Unit, store and end-to-end tests, then the independent-client check (nostr-sdk).
-test: deps browser-deps dht-deps deploy-deps
+test: deps browser-deps dht-deps deploy-deps python-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --parallel --num-workers 2
 	$(MAKE) interop
@@ -66,8 +66,12 @@ deploy-deps:
 		echo "error: systemd-analyze is missing. Install it with: sudo apt-get install systemd" >&2; exit 1; \
 	fi
 
+## nostr-sdk for the interop check; msgpack and cryptography for the axon reference client
+## (scripts/axon_client.py), which the end-to-end tests run.
 python-deps:
 	@$(PYTHON) -c "import nostr_sdk" 2>/dev/null || $(PYTHON) -m pip install -q nostr-sdk
+	@$(PYTHON) -c "import msgpack, cryptography" 2>/dev/null || $(PYTHON) -m pip install -q msgpack cryptography \
+		|| $(PYTHON) -m pip install -q --break-system-packages msgpack cryptography
 
 clean:
 	rm -rf .build

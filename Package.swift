@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "CSecp256k1", targets: ["CSecp256k1"]),
         .library(name: "Negentropy", targets: ["Negentropy"]),
         .library(name: "MartletStore", targets: ["MartletStore"]),
+        .library(name: "MartletAxon", targets: ["MartletAxon"]),
         .library(name: "MartletRelay", targets: ["MartletRelay"]),
         .library(name: "MartletReplication", targets: ["MartletReplication"]),
         .library(name: "MartletServer", targets: ["MartletServer"]),
@@ -70,10 +71,16 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The axon profile's wire: a bounded MessagePack codec, messages, ed25519 auth.
+        .target(
+            name: "MartletAxon",
+            dependencies: ["NostrCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
         .target(
             name: "MartletRelay",
             dependencies: [
-                "NostrCore", "Negentropy", "MartletStore",
+                "NostrCore", "Negentropy", "MartletStore", "MartletAxon",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
@@ -99,7 +106,7 @@ let package = Package(
         .target(
             name: "MartletServer",
             dependencies: [
-                "MartletRelay", "MartletReplication", "MartletStore", "Negentropy", "NostrCore",
+                "MartletRelay", "MartletReplication", "MartletStore", "Negentropy", "NostrCore", "MartletAxon",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -116,7 +123,7 @@ let package = Package(
         .target(
             name: "MartletBench",
             dependencies: [
-                "NostrCore",
+                "NostrCore", "MartletAxon",
                 "Negentropy",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -152,7 +159,7 @@ let package = Package(
         .executableTarget(
             name: "martlet",
             dependencies: [
-                "MartletServer", "MartletReplication", "MartletStore", "MartletBench", "MartletDiscovery", "NostrCore",
+                "MartletServer", "MartletReplication", "MartletStore", "MartletBench", "MartletDiscovery", "NostrCore", "MartletAxon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -217,6 +224,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "MartletAxonTests",
+            dependencies: ["MartletAxon", "NostrCore", "MartletTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "NegentropyTests",
             dependencies: ["Negentropy", "MartletTestSupport"],
             swiftSettings: strict
@@ -235,7 +247,7 @@ let package = Package(
             name: "MartletServerTests",
             dependencies: [
                 "MartletServer", "MartletReplication", "MartletRelay", "MartletStore", "Negentropy", "NostrCore",
-                "MartletTestSupport", "DHTTestSupport", "MartletDHT", "MartletDiscovery",
+                "MartletTestSupport", "DHTTestSupport", "MartletDHT", "MartletDiscovery", "MartletAxon",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -21,6 +21,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "NostrCore", package: "martlet"),
+                .product(name: "MartletAxon", package: "martlet"),
                 // The root package's own module map for libsecp256k1, so the direct C
                 // benchmark calls exactly the library NostrCore links.
                 .product(name: "CSecp256k1", package: "martlet"),

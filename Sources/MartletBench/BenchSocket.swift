@@ -2,6 +2,7 @@ internal import NIOCore
 internal import NIOHTTP1
 internal import NIOPosix
 internal import NIOWebSocket
+import MartletAxon
 
 /// What one benchmark connection does with the relay.
 ///
@@ -36,9 +37,14 @@ final class SocketLink {
     private var masks: SplitMix64
     fileprivate let onReady: () -> Void
     fileprivate let onFinish: () -> Void
+    /// The protocol spoken: text frames of JSON or binary frames of axon.
+    let wire: BenchWire
 
-    fileprivate init(context: ChannelHandlerContext, onReady: @escaping () -> Void, onFinish: @escaping () -> Void) {
+    fileprivate init(
+        context: ChannelHandlerContext, wire: BenchWire, onReady: @escaping () -> Void, onFinish: @escaping () -> Void
+    ) {
         self.context = context
+        self.wire = wire
         self.masks = SplitMix64(seed: UInt64(UInt(bitPattern: ObjectIdentifier(context).hashValue)))
         self.onReady = onReady
         self.onFinish = onFinish
@@ -47,13 +53,19 @@ final class SocketLink {
     /// Queues one text message, masked as RFC 6455 requires of a client. Masking keys come
     /// from a cheap generator: on Linux the system one is a syscall per frame.
     func write(_ text: ByteBuffer) {
-        let frame = WebSocketFrame(fin: true, opcode: .text, maskKey: .random(using: &masks), data: text)
+        let opcode: WebSocketOpcode = wire.isAxon ? .binary : .text
+        let frame = WebSocketFrame(fin: true, opcode: opcode, maskKey: .random(using: &masks), data: text)
         context.write(NIOAny(frame), promise: nil)
     }
 
     func write(_ bytes: [UInt8]) { write(context.channel.allocator.buffer(bytes: bytes)) }
 
     func flush() { context.flush() }
+
+    /// A relay message read in this connection's protocol.
+    func reply(_ message: UnsafeRawBufferPointer) -> RelayReply {
+        wire.isAxon ? RelayReply(axon: message) : RelayReply(message)
+    }
 
     /// Marks the connection ready (subscribed, say): the scenario may go on.
     func markReady() { onReady() }
@@ -101,7 +113,7 @@ enum BenchSocket {
     /// Opens one WebSocket to `url`; the driver is made on the connection's event loop.
     /// The connection finishes by itself at `deadline`, so no scenario can run unbounded.
     private static func connect<Driver: SocketDriver>(
-        _ url: LoopbackRelayURL, on group: any EventLoopGroup, deadline: NIODeadline,
+        _ url: LoopbackRelayURL, on group: any EventLoopGroup, deadline: NIODeadline, wire: BenchWire,
         driver makeDriver: @escaping @Sendable () -> Driver
     ) async throws -> BenchConnection<Driver.Outcome> {
         let upgraded: EventLoopFuture<BenchConnection<Driver.Outcome>> = try await ClientBootstrap(group: group)
@@ -114,7 +126,8 @@ enum BenchSocket {
                     ) { channel, _ in
                         channel.eventLoop.makeCompletedFuture {
                             let handler = DriverHandler(
-                                driver: makeDriver(), eventLoop: channel.eventLoop, deadline: deadline)
+                                driver: makeDriver(), eventLoop: channel.eventLoop, deadline: deadline, wire: wire,
+                                relayURL: url.description)
                             // Relays may split a message into fragments; drivers see whole messages.
                             try channel.pipeline.syncOperations.addHandler(
                                 NIOWebSocketFrameAggregator(
@@ -127,6 +140,7 @@ enum BenchSocket {
                     }
                     var headers = HTTPHeaders()
                     headers.add(name: "Host", value: url.hostHeader)
+                    if let subprotocol = wire.subprotocol { headers.add(name: "Sec-WebSocket-Protocol", value: subprotocol) }
                     let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: url.path, headers: headers)
                     let upgrade = NIOTypedHTTPClientUpgradeConfiguration(
                         upgradeRequestHead: head, upgraders: [upgrader],
@@ -149,10 +163,11 @@ enum BenchSocket {
 
     /// `open`, with NIO's connect errors put in words that name the relay.
     static func open<Driver: SocketDriver>(
-        _ url: LoopbackRelayURL, on group: any EventLoopGroup, deadline: NIODeadline, driver: @escaping @Sendable () -> Driver
+        _ url: LoopbackRelayURL, on group: any EventLoopGroup, deadline: NIODeadline, wire: BenchWire = .json,
+        driver: @escaping @Sendable () -> Driver
     ) async throws(BenchError) -> BenchConnection<Driver.Outcome> {
         do {
-            return try await connect(url, on: group, deadline: deadline, driver: driver)
+            return try await connect(url, on: group, deadline: deadline, wire: wire, driver: driver)
         } catch let error as BenchError {
             throw error
         } catch {
@@ -171,21 +186,28 @@ private final class DriverHandler<Driver: SocketDriver>: ChannelInboundHandler {
     let ready: EventLoopPromise<Void>
     let done: EventLoopPromise<Driver.Outcome>
     private let deadline: NIODeadline
+    private let wire: BenchWire
+    private let relayURL: String
     private var link: SocketLink?
     private var isReady = false
     private var isFinished = false
+    /// axon: the handshake is not done yet; the driver opens once the relay says `Ok`.
+    private var awaitingAxonAuth: Bool
 
-    init(driver: Driver, eventLoop: any EventLoop, deadline: NIODeadline) {
+    init(driver: Driver, eventLoop: any EventLoop, deadline: NIODeadline, wire: BenchWire, relayURL: String) {
         self.driver = driver
         self.ready = eventLoop.makePromise()
         self.done = eventLoop.makePromise()
         self.deadline = deadline
+        self.wire = wire
+        self.relayURL = relayURL
+        self.awaitingAxonAuth = wire.isAxon
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         let loopBoundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
         let link = SocketLink(
-            context: context,
+            context: context, wire: wire,
             onReady: { [unowned self] in self.markReady() },
             onFinish: { [unowned self] in self.finish(context: loopBoundContext.value) })
         self.link = link
@@ -199,6 +221,7 @@ private final class DriverHandler<Driver: SocketDriver>: ChannelInboundHandler {
         switch frame.opcode {
         case .text, .binary:
             guard !isFinished, let link else { return }
+            if awaitingAxonAuth { return authenticate(frame, link: link, context: context) }
             let now = monotonicNanos()
             frame.unmaskedData.withUnsafeReadableBytes { driver.received($0, at: now, link) }
         case .ping:
@@ -219,7 +242,8 @@ private final class DriverHandler<Driver: SocketDriver>: ChannelInboundHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         switch event {
         case is StartRequest:
-            if !isFinished, let link { driver.opened(link) }
+            // An axon relay speaks first (its challenge): the driver opens after the handshake.
+            if !isFinished, !awaitingAxonAuth, let link { driver.opened(link) }
         case is FinishRequest:
             finish(context: context)
         default:
@@ -234,6 +258,24 @@ private final class DriverHandler<Driver: SocketDriver>: ChannelInboundHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         finish(context: context)
+    }
+
+    /// The seed's handshake: the challenge's nonce signed with the relay's URL, then `Ok`.
+    private func authenticate(_ frame: WebSocketFrame, link: SocketLink, context: ChannelHandlerContext) {
+        guard case .axon(let secret) = wire else { return }
+        switch try? AxonRelayMessage.decode(Array(buffer: frame.unmaskedData)) {
+        case .challenge(let nonce):
+            guard let signature = try? AxonAuthentication.sign(nonce: nonce, relayURL: relayURL, privateKey: secret),
+                let key = try? AxonAuthentication.publicKey(of: secret)
+            else { return finish(context: context) }
+            link.write(AxonClientMessage.auth(key, signature: signature).encoded())
+            link.flush()
+        case .ok(nil):
+            awaitingAxonAuth = false
+            driver.opened(link)
+        default:
+            finish(context: context)
+        }
     }
 
     private func markReady() {

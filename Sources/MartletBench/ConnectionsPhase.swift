@@ -25,7 +25,7 @@ final class IdleDriver: SocketDriver {
     }
 
     func received(_ text: UnsafeRawBufferPointer, at nanos: UInt64, _ link: SocketLink) {
-        switch RelayReply(text) {
+        switch link.reply(text) {
         case .eose:
             if result.nanosToEOSE == nil { result.nanosToEOSE = nanos &- startedAt }
             link.markReady()

@@ -34,7 +34,7 @@ final class SubscriberDriver: SocketDriver {
     }
 
     func received(_ text: UnsafeRawBufferPointer, at nanos: UInt64, _ link: SocketLink) {
-        switch RelayReply(text) {
+        switch link.reply(text) {
         case .event(_, let id):
             guard let slot = index[id] else { return result.strangers += 1 }
             if result.receivedAt[slot] == 0 { result.receivedAt[slot] = nanos } else { result.repeats += 1 }
@@ -108,7 +108,7 @@ final class PublisherDriver: SocketDriver {
     }
 
     func received(_ text: UnsafeRawBufferPointer, at nanos: UInt64, _ link: SocketLink) {
-        guard case .ok(let id, let accepted, let message) = RelayReply(text), let slot = index[id] else { return }
+        guard case .ok(let id, let accepted, let message) = link.reply(text), let slot = index[id] else { return }
         result.accepted[slot] = accepted && !message.hasPrefix("duplicate:")
         result.okLatencies.append(nanos &- result.sentAt[slot])
         result.lastReply = nanos
@@ -130,8 +130,8 @@ extension RunContext {
         let count = max(1, configuration.rate * configuration.seconds)
         let events = await signedWithLog(count: count, tag: tag)
         let index = Dictionary(uniqueKeysWithValues: events.enumerated().map { ($0.element.id, $0.offset) })
-        let frames = events.map(Frames.event)
-        let request = Frames.request("live", Filter(tags: [UInt8(ascii: "t"): [tag]]))
+        let frames = events.map { Frames.event($0, wire) }
+        let request = Frames.request("live", Filter(tags: [UInt8(ascii: "t"): [tag]]), wire)
         let deadline = phaseDeadline
 
         log("fanout: opening \(configuration.subscribers) subscribers")
@@ -149,7 +149,7 @@ extension RunContext {
 
         let drain: Int64 = 3
         let (outcomes, usage) = try await timed {
-            let publisher = try await BenchSocket.open(url, on: group, deadline: deadline) {
+            let publisher = try await BenchSocket.open(url, on: group, deadline: deadline, wire: wire) {
                 PublisherDriver(frames: frames, index: index, rate: configuration.rate)
             }
             let published = try await publisher.outcome.get()

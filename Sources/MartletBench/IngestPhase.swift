@@ -49,7 +49,7 @@ final class IngestDriver: SocketDriver {
     }
 
     func received(_ text: UnsafeRawBufferPointer, at nanos: UInt64, _ link: SocketLink) {
-        switch RelayReply(text) {
+        switch link.reply(text) {
         case .ok(let id, let accepted, let message):
             guard let sent = sentAt.removeValue(forKey: id) else { return }
             result.latencies.append(nanos &- sent)
@@ -95,7 +95,8 @@ extension RunContext {
         let connections = max(1, min(configuration.connections, events.count))
         var slices = [[Event]](repeating: [], count: connections)
         for (index, event) in events.enumerated() { slices[index % connections].append(event) }
-        let prepared = slices.map { slice in (slice.map(Frames.event), slice.map(\.id)) }
+        let wire = self.wire
+        let prepared = slices.map { slice in (slice.map { Frames.event($0, wire) }, slice.map(\.id)) }
         let window = configuration.window
         let deadline = phaseDeadline
         let (outcomes, usage) = try await timed {

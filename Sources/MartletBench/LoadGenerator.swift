@@ -55,6 +55,9 @@ public struct BenchConfiguration: Sendable {
     public var threads = 1
     /// How many BIP-340 verifications time the machine's verify bound.
     public var verifySamples = 2_000
+    /// The protocols to speak, one pass each (`martlet bench --protocol`): JSON, axon, or
+    /// both in one run for a side-by-side comparison.
+    public var wires: [BenchWire] = [.json]
 
     public init(url: LoopbackRelayURL, scenario: Scenario) {
         self.url = url
@@ -83,18 +86,27 @@ public struct LoadGenerator: Sendable {
     public func run() async throws -> BenchReport {
         ProcessProbe.raiseOpenFileLimit()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.threads))
-        let context = RunContext(
-            configuration: configuration, group: group, log: log,
-            probe: configuration.pid.map(ProcessProbe.init), workload: Workload(seed: configuration.seed))
         var report = BenchReport(configuration: configuration)
         do {
-            switch configuration.scenario {
-            case .ingest, .duplicates: try await context.ingest(into: &report)
-            case .query: try await context.query(into: &report)
-            case .fanout: try await context.fanout(into: &report)
-            case .connections: try await context.connections(into: &report)
-            case .negentropy: try await context.negentropy(into: &report)
+            for (pass, wire) in configuration.wires.enumerated() {
+                // Each pass its own events (another seed), so the second is not all duplicates.
+                var passConfiguration = configuration
+                passConfiguration.seed = configuration.seed &+ UInt64(pass)
+                let context = RunContext(
+                    configuration: passConfiguration, group: group, log: log,
+                    probe: configuration.pid.map(ProcessProbe.init), workload: Workload(seed: passConfiguration.seed),
+                    wire: wire)
+                var passReport = BenchReport(configuration: passConfiguration)
+                switch configuration.scenario {
+                case .ingest, .duplicates: try await context.ingest(into: &passReport)
+                case .query: try await context.query(into: &passReport)
+                case .fanout: try await context.fanout(into: &passReport)
+                case .connections: try await context.connections(into: &passReport)
+                case .negentropy: try await context.negentropy(into: &passReport)
+                }
+                report.merge(passReport, labelled: configuration.wires.count > 1 ? wire.name : nil)
             }
+            report.compareWires(configuration.wires.map(\.name))
         } catch {
             try? await group.shutdownGracefully()
             throw error
@@ -111,6 +123,8 @@ struct RunContext: Sendable {
     let log: @Sendable (String) -> Void
     let probe: ProcessProbe?
     let workload: Workload
+    /// The protocol of this pass.
+    var wire: BenchWire = .json
 
     var url: LoopbackRelayURL { configuration.url }
     var now: Int64 { Int64(Date().timeIntervalSince1970) }
@@ -135,7 +149,9 @@ struct RunContext: Sendable {
                 group.addTask {
                     let startedAt = monotonicNanos()
                     do {
-                        let connection = try await BenchSocket.open(url, on: self.group, deadline: deadline) {
+                        let connection = try await BenchSocket.open(
+                            url, on: self.group, deadline: deadline, wire: self.wire
+                        ) {
                             makeDriver(index, startedAt)
                         }
                         return (index, connection)
@@ -194,18 +210,4 @@ struct Usage: Sendable {
     var wallSeconds: Double
     var relayCPUSeconds: Double?
     var benchCPUSeconds: Double
-}
-
-/// Wire frames as NIO buffers, encoded once (with NostrCore's client encoding) before
-/// timing starts.
-enum Frames {
-    static func event(_ event: Event) -> ByteBuffer { ByteBuffer(bytes: ClientMessage.event(event).encoded()) }
-
-    static func request(_ subscription: String, _ filter: Filter) -> ByteBuffer {
-        ByteBuffer(bytes: ClientMessage.req(SubscriptionID(subscription), [filter]).encoded())
-    }
-
-    static func close(_ subscription: String) -> ByteBuffer {
-        ByteBuffer(bytes: ClientMessage.close(SubscriptionID(subscription)).encoded())
-    }
 }

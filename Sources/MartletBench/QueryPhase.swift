@@ -71,7 +71,7 @@ final class QueryDriver: SocketDriver {
     func received(_ text: UnsafeRawBufferPointer, at nanos: UInt64, _ link: SocketLink) {
         let subscription: String
         var refused = false
-        switch RelayReply(text) {
+        switch link.reply(text) {
         case .event(let owner, _):
             inFlight[owner]?.events += 1
             return

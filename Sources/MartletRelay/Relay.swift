@@ -52,8 +52,10 @@ public final class Relay: Service, Sendable {
     private let startedAt = ContinuousClock.now
     /// The current time in seconds (tests move it).
     public let clock: @Sendable () -> Int64
-    private let nextSessionID = Atomic<UInt64>(1)
-    private let openSessions = Atomic<Int>(0)
+    let nextSessionID = Atomic<UInt64>(1)
+    let openSessions = Atomic<Int>(0)
+    /// The ed25519 keys that may open an axon session (`Axon/`).
+    public let axonAllowlist: AxonAllowlist
 
     /// - Parameters:
     ///   - policies: extra write rules, asked after the built-in ones.
@@ -81,6 +83,7 @@ public final class Relay: Service, Sendable {
         self.access = access
         let reloadableLimits = ReloadableLimits(configuration.limits)
         self.reloadableLimits = reloadableLimits
+        self.axonAllowlist = AxonAllowlist(configuration.axon.allowlist)
         let rates = configuration.access.rateLimits
         self.requestLimiter =
             rates.requestsPerSecondPerIP > 0 ? RateLimiter(rate: rates.requestsPerSecondPerIP, burst: rates.burst) : nil
@@ -88,7 +91,8 @@ public final class Relay: Service, Sendable {
         self.pipeline = IngestPipeline(
             .init(
                 store: store, subscriptions: subscriptions, acceptedEvents: acceptedEvents, addresses: addresses,
-                metrics: metrics, writerBatchSize: configuration.writerBatchSize, clock: clock, logger: logger),
+                metrics: metrics, writerBatchSize: configuration.writerBatchSize, clock: clock, logger: logger,
+                extraEphemeralKinds: configuration.axon.enabled ? configuration.axon.ephemeralKinds : nil),
             policies: Relay.builtInWritePolicies(configuration, access: access, limits: reloadableLimits) + policies,
             hooks: groups?.hooks ?? [])
         self.readPolicies =
@@ -138,7 +142,11 @@ public final class Relay: Service, Sendable {
     }
 
     func sessionClosed(_ session: RelaySession) {
-        subscriptions.removeAll(session: session.id)
+        sessionClosed(id: session.id)
+    }
+
+    func sessionClosed(id: UInt64) {
+        subscriptions.removeAll(session: id)
         openSessions.wrappingSubtract(1, ordering: .relaxed)
     }
 

@@ -44,6 +44,8 @@ public struct RelayConfiguration: Sendable {
     /// The relay's own key, which signs what it publishes (group state); nil: one made for
     /// this run when something needs it.
     public var identity: RelayIdentity?
+    /// The axon profile, MessagePack beside NIP-01 (`Axon/RelayConfiguration+Axon`).
+    public var axon = Axon()
 
     public init() {}
 

@@ -78,13 +78,23 @@ public final class SubscriptionIndex: Sendable {
     }
 }
 
+/// A connection that receives live events, whatever protocol it speaks: a NIP-01
+/// `RelaySession` or an axon `AxonSession`. Its `id` is unique among the relay's sessions.
+public protocol LiveEventSubscriber: AnyObject, Sendable {
+    var id: UInt64 { get }
+    /// Sends a live event to one of its subscriptions (called by fan-out, on any task).
+    func deliver(_ event: Event, to subscription: SubscriptionID)
+}
+
+extension RelaySession: LiveEventSubscriber {}
+
 /// A subscription that receives live events.
 public struct LiveSubscription: Sendable {
-    public let session: RelaySession
+    public let session: any LiveEventSubscriber
     public let id: SubscriptionID
     public let filters: [Filter]
 
-    public init(session: RelaySession, id: SubscriptionID, filters: [Filter]) {
+    public init(session: any LiveEventSubscriber, id: SubscriptionID, filters: [Filter]) {
         self.session = session
         self.id = id
         self.filters = filters

@@ -76,6 +76,19 @@ public enum RelayServer {
             let compressing =
                 edge.compression
                 && request.headerFields[values: .secWebSocketExtensions].contains { $0.contains("permessage-deflate") }
+            if AxonSubprotocol.isRequested(by: request, relay: relay) {
+                return .upgrade(AxonSubprotocol.responseHeaders) { inbound, outbound, _ in
+                    // The same ping loop as NIP-01's: two missed pings close either.
+                    try? await WebSocketPingLoop.install(on: channel, interval: pingInterval)
+                    let session = relay.makeAxonSession(remoteAddress: remote)
+                    session.outbox.onOverflow { channel.close(promise: nil) }
+                    // Binary MessagePack frames: nothing for permessage-deflate to gain much on.
+                    let connection = WebSocketConnection(
+                        session: session, channel: channel, maxMessageLength: limits.maxMessageLength,
+                        compressing: false, wire: relay.metrics.wire, logger: logger)
+                    await connection.run(inbound: inbound, outbound: outbound)
+                }
+            }
             return .upgrade([:]) { inbound, outbound, _ in
                 // Fails only when the channel has closed already, which ends the session below.
                 try? await WebSocketPingLoop.install(on: channel, interval: pingInterval)

@@ -5,14 +5,14 @@ import NostrCore
 import NIOCore
 import NIOWebSocket
 
-/// Carries one WebSocket between the network and a `RelaySession`: the connection's task
-/// reads messages into the session, and an `OutboxPump` writes the session's outbox to the
-/// socket from the event loop.
+/// Carries one WebSocket between the network and a session (`RelaySession`, or an
+/// `AxonSession` for the `axon` subprotocol): the connection's task reads messages into the
+/// session, and an `OutboxPump` writes the session's outbox to the socket from the event loop.
 ///
 /// Text frames are assembled into byte arrays without going through `String`: the relay's
 /// decoder checks UTF-8 itself and answers invalid input with a reason.
-struct WebSocketConnection {
-    let session: RelaySession
+struct WebSocketConnection<Session: WebSocketSession> {
+    let session: Session
     /// The upgraded channel, written to directly so that a batch of frames costs one
     /// event-loop hop and one flush (see `OutboxPump`).
     let channel: any Channel
@@ -36,9 +36,10 @@ struct WebSocketConnection {
         let drained =
             compressing
             ? CompressingOutboxWriter(
-                outbox: session.outbox, outbound: outbound, eventLoop: channel.eventLoop, wire: wire
+                outbox: session.outbox, outbound: outbound, eventLoop: channel.eventLoop, wire: wire,
+                opcode: Session.outboundOpcode
             ).start()
-            : OutboxPump(outbox: session.outbox, channel: channel, wire: wire).start()
+            : OutboxPump(outbox: session.outbox, channel: channel, wire: wire, opcode: Session.outboundOpcode).start()
         let closedBy = await readMessages(from: inbound, outbound: outbound)
         session.close()
         let reason = await finishWriting(drained, outbound: outbound) ?? closedBy
@@ -84,8 +85,8 @@ struct WebSocketConnection {
                     oversized = false
                 }
                 if oversized {
-                    // The advertised figure (NIP-11 `max_message_length`), not the read limit.
-                    session.outbox.send(.notice("invalid: message is larger than \(maxMessageLength) bytes"))
+                    session.refuseOversized(limit: maxMessageLength)
+                    if session.outbox.ending != nil { return "outbox ended" }
                     continue
                 }
                 wire.recordClientMessage(message)
@@ -115,8 +116,8 @@ struct WebSocketConnection {
             return "write error: \(error)"
         }
         guard ending == .overflow else { return nil }
-        let notice = RelayMessage.notice("error: connection closed because it could not keep up with its events")
-        try? await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(bytes: notice.encoded()))))
+        let last = WebSocketFrame(fin: true, opcode: Session.outboundOpcode, data: ByteBuffer(bytes: Session.slowConsumerMessage))
+        try? await outbound.write(.custom(last))
         try? await outbound.close(.policyViolation, reason: "slow consumer")
         return "slow consumer"
     }
@@ -131,6 +132,7 @@ struct CompressingOutboxWriter: Sendable {
     let outbound: WebSocketOutboundWriter
     let eventLoop: any EventLoop
     let wire: WireMetrics
+    let opcode: WebSocketOpcode
 
     func start() -> EventLoopFuture<Outbox.Ending> {
         let drained = eventLoop.makePromise(of: Outbox.Ending.self)
@@ -164,7 +166,7 @@ struct CompressingOutboxWriter: Sendable {
                             data.writeInteger(UInt8(ascii: "]"))
                         }
                         wire.recordRelayMessage(head: frame.head, bytes: frame.byteCount)
-                        try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: data)))
+                        try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: opcode, data: data)))
                     }
                     continue
                 }
@@ -187,6 +189,8 @@ struct OutboxPump: Sendable {
     let outbox: Outbox
     let channel: any Channel
     let wire: WireMetrics
+    /// Text for NIP-01's JSON, binary for axon's MessagePack.
+    var opcode: WebSocketOpcode = .text
 
     /// Starts pumping; the future succeeds with how the outbox ended once it is written
     /// out, and fails with the first write error.
@@ -214,7 +218,7 @@ struct OutboxPump: Sendable {
                     data.writeInteger(UInt8(ascii: "]"))
                 }
                 wire.recordRelayMessage(head: frame.head, bytes: frame.byteCount)
-                let webSocketFrame = WebSocketFrame(fin: true, opcode: .text, data: data)
+                let webSocketFrame = WebSocketFrame(fin: true, opcode: opcode, data: data)
                 channel.write(webSocketFrame, promise: index == frames.count - 1 ? written : nil)
             }
             channel.flush()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MartletBench
+import NostrCore
 
 /// `martlet bench <ws-url> <scenario>`: puts a bounded load on a Nostr relay running on
 /// this machine (Martlet, strfry or any other) and reports latency percentiles,
@@ -41,6 +42,12 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Bound on each phase, in seconds.") var timeout = 120
     @Option(help: "Event-loop threads of the load generator.") var threads = 1
     @Option(help: "Verifications timed for the verify bound (ingest, duplicates).") var verifySamples = 2_000
+    @Option(
+        name: .customLong("protocol"),
+        help: "json, axon or both (one pass each, compared in one report; ingest, duplicates, fanout).")
+    var wireProtocol = "json"
+    @Option(help: "The ed25519 secret (64 hex) axon authenticates with; its key must be on the relay's axon.allowlist.")
+    var axonKey: String?
 
     func validate() throws {
         guard Scenario(rawValue: scenario) != nil else {
@@ -48,6 +55,17 @@ struct Bench: AsyncParsableCommand {
         }
         let counts = [connections, window, events, queries, subscribers, rate, seconds, count, timeout, threads, verifySamples]
         guard counts.allSatisfy({ $0 > 0 }), preload >= 0, differences >= 0 else { throw ValidationError("counts must be positive") }
+        guard ["json", "axon", "both"].contains(wireProtocol) else {
+            throw ValidationError("--protocol is json, axon or both")
+        }
+        if wireProtocol != "json" {
+            guard [.ingest, .duplicates, .fanout].contains(Scenario(rawValue: scenario)) else {
+                throw ValidationError("--protocol axon runs the ingest, duplicates and fanout scenarios")
+            }
+            guard let axonKey, Hex.decode(axonKey)?.count == 32 else {
+                throw ValidationError("--protocol axon needs --axon-key, an ed25519 secret of 64 hex characters")
+            }
+        }
         guard frameSizeLimit == 0 || frameSizeLimit >= 4_096 else {
             throw ValidationError("--frame-size-limit is 0 (no limit) or at least 4096 bytes")
         }
@@ -72,6 +90,8 @@ struct Bench: AsyncParsableCommand {
         configuration.timeout = timeout
         configuration.threads = threads
         configuration.verifySamples = verifySamples
+        let axon = BenchWire.axon(secret: axonKey.flatMap(Hex.decode) ?? [])
+        configuration.wires = wireProtocol == "both" ? [.json, axon] : wireProtocol == "axon" ? [axon] : [.json]
         let result = try await LoadGenerator(configuration) { line in print(line) }.run()
         print(result.text)
         if let report {

@@ -81,6 +81,7 @@ struct Settings {
             config.int(forKey: "groups.late_publication_window", default: Int(relay.groups.latePublicationWindow)))
         relay.groups.maxGroups = config.int(forKey: "groups.max_groups", default: relay.groups.maxGroups)
         relay.groups.maxMembers = config.int(forKey: "groups.max_members", default: relay.groups.maxMembers)
+        relay.axon = try Settings.axon(config.scoped(to: "axon"))
 
         var limits = relay.limits
         limits.maxMessageLength = config.int(forKey: "limits.max_message_length", default: limits.maxMessageLength)

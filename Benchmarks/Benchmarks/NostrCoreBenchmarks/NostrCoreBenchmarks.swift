@@ -1,5 +1,6 @@
 import Benchmark
 import CSecp256k1
+import MartletAxon
 import NostrCore
 
 /// The stages of one EVENT on its way through NostrCore, each measured alone on one core:
@@ -22,6 +23,15 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("decode: EVENT message, \(sample.message.count) bytes", configuration: single) { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(try! ClientMessage.decode(sample.message))
+        }
+    }
+
+    // The same event as an axon Publish frame (docs/axon.md): decode cost per event of the
+    // two wires side by side.
+    let axonFrame = AxonClientMessage.publish(sample.event).encoded()
+    Benchmark("decode: axon Publish frame, \(axonFrame.count) bytes", configuration: single) { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(try! AxonClientMessage.decode(axonFrame))
         }
     }
 

@@ -28,6 +28,8 @@ final class IngestPipeline: Sendable {
         var writerBatchSize: Int
         var clock: @Sendable () -> Int64
         var logger: Logger
+        /// Kinds fanned out and never stored besides NIP-01's 20000-29999 (axon's 3000-3999).
+        var extraEphemeralKinds: ClosedRange<UInt16>? = nil
     }
 
     let writer: BatchingWriter
@@ -65,10 +67,11 @@ final class IngestPipeline: Sendable {
     }
 
     private func process(_ event: Event, origin: IngestOrigin) async -> IngestOutcome {
-        let unstored = event.kind.isEphemeral || event.kind == .requestToVanish
+        let ephemeral = isEphemeral(event.kind)
+        let unstored = ephemeral || event.kind == .requestToVanish
         if unstored, origin.storesOnly {
             return .refused(
-                event.kind.isEphemeral
+                ephemeral
                     ? .invalid("ephemeral events are not stored")
                     : .invalid("requests to vanish are not stored; publish them to the relay"))
         }
@@ -91,9 +94,14 @@ final class IngestPipeline: Sendable {
                 if let refusal = await hook.willAccept(event, context: context) { return .refused(refusal) }
             }
         }
-        if event.kind.isEphemeral { return await deliverEphemeral(event, origin: origin) }
+        if ephemeral { return await deliverEphemeral(event, origin: origin) }
         if event.kind == .requestToVanish { return await vanish(event, origin: origin) }
         return await store(event, origin: origin)
+    }
+
+    /// Fanned out and never stored: NIP-01's ephemeral range and any the configuration adds.
+    private func isEphemeral(_ kind: Kind) -> Bool {
+        kind.isEphemeral || parts.extraEphemeralKinds?.contains(kind.rawValue) == true
     }
 
     /// A duplicate answered without cryptography: from memory, else one index lookup. An
@@ -176,7 +184,7 @@ final class IngestPipeline: Sendable {
     /// An ephemeral event another node on the shared store accepted: fanned out here once,
     /// and a copy that also comes from a client or a peer is then a duplicate.
     func fanOutFromOtherNode(_ event: Event) {
-        if event.kind.isEphemeral, !recentUnstored.insert(event.id) { return }
+        if isEphemeral(event.kind), !recentUnstored.insert(event.id) { return }
         fanOut(event)
     }
 

@@ -1,4 +1,5 @@
 import Logging
+public import MartletAxon
 import MartletStore
 public import NostrCore
 
@@ -28,6 +29,8 @@ public actor RelayAdministration {
         case blockedIPs = "blocked_ips"
         /// Listed: `allowkind`; taken off: `disallowkind`.
         case kinds = "allowed_kinds"
+        /// The ed25519 keys that may authenticate over axon (docs/axon.md).
+        case axonKeys = "axon_allowlist"
     }
 
     /// The keys of the recorded settings.
@@ -145,6 +148,19 @@ public actor RelayAdministration {
         try await change(.bannedEvents, event.hex, listed: false, reason: nil)
     }
 
+    /// Lets an ed25519 key authenticate over axon.
+    public func allow(axonKey key: AxonAuthKey) async throws {
+        try await change(.axonKeys, key.hex, listed: true, reason: nil)
+    }
+
+    public func disallow(axonKey key: AxonAuthKey) async throws {
+        try await change(.axonKeys, key.hex, listed: false, reason: nil)
+    }
+
+    public func allowedAxonKeys() -> [AxonAuthKey] {
+        relay.axonAllowlist.all
+    }
+
     public func allow(_ kind: Kind) async throws {
         try await change(.kinds, String(kind.rawValue), listed: true, reason: nil)
     }
@@ -205,6 +221,9 @@ public actor RelayAdministration {
         case .kinds:
             guard let number = UInt16(value) else { return false }
             listed ? access.allow(Kind(number)) : access.deny(Kind(number))
+        case .axonKeys:
+            guard let key = AxonAuthKey(hex: value) else { return false }
+            if listed { relay.axonAllowlist.allow(key) } else { relay.axonAllowlist.disallow(key) }
         }
         return true
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import MartletAxon
 import MartletRelay
 import NIOCore
 import NostrCore
@@ -27,7 +28,7 @@ struct ManagementAPI: Sendable {
         "supportedmethods", "banpubkey", "unbanpubkey", "listbannedpubkeys", "allowpubkey", "unallowpubkey",
         "listallowedpubkeys", "banevent", "allowevent", "listbannedevents", "allowkind", "disallowkind",
         "listallowedkinds", "listdisallowedkinds", "blockip", "unblockip", "listblockedips", "changerelayname",
-        "changerelaydescription", "changerelayicon",
+        "changerelaydescription", "changerelayicon", "allowaxonkey", "disallowaxonkey", "listallowedaxonkeys",
     ] + GroupManagement.methods
 
     let relay: Relay
@@ -96,6 +97,10 @@ struct ManagementAPI: Sendable {
         case "changerelayname": try await admin.change(.name, to: try params.text(0))
         case "changerelaydescription": try await admin.change(.description, to: try params.text(0))
         case "changerelayicon": try await admin.change(.icon, to: try params.text(0))
+        // Martlet's own: the ed25519 keys of the axon profile (docs/axon.md).
+        case "allowaxonkey": try await admin.allow(axonKey: try params.axonKey(0))
+        case "disallowaxonkey": try await admin.disallow(axonKey: try params.axonKey(0))
+        case "listallowedaxonkeys": return await admin.allowedAxonKeys().map(\.hex)
         case _ where GroupManagement.methods.contains(method):
             do {
                 return try await GroupManagement(groups: relay.groups).perform(method, params.values)
@@ -140,6 +145,13 @@ private struct Parameters {
             throw CallError("parameter \(index + 1) must be a string")
         }
         return text
+    }
+
+    func axonKey(_ index: Int) throws -> AxonAuthKey {
+        guard let key = AxonAuthKey(hex: try text(index)) else {
+            throw CallError("parameter \(index + 1) must be an ed25519 public key (64 hex characters)")
+        }
+        return key
     }
 
     func reason(_ index: Int) -> String? {

@@ -1,4 +1,5 @@
 import Foundation
+import MartletAxon
 import MartletRelay
 import NostrCore
 
@@ -53,6 +54,10 @@ enum RawValue: Sendable, CustomStringConvertible {
 /// What values a key takes, each with the sentence that says so.
 enum ValueShape: Sendable {
     case text
+    /// ed25519 public keys in hex (axon's allowlist).
+    case axonKeys
+    /// `3000-3999`, or empty for none.
+    case kindRange
     case choice([String])
     case integer(ClosedRange<Int>)
     case number(ClosedRange<Double>)
@@ -88,6 +93,8 @@ enum ValueShape: Sendable {
     var allowed: String {
         switch self {
         case .text: "text"
+        case .axonKeys: "a list of ed25519 public keys (64 hex characters)"
+        case .kindRange: "a range of kinds like 3000-3999, or empty for none"
         case .choice(let choices): "one of " + choices.joined(separator: ", ")
         case .integer(let range):
             range.upperBound == .max
@@ -116,7 +123,7 @@ enum ValueShape: Sendable {
 
     private var isList: Bool {
         switch self {
-        case .relayURLs, .pubkeys, .eventIDs, .kinds, .addresses, .words, .countries, .endpoints: true
+        case .relayURLs, .pubkeys, .eventIDs, .kinds, .addresses, .words, .countries, .endpoints, .axonKeys: true
         default: false
         }
     }
@@ -154,6 +161,8 @@ enum ValueShape: Sendable {
     private func accepts(_ item: String) -> Bool {
         switch self {
         case .text: true
+        case .axonKeys: AxonAuthKey(hex: item) != nil
+        case .kindRange: item.isEmpty || Settings.kindRange(item) != nil
         case .choice(let choices): choices.contains(item)
         case .integer(let range): Int(item).map(range.contains) ?? false
         case .number(let range): Double(item).map(range.contains) ?? false

@@ -7,7 +7,7 @@ extension SettingKey {
     /// Every key `Settings` reads, in the order of the README's example file.
     static let all: [SettingKey] =
         server + storage + relay + informationDocument + limits + negentropy + management + mesh + access + search + log
-            + discovery + groups
+            + discovery + groups + axon
 
     private static let count = Int.max
     private static let seconds = Int.max
@@ -74,6 +74,17 @@ extension SettingKey {
         },
         .init(name: "groups.max_groups", shape: .integer(1...count)) { "\($0.relay.groups.maxGroups)" },
         .init(name: "groups.max_members", shape: .integer(1...count)) { "\($0.relay.groups.maxMembers)" },
+    ]
+
+    /// The axon profile (docs/axon.md).
+    private static let axon: [SettingKey] = [
+        .init(name: "axon.enabled", shape: .choice(["true", "false"])) { "\($0.relay.axon.enabled)" },
+        .init(name: "axon.allowlist", shape: .axonKeys) { list($0.relay.axon.allowlist.map(\.hex).sorted()) },
+        .init(name: "axon.max_content_bytes", shape: .integer(1...count)) { "\($0.relay.axon.maxContentBytes)" },
+        .init(name: "axon.ephemeral_kinds", shape: .kindRange) {
+            $0.relay.axon.ephemeralKinds.map { "\($0.lowerBound)-\($0.upperBound)" } ?? ""
+        },
+        .init(name: "axon.relay_url", shape: .relayURL) { $0.relay.axon.relayURL ?? "(the relay's own URLs)" },
     ]
 
     private static let search: [SettingKey] = [
