@@ -19,7 +19,8 @@ test: deps browser-deps dht-deps
 	$(SWIFT) test --skip-build --parallel --num-workers 2
 	$(MAKE) interop
 
-## The relay checked by an independent client implementation (rust-nostr's nostr-sdk).
+## The relay checked by an independent client implementation (rust-nostr's nostr-sdk),
+## and NIP-EE by a real MLS implementation (mls-rs).
 interop: python-deps
 	$(PYTHON) scripts/interop_nostr_sdk.py --martlet "$$($(SWIFT) build --show-bin-path)/martlet"
 
@@ -56,8 +57,10 @@ dht-deps:
 		echo "error: python3-libtorrent is missing. Install it with: sudo apt-get install python3-libtorrent" >&2; exit 1; \
 	fi
 
+## nostr-sdk for the interop script, and mls-rs (RFC 9420) for its NIP-EE check.
 python-deps:
 	@$(PYTHON) -c "import nostr_sdk" 2>/dev/null || $(PYTHON) -m pip install -q nostr-sdk
+	@$(PYTHON) -c "import mls_rs_uniffi" 2>/dev/null || $(PYTHON) -m pip install -q agentvault-mls-rs-uniffi
 
 clean:
 	rm -rf .build

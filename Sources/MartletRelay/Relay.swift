@@ -21,7 +21,7 @@ public final class Relay: Service, Sendable {
     public let store: any EventStore
     /// The store's news of the other relay nodes on it, when it is shared (PostgreSQL).
     let feed: (any EventFeed)?
-    public let subscriptions = SubscriptionIndex()
+    public let subscriptions: SubscriptionIndex
     public let logger: Logger
     /// The one way events get in, whoever brings them.
     let pipeline: IngestPipeline
@@ -58,6 +58,7 @@ public final class Relay: Service, Sendable {
         clock: @escaping @Sendable () -> Int64 = { Int64(Duration.secondsSinceEpoch) }
     ) {
         self.configuration = configuration
+        self.subscriptions = SubscriptionIndex(searchableKinds: configuration.search.kinds)
         self.store = store
         self.feed = store as? any EventFeed
         self.logger = logger
@@ -92,6 +93,9 @@ public final class Relay: Service, Sendable {
             ProtectedEventPolicy(),
             JobRequestExpirationPolicy(),
         ]
+        if configuration.mls.enabled {
+            policies.append(MLSEventPolicy(groupEventRetention: configuration.mls.groupEventRetention))
+        }
         if configuration.access.minPowDifficulty > 0 {
             policies.append(ProofOfWorkPolicy(minimum: configuration.access.minPowDifficulty))
         }
@@ -159,6 +163,7 @@ public final class Relay: Service, Sendable {
                 let purged = try await store.purgeExpired(now: clock())
                 if purged > 0 { logger.debug("purged expired events", metadata: ["count": "\(purged)"]) }
                 try await purgeStaleJobRequests()
+                try await purgeExpiredGroupEvents()
             } catch {
                 logger.warning("purging expired events failed: \(error)")
             }

@@ -36,6 +36,8 @@ public struct RelayConfiguration: Sendable {
     public var connections = Connections()
     /// NIP-50 search (`RelayConfiguration+Search`).
     public var search = Search()
+    /// NIP-EE, MLS messaging, behind `features.mls` (`RelayConfiguration+MLS`).
+    public var mls = MLS()
 
     public init() {}
 

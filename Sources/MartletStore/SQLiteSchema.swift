@@ -23,6 +23,10 @@ enum SQLiteSchema {
         migrator.registerMigration("kind counts", migrate: createKindCounts)
         migrator.registerMigration("relay settings", migrate: createRelaySettings)
         migrator.registerMigration("tags keyed by value", migrate: keyTagsByValue)
+        migrator.registerMigration("search index kinds") { db in
+            // The rule `events_fts` was built by (`SQLiteSearchIndex`); no row: the first one.
+            try db.execute(sql: "CREATE TABLE search_index (kinds TEXT NOT NULL)")
+        }
         return migrator
     }
 

@@ -27,7 +27,7 @@ enum PostgresSchema {
         var statements: [String]
     }
 
-    static let steps: [Step] = [events, tags, lifecycle, kindCounts, relaySettings, ephemeralEvents]
+    static let steps: [Step] = [events, tags, lifecycle, kindCounts, relaySettings, ephemeralEvents, searchIndexKinds]
 
     /// One row per stored event. `json` holds the canonical bytes served verbatim; the other
     /// columns exist to be searched. `d_tag` is "" for replaceable kinds, the `d` value for
@@ -165,6 +165,10 @@ enum PostgresSchema {
             )
             """,
         ])
+
+    /// The rule the `search` column was built by (`PostgresSearchIndex`); no row: the first one.
+    private static let searchIndexKinds = Step(
+        name: "search index kinds", statements: ["CREATE TABLE search_index (kinds text NOT NULL)"])
 
     /// Brings the database (or `schema`, created when missing) up to date.
     static func migrate(_ client: PostgresClient, schema: String?, logger: Logger) async throws {
