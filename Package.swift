@@ -234,7 +234,7 @@ let package = Package(
             name: "MartletServerTests",
             dependencies: [
                 "MartletServer", "MartletReplication", "MartletRelay", "MartletStore", "Negentropy", "NostrCore",
-                "MartletTestSupport", "DHTTestSupport", "MartletDHT", "MartletDiscovery",
+                "MartletTestSupport", "DHTTestSupport", "MartletDHT", "MartletDiscovery", "MartletBench",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
