@@ -19,7 +19,8 @@ test: deps browser-deps dht-deps deploy-deps python-deps
 	$(SWIFT) test --skip-build --parallel --num-workers 2
 	$(MAKE) interop
 
-## The relay checked by an independent client implementation (rust-nostr's nostr-sdk).
+## The relay checked by an independent client implementation (rust-nostr's nostr-sdk),
+## and NIP-EE by a real MLS implementation (mls-rs).
 interop: python-deps
 	$(PYTHON) scripts/interop_nostr_sdk.py --martlet "$$($(SWIFT) build --show-bin-path)/martlet"
 
@@ -66,12 +67,14 @@ deploy-deps:
 		echo "error: systemd-analyze is missing. Install it with: sudo apt-get install systemd" >&2; exit 1; \
 	fi
 
-## nostr-sdk for the interop check; msgpack and cryptography for the axon reference client
+## nostr-sdk for the interop check, mls-rs (RFC 9420) for its NIP-EE check; msgpack and cryptography for the axon reference client
 ## (scripts/axon_client.py), which the end-to-end tests run.
 python-deps:
 	@$(PYTHON) -c "import nostr_sdk" 2>/dev/null || $(PYTHON) -m pip install -q nostr-sdk
 	@$(PYTHON) -c "import msgpack, cryptography" 2>/dev/null || $(PYTHON) -m pip install -q msgpack cryptography \
 		|| $(PYTHON) -m pip install -q --break-system-packages msgpack cryptography
+	@$(PYTHON) -c "import mls_rs_uniffi" 2>/dev/null || $(PYTHON) -m pip install -q agentvault-mls-rs-uniffi \
+		|| $(PYTHON) -m pip install -q --break-system-packages agentvault-mls-rs-uniffi
 
 clean:
 	rm -rf .build

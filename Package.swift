@@ -248,6 +248,7 @@ let package = Package(
             dependencies: [
                 "MartletServer", "MartletReplication", "MartletRelay", "MartletStore", "Negentropy", "NostrCore",
                 "MartletTestSupport", "DHTTestSupport", "MartletDHT", "MartletDiscovery", "MartletAxon",
+                "MartletBench",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

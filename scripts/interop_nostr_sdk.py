@@ -3,14 +3,15 @@
 
 Martlet's own tests are written by the same hands as the relay; this script checks
 the relay from the outside with a client library nobody here wrote (PyPI `nostr-sdk`,
-the uniffi bindings of rust-nostr, 0.45.x).
+the uniffi bindings of rust-nostr, 0.45.x), and NIP-EE with a real RFC 9420 MLS
+implementation (PyPI `agentvault-mls-rs-uniffi`, the uniffi bindings of AWS's mls-rs).
 
 Usage:
     python3 scripts/interop_nostr_sdk.py --martlet .build/debug/martlet
     python3 scripts/interop_nostr_sdk.py --url ws://127.0.0.1:7777
 
-With --martlet the script starts `martlet serve --host 127.0.0.1 --port 0 --data <tmp>`,
-waits for the stdout line `listening on ws://127.0.0.1:<port>`, runs the checks, then
+With --martlet the script starts `martlet serve --host 127.0.0.1 --port 0 --data <tmp>`
+with NIP-EE on (`features.mls`, a short group-event retention, a purge every second), waits for the stdout line `listening on ws://127.0.0.1:<port>`, runs the checks, then
 sends SIGTERM and requires exit status 0 within 15 s. With --url it tests a relay that
 is already running (127.0.0.1 only). Every check prints `interop: PASS <name>` or
 `interop: FAIL <name>: <why>`; the exit status is non-zero if any check fails.
@@ -42,6 +43,7 @@ import uuid
 from datetime import timedelta
 from typing import Awaitable, Callable
 
+import mls_rs_uniffi as mls
 from nostr_sdk import (
     Client,
     ClientBuilder,
@@ -52,6 +54,7 @@ from nostr_sdk import (
     Filter,
     Keys,
     Kind,
+    Nip44Version,
     NostrLmdb,
     ReqExitPolicy,
     ReqTarget,
@@ -64,12 +67,17 @@ from nostr_sdk import (
     Timestamp,
     UnwrappedGift,
     nip17_make_private_msg,
+    nip44_decrypt,
+    nip44_encrypt,
+    nip59_make_gift_wrap,
     uniffi_set_event_loop,
 )
 
 STARTUP_TIMEOUT = 60.0   # seconds to wait for "listening on ..."
-RUN_BUDGET = 60.0        # all checks together
-CHECK_TIMEOUT = 15.0     # any single check
+RUN_BUDGET = 100.0       # all checks together
+CHECK_TIMEOUT = 15.0     # any single check but those below
+SLOW_CHECKS = {"nip-ee-mls": 50.0}  # waits for a group event's retention to end
+MLS_RETENTION = 30       # mls.group_event_retention of the relay the script starts
 SHUTDOWN_TIMEOUT = 15.0  # SIGTERM -> exit 0
 LIVE_TIMEOUT = 5.0       # a published event must reach a live subscriber within this
 RELAY_REPLY = 5.0        # OK / EOSE / connection replies
@@ -124,6 +132,9 @@ class MartletProcess:
         self.proc = await asyncio.create_subprocess_exec(
             self.binary, "serve", "--host", "127.0.0.1", "--port", "0",
             "--data", self.data_dir.name,
+            env={**os.environ, "MARTLET_FEATURES_MLS": "true",
+                 "MARTLET_MLS_GROUP_EVENT_RETENTION": str(MLS_RETENTION),
+                 "MARTLET_STORAGE_PURGE_INTERVAL": "1"},
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=self.stderr_file,
@@ -777,6 +788,147 @@ async def check_nip17_direct_messages(session: Session) -> None:
             raise CheckFailed(f"no answer to the stranger's REQ within {RELAY_REPLY:.0f} s") from None
 
 
+def nip11(session: Session) -> dict:
+    """The relay's NIP-11 document."""
+    http_url = session.url.replace("ws://", "http://", 1)
+    request = urllib.request.Request(http_url, headers={"Accept": "application/nostr+json"})
+    with urllib.request.urlopen(request, timeout=RELAY_REPLY) as response:
+        return json.loads(response.read())
+
+
+class MLSMember:
+    """One NIP-EE user: a Nostr identity and an MLS client of mls-rs whose BasicCredential
+    identity is that key ("set the `identity` value as the 32-byte hex-encoded public key")."""
+
+    def __init__(self) -> None:
+        self.keys = Keys.generate()
+        self.client = mls.Client(
+            bytes.fromhex(self.keys.public_key().to_hex()),
+            mls.generate_signature_keypair(mls.CipherSuite.CURVE25519_AES128),
+            mls.client_config_default())
+        self.group: mls.Group | None = None
+
+
+def group_event_keys(group: mls.Group) -> Keys:
+    """NIP-EE: "use the hex-encoded `exporter_secret` value as the private key (used as
+    the sender key), calculate the public key for that private key (used as the receiver
+    key)", the secret exported 32 bytes long and labeled `nostr`."""
+    return Keys.parse(group.export_secret(b"nostr", b"", 32).hex())
+
+
+def group_event(group: mls.Group, message: mls.Message, group_id: str, created_at: int) -> Event:
+    """A kind-445 group event: the MLSMessage NIP-44-encrypted with the epoch's exporter
+    secret, signed by a throwaway key ("a new Nostr keypair for each Group Event")."""
+    keys = group_event_keys(group)
+    content = nip44_encrypt(keys.secret_key(), keys.public_key(), message.to_bytes().hex(), Nip44Version.V2)
+    return signed(Keys.generate(), content, created_at=created_at, kind=445,
+                  tags=[Tag.parse(["h", group_id])])
+
+
+async def check_nip_ee_mls(session: Session) -> None:
+    """NIP-EE with real MLS (RFC 9420, mls-rs): Bob's KeyPackage (kind 443) is published
+    and read back by Alice, who adds him to a group; the Commit goes out as a group event
+    (kind 445) and the Welcome (kind 444) sealed and gift-wrapped (kind 1059) to Bob, who
+    reads it only after AUTH, joins, and decrypts Alice's application message read by
+    `#h`. A bare Welcome is refused, and the Commit, published older, disappears once its
+    retention (NIP-11 `retention` for kind 445) has passed while the newer message stays.
+
+    NIP-EE: "Welcome Events are then sealed and gift-wrapped as detailed in NIP-59 before
+    being published. Like all events that are sealed and gift-wrapped, `kind: 444` events
+    MUST never be signed." / "The `h` tag is the nostr group ID value".
+    """
+    rules = [rule for rule in nip11(session).get("retention", [])
+             if 445 in rule.get("kinds", []) and isinstance(rule.get("time"), int)]
+    require(rules, "NIP-11 retention names no time for kind 445: start the relay with features.mls on")
+    retention = rules[0]["time"]
+    require(retention <= 40, f"kind 445 retention is {retention} s; this check waits it out, so it needs <= 40 s")
+
+    alice, bob = MLSMember(), MLSMember()
+    async with connected(session, "bob", auth=bob.keys) as bob_client, \
+            connected(session, "alice", auth=alice.keys) as alice_client:
+        # Bob: "Each user that wishes to be reachable via MLS-based messaging MUST first
+        # publish at least one KeyPackage event."
+        key_package = bob.client.generate_key_package_message()
+        package_event = signed(bob.keys, key_package.to_bytes().hex(), kind=443, tags=[
+            Tag.parse(["mls_protocol_version", "1.0"]),
+            Tag.parse(["ciphersuite", "0x0001"]),
+            Tag.parse(["extensions", "0x0003", "0x000a"]),
+            Tag.parse(["relays", session.url]),
+        ])
+        await publish_ok(bob_client, package_event, "bob's KeyPackage")
+
+        # Alice finds it on the relay and adds Bob with exactly those bytes.
+        found = await req_frames(session, [Filter().author(bob.keys.public_key()).kind(Kind(443))], "keypackage")
+        require(ids(found) == [package_event.id().to_hex()],
+                f"bob's KeyPackages read back: {describe(found)}, expected {short(package_event.id().to_hex())}")
+        alice.group = alice.client.create_group(None)
+        commit = alice.group.add_members([mls.Message.from_bytes(bytes.fromhex(found[0].content()))])
+        require(commit.welcome_message is not None, "mls-rs made no Welcome for bob")
+
+        # The Commit goes out as a group event first ("Clients creating the Welcome Event
+        # SHOULD wait until they have received acknowledgement ... Commit"), dated so that
+        # its retention ends 15 s from now.
+        group_id = os.urandom(32).hex()
+        now = int(time.time())
+        commit_event = group_event(alice.group, commit.commit_message, group_id, now - retention + 15)
+        await publish_ok(alice_client, commit_event, "the Commit (kind 445)")
+        alice.group.process_incoming_message(commit.commit_message)
+
+        # A signed, bare Welcome would leak the invitation: the relay refuses it.
+        welcome_bytes = commit.welcome_message.to_bytes().hex()
+        welcome_tags = [Tag.parse(["e", package_event.id().to_hex()]), Tag.parse(["relays", session.url])]
+        bare = signed(alice.keys, welcome_bytes, kind=444, tags=welcome_tags)
+        accepted, reason = await publish(alice_client, bare)
+        require(not accepted and (reason.startswith("invalid:") or reason.startswith("blocked:")),
+                f"a bare kind-444 Welcome got accepted={accepted} {reason!r}, expected OK false invalid:/blocked:")
+
+        rumor = EventBuilder(Kind(444), welcome_bytes).tags(welcome_tags).finalize_unsigned(alice.keys.public_key())
+        wrap = nip59_make_gift_wrap(alice.keys, bob.keys.public_key(), rumor)
+        await publish_ok(alice_client, wrap, "the gift-wrapped Welcome (kind 1059)")
+
+        # Bob's inbox: the relay asks for AUTH first, nostr-sdk answers and repeats the REQ.
+        inbox = await bob_client.fetch_events(
+            ReqTarget.auto([Filter().kind(Kind(1059)).pubkey(bob.keys.public_key())]),
+            timeout=timedelta(seconds=RELAY_REPLY))
+        require(ids(inbox) == [wrap.id().to_hex()],
+                f"bob's authenticated inbox held {describe(inbox)}, expected the wrap {short(wrap.id().to_hex())}")
+        gift = UnwrappedGift.from_gift_wrap(bob.keys, inbox[0])
+        welcome = gift.rumor()
+        require(welcome.kind().as_u16() == 444 and gift.sender().to_hex() == alice.keys.public_key().to_hex(),
+                f"unwrapped a kind {welcome.kind().as_u16()} from {gift.sender().to_hex()[:12]}, expected alice's 444")
+        bob.group = bob.client.join_group(None, mls.Message.from_bytes(bytes.fromhex(welcome.content()))).group
+        require(group_event_keys(bob.group).public_key().to_hex() == group_event_keys(alice.group).public_key().to_hex(),
+                "bob joined a different epoch than alice's")
+
+        # An application message, read back by the group's h tag and decrypted by Bob.
+        text = b"martlet interop: hello bob, in MLS"
+        message_event = group_event(alice.group, alice.group.encrypt_application_message(text), group_id, int(time.time()))
+        await publish_ok(alice_client, message_event, "the application message (kind 445)")
+        by_group = [Filter.from_json(json.dumps({"kinds": [445], "#h": [group_id]}))]
+        read = await req_frames(session, by_group, "group")
+        require(set(ids(read)) == {commit_event.id().to_hex(), message_event.id().to_hex()},
+                f"#h read back {describe(read)}, expected the Commit and the message")
+        keys = group_event_keys(bob.group)
+        message = next(event for event in read if event.id().to_hex() == message_event.id().to_hex())
+        plain = nip44_decrypt(keys.secret_key(), keys.public_key(), message.content())
+        received = bob.group.process_incoming_message(mls.Message.from_bytes(bytes.fromhex(plain)))
+        require(received.is_application_message() and received.data == text,
+                f"bob decrypted {received}, expected the application message {text!r}")
+
+        # The Commit's retention ends within 15 s; the purge removes it, and
+        # the message, not as old, stays.
+        deadline = time.monotonic() + retention
+        while True:
+            left = ids(await req_frames(session, by_group, "group"))
+            if commit_event.id().to_hex() not in left:
+                break
+            require(time.monotonic() < deadline,
+                    f"the Commit was still served {retention} s after its retention ended")
+            await asyncio.sleep(0.5)
+        require(left == [message_event.id().to_hex()],
+                f"after the Commit's retention #h read back {left}, expected only the newer message")
+
+
 CHECKS: list[tuple[str, Callable[[Session], Awaitable[None]]]] = [
     ("publish", check_publish),
     ("query", check_query),
@@ -789,6 +941,7 @@ CHECKS: list[tuple[str, Callable[[Session], Awaitable[None]]]] = [
     ("invalid", check_invalid),
     ("negentropy-sync", check_negentropy_sync),
     ("nip17-direct-messages", check_nip17_direct_messages),
+    ("nip-ee-mls", check_nip_ee_mls),
 ]
 
 
@@ -814,7 +967,7 @@ async def run_checks(url: str) -> list[bool]:
         if remaining <= 0:
             results.append(report(name, f"not run: the {RUN_BUDGET:.0f} s budget is spent"))
             continue
-        limit = min(CHECK_TIMEOUT, remaining)
+        limit = min(SLOW_CHECKS.get(name, CHECK_TIMEOUT), remaining)
         log(f"--- {name}")
         try:
             async with asyncio.timeout(limit):

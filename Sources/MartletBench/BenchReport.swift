@@ -32,6 +32,7 @@ public struct BenchReport: Codable, Sendable {
             "seconds": configuration.seconds, "count": configuration.count, "threads": configuration.threads,
             "seed": Int(truncatingIfNeeded: configuration.seed), "timeout": configuration.timeout,
             "differences": configuration.differences, "frame size limit": configuration.frameSizeLimit,
+            "reactions": configuration.reactions,
         ]
         let used: [Scenario: [String]] = [
             .ingest: ["connections", "window", "events"],
@@ -40,6 +41,8 @@ public struct BenchReport: Codable, Sendable {
             .fanout: ["subscribers", "rate", "seconds"],
             .connections: ["count"],
             .negentropy: ["connections", "window", "preload", "differences", "frame size limit"],
+            .search: ["connections", "window", "preload", "queries"],
+            .count: ["connections", "window", "preload", "queries", "reactions"],
         ]
         parameters = all.filter { used[configuration.scenario]!.contains($0.key) || ["threads", "seed", "timeout"].contains($0.key) }
         if let pid = configuration.pid { parameters["pid"] = Int(pid) }

@@ -17,6 +17,10 @@ public enum Scenario: String, CaseIterable, Sendable, Codable {
     case connections
     /// A preload, then one NIP-77 reconciliation of a set that differs from the relay's.
     case negentropy
+    /// A preload, then one-word NIP-50 searches timed to EOSE.
+    case search
+    /// A preload and one note's reactions, then NIP-45 COUNTs of them.
+    case count
 }
 
 /// Everything a benchmark run is told; defaults are the issue's.
@@ -37,6 +41,8 @@ public struct BenchConfiguration: Sendable {
     public var rate = 500
     public var seconds = 10
     public var count = 1_000
+    /// Reactions to the one note the count scenario counts.
+    public var reactions = 1_000
     /// Items in which the local set of the negentropy scenario differs from the relay's.
     public var differences = 1_000
     /// Bytes of one negentropy message the local side writes (0: no limit).
@@ -103,6 +109,8 @@ public struct LoadGenerator: Sendable {
                 case .fanout: try await context.fanout(into: &passReport)
                 case .connections: try await context.connections(into: &passReport)
                 case .negentropy: try await context.negentropy(into: &passReport)
+                case .search: try await context.search(into: &passReport)
+                case .count: try await context.count(into: &passReport)
                 }
                 report.merge(passReport, labelled: configuration.wires.count > 1 ? wire.name : nil)
             }

@@ -1,9 +1,19 @@
 import NostrCore
 internal import NIOCore
 
-/// The REQ shapes of the query scenario, each with `limit` 100 as clients ask.
+/// The request shapes the scenarios time: the query scenario's REQs (each with `limit` 100
+/// as clients ask), the search scenario's, and the count scenario's COUNT.
 enum QueryShape: Int, CaseIterable, Sendable {
     case author, kind, tag, window, authorKind
+    /// NIP-50: one word of the workload's vocabulary, which most stored notes contain.
+    case commonWord
+    /// NIP-50: one word that a few hundred stored notes contain.
+    case rareWord
+    /// NIP-45: the reactions (kind 7) to one event, `#e`.
+    case reactionCount
+
+    /// The query scenario's mix.
+    static let mixed: [QueryShape] = [.author, .kind, .tag, .window, .authorKind]
 
     var name: String {
         switch self {
@@ -12,12 +22,15 @@ enum QueryShape: Int, CaseIterable, Sendable {
         case .tag: "#t"
         case .window: "time window"
         case .authorKind: "author+kind"
+        case .commonWord: "search, common word"
+        case .rareWord: "search, rare word"
+        case .reactionCount: "COUNT reactions #e"
         }
     }
 }
 
-/// Runs a list of REQs over one connection, `window` at a time, and times each from its
-/// write to its `EOSE` (or `CLOSED`), closing each subscription once it is answered.
+/// Runs a list of REQs (or COUNTs) over one connection, `window` at a time, and times each
+/// from its write to its `EOSE` or `COUNT` (or `CLOSED`), closing each REQ once it is answered.
 final class QueryDriver: SocketDriver {
     struct Finished: Sendable {
         var shape: QueryShape
@@ -75,7 +88,7 @@ final class QueryDriver: SocketDriver {
         case .event(let owner, _):
             inFlight[owner]?.events += 1
             return
-        case .eose(let id):
+        case .eose(let id), .count(let id, _):
             subscription = id
         case .closed(let id, let message):
             subscription = id
@@ -91,7 +104,8 @@ final class QueryDriver: SocketDriver {
         result.finished.append(
             Finished(shape: query.shape, nanos: nanos &- query.sentAt, events: query.events, refused: refused))
         result.lastReply = nanos
-        if !refused { link.write(Frames.close(subscription)) }
+        // A COUNT leaves nothing open; a REQ stays open until CLOSE.
+        if !refused && query.shape != .reactionCount { link.write(Frames.close(subscription)) }
         needsFlush = true
         if next < requests.count {
             send(link)
@@ -114,24 +128,29 @@ extension RunContext {
     /// The `query` scenario: preload, then every shape in turn, timed to EOSE.
     func query(into report: inout BenchReport) async throws {
         let preloadNow = now
-        if configuration.preload > 0 {
-            let events = await signedEvents(configuration.preload, stream: 2, label: "preload")
-            log("preload: \(events.count) events")
-            report.phases.append(try await publish(events, name: "preload"))
-        }
-        // Most relays cap open subscriptions per connection (Martlet 50, strfry 20).
-        let window = min(configuration.window, 16)
+        try await preload(into: &report)
         var random = SplitMix64(seed: configuration.seed &+ 3)
         let requests = (0..<configuration.queries).map { index in
-            let shape = QueryShape.allCases[index % QueryShape.allCases.count]
+            let shape = QueryShape.mixed[index % QueryShape.mixed.count]
             let subscription = "q\(index)"
             return (subscription, shape, Frames.request(subscription, filter(shape, &random, now: preloadNow)))
         }
+        try await time(requests, name: "query", shapes: QueryShape.mixed, into: &report)
+    }
+
+    /// Sends `requests` over `configuration.connections` connections (at most 16 in flight
+    /// on each) and reports the phase `name`, then a row per shape in `shapes`.
+    func time(
+        _ requests: [(subscription: String, shape: QueryShape, frame: ByteBuffer)], name: String,
+        shapes: [QueryShape], into report: inout BenchReport
+    ) async throws {
+        // Most relays cap open subscriptions per connection (Martlet 50, strfry 20).
+        let window = min(configuration.window, 16)
         let connections = max(1, min(configuration.connections, requests.count))
         let slices = (0..<connections).map { slice in
             stride(from: slice, to: requests.count, by: connections).map { requests[$0] }
         }
-        log("query: \(requests.count) REQs over \(connections) connections, \(window) in flight on each")
+        log("\(name): \(requests.count) requests over \(connections) connections, \(window) in flight on each")
         let deadline = phaseDeadline
         let (outcomes, usage) = try await timed {
             let (opened, _) = try await openMany(connections, deadline: deadline) { index, _ in
@@ -149,7 +168,7 @@ extension RunContext {
         let seconds = last > first ? Double(last - first) / 1e9 : usage.wallSeconds
         report.phases.append(
             PhaseResult(
-                name: "query", count: finished.count, unit: "queries", seconds: seconds,
+                name: name, count: finished.count, unit: "queries", seconds: seconds,
                 latencies: finished.map(\.nanos), usage: usage,
                 counters: [
                     "events returned": finished.reduce(0) { $0 + $1.events },
@@ -157,7 +176,8 @@ extension RunContext {
                     "unanswered": requests.count - finished.count,
                 ],
                 messages: messages.counts))
-        for shape in QueryShape.allCases {
+        guard shapes.count > 1 else { return }
+        for shape in shapes {
             let some = finished.filter { $0.shape == shape }
             report.phases.append(
                 PhaseResult(
@@ -183,6 +203,8 @@ extension RunContext {
             return Filter(since: since, until: since + 6 * 3_600, limit: 100)
         case .authorKind:
             return Filter(authors: [author], kinds: [.textNote], limit: 100)
+        case .commonWord, .rareWord, .reactionCount:
+            preconditionFailure("\(shape.name) is not a shape of the query scenario")
         }
     }
 }

@@ -18,7 +18,9 @@ enum RelayReply: Sendable, Equatable {
     case eose(subscription: String)
     case closed(subscription: String, message: String)
     case notice(String)
-    /// Anything else (AUTH, COUNT, unknown types) or a message that does not parse.
+    /// NIP-45's answer: the subscription and `count` (the object's other keys, `hll`, skipped).
+    case count(subscription: String, count: Int64)
+    /// Anything else (AUTH, unknown types) or a message that does not parse.
     case other
 
     init(_ text: UnsafeRawBufferPointer) {
@@ -65,6 +67,18 @@ enum RelayReply: Sendable, Equatable {
             return .closed(subscription: subscription, message: message)
         case "NOTICE":
             return .notice(try reader.readString("notice"))
+        case "COUNT":
+            let subscription = try reader.readString("subscription")
+            guard try reader.nextElement(&count) else { return .other }
+            try reader.beginObject("count")
+            var index = 0
+            while let key = try reader.nextKey(&index) {
+                if key == "count" {
+                    return .count(subscription: subscription, count: try reader.readInteger("count", in: 0...Int64.max))
+                }
+                try reader.skipValue()
+            }
+            return .other
         default:
             return .other
         }

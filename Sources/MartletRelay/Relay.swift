@@ -26,7 +26,7 @@ public final class Relay: Service, Sendable {
     public let store: any EventStore
     /// The store's news of the other relay nodes on it, when it is shared (PostgreSQL).
     let feed: (any EventFeed)?
-    public let subscriptions = SubscriptionIndex()
+    public let subscriptions: SubscriptionIndex
     public let logger: Logger
     /// The one way events get in, whoever brings them.
     let pipeline: IngestPipeline
@@ -72,6 +72,7 @@ public final class Relay: Service, Sendable {
         let groups = Relay.makeGroups(&configuration, store: store, logger: logger)
         self.groups = groups
         self.configuration = configuration
+        self.subscriptions = SubscriptionIndex(searchableKinds: configuration.search.kinds)
         self.store = store
         self.feed = store as? any EventFeed
         self.logger = logger
@@ -115,6 +116,9 @@ public final class Relay: Service, Sendable {
             ProtectedEventPolicy(),
             JobRequestExpirationPolicy(),
         ]
+        if configuration.mls.enabled {
+            policies.append(MLSEventPolicy(groupEventRetention: configuration.mls.groupEventRetention))
+        }
         if configuration.access.minPowDifficulty > 0 {
             policies.append(ProofOfWorkPolicy(minimum: configuration.access.minPowDifficulty))
         }
@@ -195,6 +199,7 @@ public final class Relay: Service, Sendable {
                     let removed = try await Retention(rules: configuration.retention).enforce(on: self, now: clock())
                     if removed > 0 { logger.info("retention rules removed events", metadata: ["count": "\(removed)"]) }
                 }
+                try await purgeExpiredGroupEvents()
             } catch {
                 logger.warning("purging expired events failed: \(error)")
             }

@@ -1,4 +1,4 @@
-import NostrCore
+public import NostrCore
 
 extension RelayConfiguration {
     /// NIP-50 full-text search.
@@ -10,6 +10,9 @@ extension RelayConfiguration {
     public struct Search: Sendable {
         /// Off: `search` filters are refused and NIP-11 does not list 50.
         public var enabled = true
+        /// The kinds whose content is indexed and found (`search.kinds`): both stores index
+        /// by it and live subscriptions match by it. The ciphertext kinds never are.
+        public var kinds = SearchableKinds.all
 
         public init() {}
     }

@@ -46,6 +46,8 @@ public struct RelayConfiguration: Sendable {
     public var identity: RelayIdentity?
     /// The axon profile, MessagePack beside NIP-01 (`Axon/RelayConfiguration+Axon`).
     public var axon = Axon()
+    /// NIP-EE, MLS messaging, behind `features.mls` (`RelayConfiguration+MLS`).
+    public var mls = MLS()
 
     public init() {}
 

@@ -15,8 +15,12 @@ import Synchronization
 /// ```
 public final class SubscriptionIndex: Sendable {
     private let state = Mutex(State())
+    /// A `search` filter matches live only the kinds the stores index, as a stored event would.
+    private let searchableKinds: SearchableKinds
 
-    public init() {}
+    public init(searchableKinds: SearchableKinds = .all) {
+        self.searchableKinds = searchableKinds
+    }
 
     /// Adds `subscription`, replacing one with the same session and id.
     public func insert(_ subscription: LiveSubscription) {
@@ -70,7 +74,9 @@ public final class SubscriptionIndex: Sendable {
             }
             return candidates.compactMap { handle in
                 guard let subscription = state.subscriptions[handle],
-                    subscription.filters.contains(where: { $0.matches(event) })
+                    subscription.filters.contains(where: { filter in
+                        filter.matches(event) && (filter.search == nil || searchableKinds.contains(event.kind))
+                    })
                 else { return nil }
                 return subscription
             }

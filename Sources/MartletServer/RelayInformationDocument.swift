@@ -100,7 +100,9 @@ public struct RelayInformationDocument: Sendable {
         ]
         for (key, value) in lists where !value.isEmpty { document[key] = value }
         if let fees = info.fees { document["fees"] = Self.jsonObject(fees) }
-        if !info.retention.isEmpty { document["retention"] = Self.jsonObject(info.retention) }
+        // NIP-EE group events go after their retention: the document says so while MLS is on.
+        let retention = info.retention + configuration.mls.retentionRules
+        if !retention.isEmpty { document["retention"] = Self.jsonObject(retention) }
         let data = (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])) ?? Data("{}".utf8)
         return Array(data)
     }

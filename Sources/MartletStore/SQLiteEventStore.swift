@@ -35,6 +35,8 @@ public final class SQLiteEventStore: EventStore {
         /// synced at every commit; the batching writer makes that one fsync per batch), or
         /// only a crash of the process (`NORMAL`: synced at checkpoints).
         public var durableCommits: Bool
+        /// The kinds NIP-50 search indexes (`search.kinds`); a change rebuilds the index at open.
+        public var searchableKinds = SearchableKinds.all
 
         public init(readerCount: Int = 4, cacheSizeMiB: Int = 64, mmapSizeMiB: Int = 16_384, durableCommits: Bool = true) {
             self.readerCount = readerCount
@@ -101,6 +103,11 @@ public final class SQLiteEventStore: EventStore {
             let pending = try pool.read { try migrator.hasCompletedMigrations($0) } == false
             try migrator.migrate(pool)
             if pending { Self.logger.debug("SQLite schema up to date", metadata: ["path": "\(path)"]) }
+            if try pool.write({ try SQLiteSearchIndex.apply(options.searchableKinds, to: $0) }) {
+                Self.logger.info(
+                    "search index rebuilt for the kinds search.kinds names",
+                    metadata: ["kinds": "\(options.searchableKinds)"])
+            }
         } catch {
             throw StoreError("cannot open SQLite store at \(path): \(error)")
         }

@@ -25,6 +25,10 @@ enum SQLiteSchema {
         migrator.registerMigration("tags keyed by value", migrate: keyTagsByValue)
         migrator.registerMigration("sync store", migrate: createSyncStore)
         migrator.registerMigration("groups", migrate: createGroups)
+        migrator.registerMigration("search index kinds") { db in
+            // The rule `events_fts` was built by (`SQLiteSearchIndex`); no row: the first one.
+            try db.execute(sql: "CREATE TABLE search_index (kinds TEXT NOT NULL)")
+        }
         return migrator
     }
 

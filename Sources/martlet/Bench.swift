@@ -10,7 +10,7 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Load a Nostr relay on this machine and measure it.",
         discussion: """
-            Scenarios: ingest, duplicates, query, fanout, connections, negentropy. Every event is signed \
+            Scenarios: ingest, duplicates, query, fanout, connections, negentropy, search, count. Every event is signed \
             before timing starts; only loopback relays are accepted. Compare relays side by \
             side in one session, on release builds: debug figures mean nothing.
             """)
@@ -23,7 +23,7 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Connections publishing or querying (ingest, duplicates, query).") var connections = 4
     @Option(help: "Unanswered messages kept in flight on each connection (query caps it at 16).") var window = 64
     @Option(help: "Distinct events to publish (ingest, duplicates).") var events = 20_000
-    @Option(help: "Events published before the queries (query; 0 queries what is there) or the sync (negentropy).")
+    @Option(help: "Events published before the queries (query, search, count; 0 queries what is there) or the sync (negentropy).")
     var preload = 20_000
     @Option(help: "Items in which the local set differs from the relay's, half on each side (negentropy).")
     var differences = 1_000
@@ -31,7 +31,8 @@ struct Bench: AsyncParsableCommand {
     var frameSizeLimit = 60_000
     @Option(help: "Unix time anchoring the notes' created_at; repeat it to find a preloaded relay's set again (negentropy).")
     var anchor: Int64?
-    @Option(help: "REQs to time (query).") var queries = 2_000
+    @Option(help: "REQs or COUNTs to time (query, search, count).") var queries = 2_000
+    @Option(help: "Reactions to the note whose reactions are counted (count).") var reactions = 1_000
     @Option(help: "Live subscribers (fanout).") var subscribers = 1_000
     @Option(help: "Events per second the publisher sends (fanout).") var rate = 500
     @Option(help: "How long the publisher publishes (fanout).") var seconds = 10
@@ -53,7 +54,9 @@ struct Bench: AsyncParsableCommand {
         guard Scenario(rawValue: scenario) != nil else {
             throw ValidationError("unknown scenario \"\(scenario)\"; use one of \(Scenario.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        let counts = [connections, window, events, queries, subscribers, rate, seconds, count, timeout, threads, verifySamples]
+        let counts = [
+            connections, window, events, queries, subscribers, rate, seconds, count, reactions, timeout, threads, verifySamples,
+        ]
         guard counts.allSatisfy({ $0 > 0 }), preload >= 0, differences >= 0 else { throw ValidationError("counts must be positive") }
         guard ["json", "axon", "both"].contains(wireProtocol) else {
             throw ValidationError("--protocol is json, axon or both")
@@ -82,6 +85,7 @@ struct Bench: AsyncParsableCommand {
         configuration.rate = rate
         configuration.seconds = seconds
         configuration.count = count
+        configuration.reactions = reactions
         configuration.differences = differences
         configuration.frameSizeLimit = frameSizeLimit
         configuration.anchor = anchor

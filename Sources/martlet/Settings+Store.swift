@@ -7,12 +7,15 @@ extension Settings {
     /// file in the data folder. Also returns where it is, for the log.
     func openStore() async throws -> (store: any EventStore, location: String) {
         if let database {
-            let store = try await PostgresEventStore(url: database)
+            var options = PostgresEventStore.Options()
+            options.searchableKinds = relay.search.kinds
+            let store = try await PostgresEventStore(url: database, options: options)
             return (store, store.location)
         }
         let path = URL(fileURLWithPath: dataDirectory).appendingPathComponent("martlet.sqlite").path
         var options = SQLiteEventStore.Options()
         options.durableCommits = durableCommits
+        options.searchableKinds = relay.search.kinds
         return (try SQLiteEventStore(path: path, options: options), path)
     }
 }

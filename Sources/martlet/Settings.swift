@@ -82,6 +82,10 @@ struct Settings {
         relay.groups.maxGroups = config.int(forKey: "groups.max_groups", default: relay.groups.maxGroups)
         relay.groups.maxMembers = config.int(forKey: "groups.max_members", default: relay.groups.maxMembers)
         relay.axon = try Settings.axon(config.scoped(to: "axon"))
+        relay.search.kinds = try Settings.searchableKinds(config.intArray(forKey: "search.kinds"))
+        relay.mls.enabled = config.bool(forKey: "features.mls", default: relay.mls.enabled)
+        relay.mls.groupEventRetention = Int64(
+            config.int(forKey: "mls.group_event_retention", default: Int(relay.mls.groupEventRetention)))
 
         var limits = relay.limits
         limits.maxMessageLength = config.int(forKey: "limits.max_message_length", default: limits.maxMessageLength)
@@ -326,6 +330,19 @@ struct Settings {
                 }
                 return pubkey
             })
+    }
+
+    /// `search.kinds`: unset, every kind but the ciphertext ones; else only those listed.
+    private static func searchableKinds(_ values: [Int]?) throws -> SearchableKinds {
+        guard let values else { return .all }
+        return SearchableKinds(
+            only: Set(
+                try values.map { value in
+                    guard let kind = UInt16(exactly: value) else {
+                        throw SettingsError("search.kinds: \(value) is not a kind between 0 and 65535")
+                    }
+                    return Kind(kind)
+                }))
     }
 
     private static func kinds(_ values: [Int], _ key: String) throws -> Set<Kind> {

@@ -1,5 +1,6 @@
 import MartletStore
 import MartletTestSupport
+import NostrCore
 import Testing
 
 /// Stores on the PostgreSQL server named by `MARTLET_TEST_POSTGRES_URL` (`TestPostgres`),
@@ -19,6 +20,12 @@ struct PostgresFactory: StoreFactory {
         let postgres = try #require(store as? PostgresEventStore)
         try await postgres.close()
         return try await makePostgresStore(schema: try #require(postgres.schema))
+    }
+
+    func reopen(_ store: any EventStore, searchableKinds: SearchableKinds) async throws -> any EventStore {
+        let postgres = try #require(store as? PostgresEventStore)
+        try await postgres.close()
+        return try await TestPostgres.store(schema: try #require(postgres.schema), searchableKinds: searchableKinds)
     }
 
     func dispose(_ store: any EventStore) async throws {

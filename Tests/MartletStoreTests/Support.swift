@@ -14,6 +14,8 @@ protocol StoreFactory: Sendable, CustomTestStringConvertible {
     func makeStore() async throws -> any EventStore
     /// `store` closed and opened again on the same data.
     func reopen(_ store: any EventStore) async throws -> any EventStore
+    /// `store` closed and opened again on the same data, indexing `searchableKinds` for search.
+    func reopen(_ store: any EventStore, searchableKinds: SearchableKinds) async throws -> any EventStore
     /// Closes `store` and removes its data.
     func dispose(_ store: any EventStore) async throws
 }
@@ -93,6 +95,14 @@ struct SQLiteFactory: StoreFactory {
         let sqlite = try #require(store as? SQLiteEventStore)
         try await sqlite.close()
         return try SQLiteEventStore(path: sqlite.path)
+    }
+
+    func reopen(_ store: any EventStore, searchableKinds: SearchableKinds) async throws -> any EventStore {
+        let sqlite = try #require(store as? SQLiteEventStore)
+        try await sqlite.close()
+        var options = SQLiteEventStore.Options()
+        options.searchableKinds = searchableKinds
+        return try SQLiteEventStore(path: sqlite.path, options: options)
     }
 
     func dispose(_ store: any EventStore) async throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 public import MartletStore
+public import NostrCore
 public import PostgresNIO
 public import Testing
 
@@ -50,11 +51,12 @@ public enum TestPostgres {
 
     /// A store in `schema` of the server at `url`, with `options` (a test of an outage
     /// passes a short time limit).
-    public static func store(url: String? = url, schema: String, timeout: Duration = .seconds(30)) async throws
-        -> PostgresEventStore
-    {
+    public static func store(
+        url: String? = url, schema: String, timeout: Duration = .seconds(30), searchableKinds: SearchableKinds = .all
+    ) async throws -> PostgresEventStore {
         var options = options
         options.timeout = timeout
+        options.searchableKinds = searchableKinds
         options.schema = schema
         var logger = Logger(label: "martlet.test.postgres")
         logger.logLevel = .critical

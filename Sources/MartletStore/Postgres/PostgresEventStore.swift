@@ -52,6 +52,9 @@ public final class PostgresEventStore: EventStore, EventFeed, RelaySettingsFeed 
         /// nil for the connection's default (`public`).
         public var schema: String?
 
+        /// The kinds NIP-50 search indexes (`search.kinds`); a change rebuilds the documents at open.
+        public var searchableKinds = SearchableKinds.all
+
         public init(
             readConnections: Int = 8, writeConnections: Int = 2, timeout: Duration = .seconds(5),
             connectTimeout: Duration = .seconds(3), migrationTimeout: Duration = .seconds(600),
@@ -124,6 +127,13 @@ public final class PostgresEventStore: EventStore, EventFeed, RelaySettingsFeed 
             }
             try await Deadline.run(options.migrationTimeout, "schema migration") {
                 try await PostgresSchema.migrate(writes, schema: options.schema, logger: logger)
+                if try await PostgresSearchIndex.apply(
+                    options.searchableKinds, client: writes, schema: options.schema, logger: logger)
+                {
+                    logger.info(
+                        "search index rebuilt for the kinds search.kinds names",
+                        metadata: ["kinds": "\(options.searchableKinds)"])
+                }
             }
         } catch {
             running.cancel()
@@ -133,10 +143,12 @@ public final class PostgresEventStore: EventStore, EventFeed, RelaySettingsFeed 
 
     public func save(_ events: [Event]) async throws -> [SaveResult] {
         guard !events.isEmpty else { return [] }
+        let searchableKinds = options.searchableKinds
         return try await bounded("save", on: writes) { [logger, readers, channels] client in
             try await client.withConnection { connection in
                 let (results, maxSeq) = try await connection.withTransaction(logger: logger) { connection in
-                    let saved = try await PostgresEventWriter(connection, logger: logger).save(events)
+                    let saved = try await PostgresEventWriter(connection, logger: logger, searchableKinds: searchableKinds)
+                        .save(events)
                     readers.recordOwn(saved.transaction)
                     return (saved.results, saved.maxSeq)
                 }

@@ -26,10 +26,13 @@ import PostgresNIO
 struct PostgresEventWriter {
     let connection: PostgresConnection
     let logger: Logger
+    /// The kinds whose content gets a NIP-50 document.
+    let searchableKinds: SearchableKinds
 
-    init(_ connection: PostgresConnection, logger: Logger) {
+    init(_ connection: PostgresConnection, logger: Logger, searchableKinds: SearchableKinds = .all) {
         self.connection = connection
         self.logger = logger
+        self.searchableKinds = searchableKinds
     }
 
     /// Saves `events` and returns one result per event, the id of the transaction (the live
@@ -127,7 +130,7 @@ struct PostgresEventWriter {
     private func insert(_ events: [Event]) async throws -> [EventID: Int64] {
         guard !events.isEmpty else { return [:] }
         var columns = InsertColumns()
-        for event in events { columns.add(event) }
+        for event in events { columns.add(event, searchableKinds: searchableKinds) }
         let rows = try await connection.query(
             """
             WITH inserted AS (
@@ -225,7 +228,7 @@ private struct InsertColumns {
     var tagValues: [ByteBuffer] = []
     var tagCreatedAts: [Int64] = []
 
-    mutating func add(_ event: Event) {
+    mutating func add(_ event: Event, searchableKinds: SearchableKinds) {
         let id = event.id.postgresBytes
         ids.append(id)
         pubkeys.append(event.pubkey.postgresBytes)
@@ -236,7 +239,7 @@ private struct InsertColumns {
         expires.append(event.expiration != nil)
         expiresAt.append(event.expiration ?? 0)
         jsons.append(ByteBuffer(bytes: event.json))
-        let search = SearchText.document(for: event)
+        let search = SearchText.document(for: event, kinds: searchableKinds)
         searchable.append(search != nil)
         searchTexts.append(search ?? "")
         // The primary key (event, name, value) holds a repeated tag once.

@@ -28,7 +28,7 @@ enum PostgresSchema {
     }
 
     static let steps: [Step] = [
-        events, tags, lifecycle, kindCounts, relaySettings, ephemeralEvents, syncStore, groups,
+        events, tags, lifecycle, kindCounts, relaySettings, ephemeralEvents, syncStore, groups, searchIndexKinds,
     ]
 
     /// One row per stored event. `json` holds the canonical bytes served verbatim; the other
@@ -167,6 +167,10 @@ enum PostgresSchema {
             )
             """,
         ])
+
+    /// The rule the `search` column was built by (`PostgresSearchIndex`); no row: the first one.
+    private static let searchIndexKinds = Step(
+        name: "search index kinds", statements: ["CREATE TABLE search_index (kinds text NOT NULL)"])
 
     /// Brings the database (or `schema`, created when missing) up to date.
     static func migrate(_ client: PostgresClient, schema: String?, logger: Logger) async throws {

@@ -64,11 +64,16 @@ enum SearchText {
     /// indexed rather than failing the insert.
     static let maximumDocumentBytes = 256 * 1024
 
-    /// The text given to `to_tsvector('simple', ...)` for `event`, or nil when its kind is
-    /// not indexed.
-    static func document(for event: Event) -> String? {
-        guard !unsearchableKinds.contains(event.kind) else { return nil }
-        var content = event.content
+    /// The text given to `to_tsvector('simple', ...)` for `event`, or nil when `kinds`
+    /// does not index its kind.
+    static func document(for event: Event, kinds: SearchableKinds = .all) -> String? {
+        guard kinds.contains(event.kind) else { return nil }
+        return document(capped: event.content)
+    }
+
+    /// The document of `content`, cut to `maximumDocumentBytes` first.
+    static func document(capped content: String) -> String {
+        var content = content
         if content.utf8.count > maximumDocumentBytes {
             content = String(decoding: content.utf8.prefix(maximumDocumentBytes), as: UTF8.self)
         }

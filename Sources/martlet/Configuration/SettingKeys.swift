@@ -6,7 +6,7 @@ import NostrCore
 extension SettingKey {
     /// Every key `Settings` reads, in the order of the README's example file.
     static let all: [SettingKey] =
-        server + storage + relay + informationDocument + limits + negentropy + management + mesh + access + search + log
+        server + storage + relay + informationDocument + limits + negentropy + management + mesh + access + search + mls + log
             + discovery + groups + axon
 
     private static let count = Int.max
@@ -88,7 +88,18 @@ extension SettingKey {
     ]
 
     private static let search: [SettingKey] = [
-        .init(name: "search.enabled", shape: .choice(["true", "false"])) { "\($0.relay.search.enabled)" }
+        .init(name: "search.enabled", shape: .choice(["true", "false"])) { "\($0.relay.search.enabled)" },
+        .init(name: "search.kinds", shape: .kinds) {
+            $0.relay.search.kinds.only.map { kinds($0) } ?? "(every kind but 4, 13, 1059)"
+        },
+    ]
+
+    /// NIP-EE, MLS messaging (`RelayConfiguration.MLS`).
+    private static let mls: [SettingKey] = [
+        .init(name: "features.mls", shape: .choice(["true", "false"])) { "\($0.relay.mls.enabled)" },
+        .init(name: "mls.group_event_retention", shape: .integer(1...seconds)) {
+            "\($0.relay.mls.groupEventRetention)"
+        },
     ]
 
     private static let limits: [SettingKey] = [

@@ -42,7 +42,10 @@ struct SessionRelay: Sendable {
         var configuration = RelayConfiguration()
         configuration.purgeInterval = .seconds(1)
         configure(&configuration)
-        let store = try SQLiteEventStore(path: directory.appendingPathComponent("martlet.sqlite").path)
+        var storeOptions = SQLiteEventStore.Options()
+        storeOptions.searchableKinds = configuration.search.kinds
+        let store = try SQLiteEventStore(
+            path: directory.appendingPathComponent("martlet.sqlite").path, options: storeOptions)
         var logger = Logger(label: "martlet.test")
         logger.logLevel = .warning
         let relay = Relay(
