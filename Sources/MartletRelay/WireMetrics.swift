@@ -21,6 +21,9 @@ public final class WireMetrics: Sendable {
     private let clientMessages: [String: Counter]
     private let relayMessages: [String: Counter]
     private let acceptedByKind: [String: Counter]
+    /// The named verbs' counters with their bytes, for matching without a `String`.
+    private let clientVerbCounters: [(verb: [UInt8], counter: Counter)]
+    private let relayVerbCounters: [(verb: [UInt8], counter: Counter)]
     private let bytesReceived: Counter
     private let bytesSent: Counter
 
@@ -32,6 +35,11 @@ public final class WireMetrics: Sendable {
         }
         clientMessages = counters("martlet_client_messages_total", "verb", Self.clientVerbs)
         relayMessages = counters("martlet_relay_messages_total", "verb", Self.relayVerbs)
+        func byBytes(_ counters: [String: Counter]) -> [(verb: [UInt8], counter: Counter)] {
+            counters.filter { $0.key != "other" }.map { (Array($0.key.utf8), $0.value) }
+        }
+        clientVerbCounters = byBytes(clientMessages)
+        relayVerbCounters = byBytes(relayMessages)
         acceptedByKind = counters(
             "martlet_events_accepted_by_kind_total", "kind",
             Self.namedKinds.map(String.init) + ["replaceable", "ephemeral", "addressable", "other"])
@@ -42,13 +50,13 @@ public final class WireMetrics: Sendable {
     /// One message from a client, as it arrived.
     public func recordClientMessage(_ message: [UInt8]) {
         bytesReceived.increment(by: message.count)
-        clientMessages[Self.verb(of: message, among: Self.clientVerbs)]?.increment()
+        (Self.verb(of: message, among: clientVerbCounters) ?? clientMessages["other"])?.increment()
     }
 
     /// One message to a client: its opening bytes (`["EVENT","sub",`) and its whole size.
     public func recordRelayMessage(head: [UInt8], bytes: Int) {
         bytesSent.increment(by: bytes)
-        relayMessages[Self.verb(of: head, among: Self.relayVerbs)]?.increment()
+        (Self.verb(of: head, among: relayVerbCounters) ?? relayMessages["other"])?.increment()
     }
 
     func recordAccepted(_ kind: Kind) {
@@ -66,24 +74,25 @@ public final class WireMetrics: Sendable {
         }
     }
 
-    /// The verb a message opens with (`["REQ", …`), if it is one of `verbs`; else `other`.
+    /// The counter of the verb a message opens with (`["REQ", …`), compared as bytes so
+    /// that counting allocates nothing per message; nil when it is none of `verbs`.
     /// Reads at most the first 32 bytes: the decoder judges the rest.
-    static func verb(of message: [UInt8], among verbs: [String]) -> String {
+    static func verb(of message: [UInt8], among verbs: [(verb: [UInt8], counter: Counter)]) -> Counter? {
         var index = 0
         let end = min(message.count, 32)
         func skipSpace() {
             while index < end, [0x20, 0x09, 0x0A, 0x0D].contains(message[index]) { index += 1 }
         }
         skipSpace()
-        guard index < end, message[index] == UInt8(ascii: "[") else { return "other" }
+        guard index < end, message[index] == UInt8(ascii: "[") else { return nil }
         index += 1
         skipSpace()
-        guard index < end, message[index] == UInt8(ascii: "\"") else { return "other" }
+        guard index < end, message[index] == UInt8(ascii: "\"") else { return nil }
         index += 1
         let start = index
         while index < end, message[index] != UInt8(ascii: "\"") { index += 1 }
-        guard index < end else { return "other" }
-        let verb = String(decoding: message[start..<index], as: UTF8.self)
-        return verbs.contains(verb) ? verb : "other"
+        guard index < end else { return nil }
+        let verb = message[start..<index]
+        return verbs.first { $0.verb.elementsEqual(verb) }?.counter
     }
 }

@@ -77,22 +77,22 @@ public enum RelayServer {
                 edge.compression
                 && request.headerFields[values: .secWebSocketExtensions].contains { $0.contains("permessage-deflate") }
             if AxonSubprotocol.isRequested(by: request, relay: relay) {
+                // Binary MessagePack frames: nothing for permessage-deflate to gain much on.
                 return .upgrade(AxonSubprotocol.responseHeaders) { inbound, outbound, _ in
-                    // The same ping loop as NIP-01's: two missed pings close either.
-                    try? await WebSocketPingLoop.install(on: channel, interval: pingInterval)
-                    let session = relay.makeAxonSession(remoteAddress: remote)
-                    session.outbox.onOverflow { channel.close(promise: nil) }
-                    // Binary MessagePack frames: nothing for permessage-deflate to gain much on.
-                    let connection = WebSocketConnection(
-                        session: session, channel: channel, maxMessageLength: limits.maxMessageLength,
-                        compressing: false, wire: relay.metrics.wire, logger: logger)
-                    await connection.run(inbound: inbound, outbound: outbound)
+                    await serve(relay.makeAxonSession(remoteAddress: remote), compressing: false, inbound, outbound)
                 }
             }
             return .upgrade([:]) { inbound, outbound, _ in
-                // Fails only when the channel has closed already, which ends the session below.
+                await serve(relay.makeSession(remoteAddress: remote), compressing: compressing, inbound, outbound)
+            }
+            /// One upgraded connection, whichever protocol its session speaks.
+            @Sendable func serve<Session: WebSocketSession>(
+                _ session: Session, compressing: Bool, _ inbound: WebSocketInboundStream,
+                _ outbound: WebSocketOutboundWriter
+            ) async {
+                // Fails only when the channel has closed already, which ends the session below;
+                // the same ping loop serves both protocols: two missed pings close either.
                 try? await WebSocketPingLoop.install(on: channel, interval: pingInterval)
-                let session = relay.makeSession(remoteAddress: remote)
                 session.outbox.onOverflow { channel.close(promise: nil) }
                 let connection = WebSocketConnection(
                     session: session, channel: channel, maxMessageLength: limits.maxMessageLength,
