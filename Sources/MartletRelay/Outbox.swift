@@ -100,6 +100,14 @@ public final class Outbox: Sendable {
         send(OutboundFrame(eventPrefix: prefix, json: json))
     }
 
+    /// Queues a binary message made of a subscription's `prefix` and an encoded event that
+    /// other outboxes share (axon's MessagePack map), written back to back with nothing
+    /// after. `false` when the outbox has ended.
+    @discardableResult
+    public func send(encodedEvent event: [UInt8], after prefix: [UInt8]) -> Bool {
+        send(OutboundFrame(prefix: prefix, encodedEvent: event))
+    }
+
     private func send(_ frame: OutboundFrame) -> Bool {
         typealias Outcome = (Bool, (@Sendable () -> Void)?, (@Sendable () -> Void)?)
         let (accepted, wake, overflowHandler) = state.withLock { state -> Outcome in
@@ -151,24 +159,45 @@ public final class Outbox: Sendable {
 }
 
 /// One message waiting in an outbox, as the pieces it is written from: the whole message,
-/// or a subscription's `["EVENT","<id>",` prefix and a stored event's JSON, which many
-/// outboxes share, followed by `]`.
+/// or a subscription's prefix and an event's bytes, which many outboxes share. A NIP-01
+/// EVENT (`["EVENT","<id>",` and the stored JSON) ends with `]`; an axon event frame (its
+/// array header and subscription, then the event's map) ends with the map.
 public struct OutboundFrame: Sendable, Equatable {
-    /// The message, or the EVENT prefix before `event`.
+    /// The message, or the prefix before `event`.
     public let head: [UInt8]
-    /// A stored event's canonical JSON; the message ends with `]` after it.
+    /// An event's bytes, shared with other outboxes.
     public let event: [UInt8]?
+    /// Whether `]` follows `event`: the NIP-01 array it sits in is still open.
+    let closesArray: Bool
 
     init(message: [UInt8]) {
         head = message
         event = nil
+        closesArray = false
     }
 
     init(eventPrefix: [UInt8], json: [UInt8]) {
         head = eventPrefix
         event = json
+        closesArray = true
+    }
+
+    init(prefix: [UInt8], encodedEvent: [UInt8]) {
+        head = prefix
+        event = encodedEvent
+        closesArray = false
     }
 
     /// The message's length in bytes.
-    public var byteCount: Int { head.count + (event.map { $0.count + 1 } ?? 0) }
+    public var byteCount: Int { head.count + (event?.count ?? 0) + (closesArray ? 1 : 0) }
+
+    /// The message's bytes, piece by piece in order: the one place that knows how a frame
+    /// is laid out, for every writer.
+    public func forEachPiece(_ body: ([UInt8]) -> Void) {
+        body(head)
+        if let event { body(event) }
+        if closesArray { body(Self.closingBracket) }
+    }
+
+    private static let closingBracket: [UInt8] = [UInt8(ascii: "]")]
 }

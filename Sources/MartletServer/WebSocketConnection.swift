@@ -160,11 +160,7 @@ struct CompressingOutboxWriter: Sendable {
                     for frame in frames {
                         var data = ByteBuffer()
                         data.reserveCapacity(frame.byteCount)
-                        data.writeBytes(frame.head)
-                        if let event = frame.event {
-                            data.writeBytes(event)
-                            data.writeInteger(UInt8(ascii: "]"))
-                        }
+                        frame.forEachPiece { data.writeBytes($0) }
                         wire.recordRelayMessage(head: frame.head, bytes: frame.byteCount)
                         try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: opcode, data: data)))
                     }
@@ -212,11 +208,7 @@ struct OutboxPump: Sendable {
             let written = channel.eventLoop.makePromise(of: Void.self)
             for (index, frame) in frames.enumerated() {
                 var data = channel.allocator.buffer(capacity: frame.byteCount)
-                data.writeBytes(frame.head)
-                if let event = frame.event {
-                    data.writeBytes(event)
-                    data.writeInteger(UInt8(ascii: "]"))
-                }
+                frame.forEachPiece { data.writeBytes($0) }
                 wire.recordRelayMessage(head: frame.head, bytes: frame.byteCount)
                 let webSocketFrame = WebSocketFrame(fin: true, opcode: opcode, data: data)
                 channel.write(webSocketFrame, promise: index == frames.count - 1 ? written : nil)
@@ -234,3 +226,4 @@ struct OutboxPump: Sendable {
         }
     }
 }
+

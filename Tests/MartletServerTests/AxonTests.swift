@@ -249,6 +249,9 @@ struct AxonTests {
                 stored += try await client.receive()
             }
             #expect(stored.last?["type"] as? String == "end_of_stored", "\(stored)")
+            // Another author's event passes the index (which leaves the prefix out) and must
+            // be stopped by the prefix: the first delivery is the matching event.
+            #expect(try await json.publishAndWait(Author().event(content: "another author")).accepted)
             #expect(try await json.publishAndWait(live).accepted)
             let delivered = try await client.receive().first
             #expect(delivered?["sub"] as? String == "live")

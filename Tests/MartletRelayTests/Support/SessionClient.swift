@@ -39,9 +39,11 @@ final class SessionClient: RelayConversation {
         }
     }
 
-    /// The message a frame writes: its head, then the stored event and `]` when it has one.
+    /// The message a frame writes, as the connection's writers write it.
     private static func text(of frame: OutboundFrame) -> String {
-        String(decoding: frame.head + (frame.event.map { $0 + [UInt8(ascii: "]")] } ?? []), as: UTF8.self)
+        var bytes: [UInt8] = []
+        frame.forEachPiece { bytes += $0 }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     func send(_ text: String) async throws {
