@@ -59,21 +59,21 @@ public struct BenchReport: Codable, Sendable {
     public var text: String {
         var lines = ["martlet bench \(scenario.rawValue) against \(relay)"]
         let header = [
-            pad("phase", 18), pad("count", 8, right: true), pad("seconds", 9, right: true),
-            pad("throughput", 22, right: true), pad("p50 ms", 9, right: true), pad("p90 ms", 9, right: true),
-            pad("p99 ms", 9, right: true), pad("max ms", 9, right: true), pad("relay cpu s", 12, right: true),
-            pad("bench cpu s", 12, right: true),
+            TableText.pad("phase", 18), TableText.pad("count", 8, right: true), TableText.pad("seconds", 9, right: true),
+            TableText.pad("throughput", 22, right: true), TableText.pad("p50 ms", 9, right: true), TableText.pad("p90 ms", 9, right: true),
+            TableText.pad("p99 ms", 9, right: true), TableText.pad("max ms", 9, right: true), TableText.pad("relay cpu s", 12, right: true),
+            TableText.pad("bench cpu s", 12, right: true),
         ]
         lines.append(header.joined())
         for phase in phases {
-            let relayCPU = phase.relayCPUSeconds.map { fixed($0, 2) } ?? "-"
+            let relayCPU = phase.relayCPUSeconds.map { TableText.fixed($0, 2) } ?? "-"
             lines.append(
                 [
-                    pad(phase.name, 18), pad("\(phase.count)", 8, right: true), pad(fixed(phase.seconds, 2), 9, right: true),
-                    pad("\(fixed(phase.throughput, 0)) \(phase.unit)/s", 22, right: true),
-                    pad(fixed(phase.latency.p50, 2), 9, right: true), pad(fixed(phase.latency.p90, 2), 9, right: true),
-                    pad(fixed(phase.latency.p99, 2), 9, right: true), pad(fixed(phase.latency.max, 2), 9, right: true),
-                    pad(relayCPU, 12, right: true), pad(fixed(phase.benchCPUSeconds, 2), 12, right: true),
+                    TableText.pad(phase.name, 18), TableText.pad("\(phase.count)", 8, right: true), TableText.pad(TableText.fixed(phase.seconds, 2), 9, right: true),
+                    TableText.pad("\(TableText.fixed(phase.throughput, 0)) \(phase.unit)/s", 22, right: true),
+                    TableText.pad(TableText.fixed(phase.latency.p50, 2), 9, right: true), TableText.pad(TableText.fixed(phase.latency.p90, 2), 9, right: true),
+                    TableText.pad(TableText.fixed(phase.latency.p99, 2), 9, right: true), TableText.pad(TableText.fixed(phase.latency.max, 2), 9, right: true),
+                    TableText.pad(relayCPU, 12, right: true), TableText.pad(TableText.fixed(phase.benchCPUSeconds, 2), 12, right: true),
                 ].joined())
             if !phase.counters.isEmpty {
                 lines.append("    " + phase.counters.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
@@ -83,30 +83,35 @@ public struct BenchReport: Codable, Sendable {
             }
         }
         if let bound = verifyBound {
-            var line = "verify bound: \(fixed(bound.microsecondsPerVerify, 1)) µs/verify on one core"
-            line += " (\(fixed(bound.microsecondsPerVerifyWithLift, 1)) with key lifting), \(bound.cores) cores"
-            line += " -> \(fixed(bound.eventsPerSecond, 0)) events/s"
-            if let boundRatio { line += "; achieved \(fixed(boundRatio * 100, 1))% of the bound" }
+            var line = "verify bound: \(TableText.fixed(bound.microsecondsPerVerify, 1)) µs/verify on one core"
+            line += " (\(TableText.fixed(bound.microsecondsPerVerifyWithLift, 1)) with key lifting), \(bound.cores) cores"
+            line += " -> \(TableText.fixed(bound.eventsPerSecond, 0)) events/s"
+            if let boundRatio { line += "; achieved \(TableText.fixed(boundRatio * 100, 1))% of the bound" }
             lines.append(line)
         }
         if let memory = relayMemory {
             lines.append(
                 "relay memory: VmRSS \(memory.rssBeforeKB) kB -> \(memory.rssAfterKB) kB for \(memory.connections) connections"
-                    + " = \(fixed(memory.perConnectionKB, 1)) kB per connection")
+                    + " = \(TableText.fixed(memory.perConnectionKB, 1)) kB per connection")
         }
         for (name, value) in ratios.sorted(by: { $0.key < $1.key }) {
-            lines.append("\(name): \(fixed(value, 3))")
+            lines.append("\(name): \(TableText.fixed(value, 3))")
         }
         lines.append(contentsOf: notes)
         return lines.joined(separator: "\n")
     }
 
-    private func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
+}
+
+/// Column layout shared by the reports' terminal tables.
+enum TableText {
+    /// `text` padded to `width`, on the left or (numbers) on the right, then a space.
+    static func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
         let room = max(0, width - text.count)
         return right ? String(repeating: " ", count: room) + text + " " : text + String(repeating: " ", count: room)
     }
 
-    private func fixed(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
+    static func fixed(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
 }
 
 /// One timed phase of a run.
