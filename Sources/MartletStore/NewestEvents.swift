@@ -43,7 +43,7 @@ enum NewestEvents {
             let json = try row.withUnsafeData(atIndex: 0) { data in data.map { [UInt8]($0) } }
             guard let json else { throw StoreError("stored event has no JSON") }
             do {
-                events.append(try EventDecoder.decode(json: json))
+                events.append(try EventDecoder.decode(storedJSON: json))
             } catch {
                 throw StoreError("stored event does not decode: \(error)")
             }

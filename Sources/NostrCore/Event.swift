@@ -38,6 +38,23 @@ public struct Event: Sendable, Identifiable, CustomStringConvertible {
             id: id, pubkey: pubkey, createdAt: createdAt, kind: kind, tags: tags, content: content, sig: sig)
     }
 
+    /// An event read back from a store, whose `json` is the canonical JSON `init` computed
+    /// when it was accepted: kept as it is rather than serialized again, which cost a REQ
+    /// as much as parsing the rows did.
+    init(
+        id: EventID, pubkey: PublicKey, createdAt: Int64, kind: Kind, tags: [Tag], content: String,
+        sig: Signature, canonicalJSON: [UInt8]
+    ) {
+        self.id = id
+        self.pubkey = pubkey
+        self.createdAt = createdAt
+        self.kind = kind
+        self.tags = tags
+        self.content = content
+        self.sig = sig
+        self.json = canonicalJSON
+    }
+
     /// Creates and signs an event with `secret` (the CLI, tests and relay-authored events).
     public static func signed(
         by secret: SecretKey, kind: Kind, createdAt: Int64, tags: [Tag] = [], content: String

@@ -22,8 +22,25 @@ public enum EventDecoder {
         }
     }
 
+    /// Decodes an event a store gives back: the canonical JSON `Event.json` held when it was
+    /// stored, which becomes the decoded event's `json` as it is, not serialized again.
+    /// Only for bytes the relay wrote itself; anything else goes through `decode(json:)`.
+    public static func decode(storedJSON json: [UInt8]) throws(WireError) -> Event {
+        try json.withWireBytes { raw throws(WireError) in
+            var reader = JSONReader(raw)
+            let event = try decode(from: &reader, canonicalJSON: json)
+            try reader.expectEnd()
+            return event
+        }
+    }
+
     /// Decodes one event object from `reader`'s current position.
     public static func decode(from reader: inout JSONReader) throws(WireError) -> Event {
+        try decode(from: &reader, canonicalJSON: nil)
+    }
+
+    /// Decodes one event object; its `json` is `canonicalJSON` when given, else computed.
+    private static func decode(from reader: inout JSONReader, canonicalJSON: [UInt8]?) throws(WireError) -> Event {
         let start = reader.offset
         try reader.beginObject("event")
         var id: Bytes32?
@@ -78,6 +95,11 @@ public enum EventDecoder {
         guard let tags else { throw missing("tags") }
         guard let content else { throw missing("content") }
         guard let sig else { throw missing("sig") }
+        if let canonicalJSON {
+            return Event(
+                id: EventID(id), pubkey: PublicKey(pubkey), createdAt: createdAt, kind: Kind(UInt16(kind)),
+                tags: tags, content: content, sig: sig, canonicalJSON: canonicalJSON)
+        }
         return Event(
             id: EventID(id), pubkey: PublicKey(pubkey), createdAt: createdAt, kind: Kind(UInt16(kind)),
             tags: tags, content: content, sig: sig)

@@ -35,6 +35,18 @@ struct RoundTripTests {
         #expect(event.json == text.bytes)
     }
 
+    @Test("an event read back from a store keeps the stored bytes and decodes to the same fields", arguments: canonicalContents)
+    func storedJSON(_ content: String) throws {
+        let text = Self.canonical(content: content, tags: #"[["t",\#(content)],["p","\#(Self.pubkey)"]]"#, kind: 7)
+        let parsed = try EventDecoder.decode(json: text.bytes)
+        let stored = try EventDecoder.decode(storedJSON: parsed.json)
+        #expect(stored.json == parsed.json)
+        #expect(stored.id == parsed.id && stored.pubkey == parsed.pubkey && stored.sig == parsed.sig)
+        #expect(stored.kind == parsed.kind && stored.createdAt == parsed.createdAt)
+        #expect(stored.tags == parsed.tags && stored.content == parsed.content)
+        #expect(throws: WireError.self) { try EventDecoder.decode(storedJSON: Array(parsed.json.dropLast())) }
+    }
+
     @Test("other control characters are \\u00XX both in the JSON and in the id preimage, as clients hash them")
     func controlsInJSONAndPreimage() throws {
         let event = try EventDecoder.decode(json: Self.canonical(content: #""a\u0001b\u001fc\nd\#u{7F}""#).bytes)

@@ -142,7 +142,7 @@ extension PostgresRowSequence {
 extension Event {
     init(stored json: ByteBuffer) throws {
         do {
-            self = try EventDecoder.decode(json: Array(json.readableBytesView))
+            self = try EventDecoder.decode(storedJSON: Array(json.readableBytesView))
         } catch {
             throw StoreError("stored event does not decode: \(error)")
         }
