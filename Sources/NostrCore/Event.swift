@@ -27,15 +27,10 @@ public struct Event: Sendable, Identifiable, CustomStringConvertible {
         id: EventID, pubkey: PublicKey, createdAt: Int64, kind: Kind, tags: [Tag], content: String,
         sig: Signature
     ) {
-        self.id = id
-        self.pubkey = pubkey
-        self.createdAt = createdAt
-        self.kind = kind
-        self.tags = tags
-        self.content = content
-        self.sig = sig
-        self.json = EventSerializer.json(
-            id: id, pubkey: pubkey, createdAt: createdAt, kind: kind, tags: tags, content: content, sig: sig)
+        self.init(
+            id: id, pubkey: pubkey, createdAt: createdAt, kind: kind, tags: tags, content: content, sig: sig,
+            canonicalJSON: EventSerializer.json(
+                id: id, pubkey: pubkey, createdAt: createdAt, kind: kind, tags: tags, content: content, sig: sig))
     }
 
     /// An event read back from a store, whose `json` is the canonical JSON `init` computed
