@@ -171,17 +171,20 @@ struct HostedRelaysTests {
             let (idsA, idsB) = (try await HostedNode.ids(at: atA), try await HostedNode.ids(at: atB))
             #expect(idsA == idsB)
 
-            // C is approved ahead and joins: the whole history comes, creation event included.
+            // C is approved ahead and joins while its server runs, which picks the new relay
+            // up from the data folder: the whole history comes, creation event included.
             let nodeCKey = try HostedNode.key(in: dataC).publicKey.hex
             _ = try await MartletCommand.run(["relay", "writers", key, "--via", viaA, "--add", nodeCKey, "--data", dataA.path])
-            let joinedC = try await MartletCommand.run(["relay", "join", key, "--via", viaA, "--data", dataC.path])
-            #expect(joinedC.status == 0, "\(joinedC.errors)")
             let nodeC = try await RelayProcess.start(data: dataC)
             defer { Task { await nodeC.stop(signal: SIGTERM) } }
+            let joinedC = try await MartletCommand.run(["relay", "join", key, "--via", viaA, "--data", dataC.path])
+            #expect(joinedC.status == 0, "\(joinedC.errors)")
             let atC = "ws://127.0.0.1:\(nodeC.port)/\(key)"
-            let (idsC, idsAll) = (try await HostedNode.ids(at: atC), try await HostedNode.ids(at: atA))
-            #expect(idsC == idsAll)
-            #expect(try await HostedNode.ids(at: atC).count == 5)
+            let history = try await HostedNode.ids(at: atA)
+            #expect(history.count == 5)
+            try await HostedNode.waitUntil("C's server serves the relay with its whole history") {
+                (try? await HostedNode.ids(at: atC)) == history
+            }
 
             // A writer (A's own node) removes B: B's replication is refused from then on.
             let removed = try await MartletCommand.run([
