@@ -80,9 +80,15 @@ public enum RelayServer {
                 relay = defaultRelay
                 challenges = false
             case .key(let key):
-                guard let opened = try? hosted?.open(key) else { return .dontUpgrade }
-                relay = opened.relay
-                challenges = true
+                do {
+                    // nil: not hosted here; the HTTP route answers 404.
+                    guard let opened = try hosted?.open(key) else { return .dontUpgrade }
+                    relay = opened.relay
+                    challenges = true
+                } catch {
+                    logger.error("could not open hosted relay", metadata: ["relay": "\(key)", "error": "\(error)"])
+                    return .dontUpgrade
+                }
             case .malformed, .other:
                 return .dontUpgrade
             }

@@ -23,6 +23,7 @@ extension Settings {
         options.mesh = mesh
         options.mesh.peers = []
         options.durableCommits = durableCommits
+        options.idleClose = hostedIdleClose > 0 ? .seconds(hostedIdleClose) : nil
         return HostedRelays(options: options, addresses: addresses, logger: logger)
     }
 }

@@ -375,3 +375,32 @@ struct HostedRelaysFootprint {
         }
     }
 }
+
+/// `hosted.idle_close`: an opened relay nobody uses gives its store back, and opens again.
+@Suite("Hosted relays closed when idle")
+struct HostedRelaysIdleTests {
+    @Test("a hosted relay with no connection closes its store after hosted.idle_close and reopens on use")
+    func idleRelayCloses() async throws {
+        try await withTemporaryFolder("martlet-hosted-idle") { data in
+            let server = try await RelayProcess.start(data: data, environment: ["MARTLET_HOSTED_IDLE_CLOSE": "1"])
+            defer { Task { await server.stop(signal: SIGTERM) } }
+            let pid = server.process.processIdentifier
+            let baseline = ProcessFootprint(pid: pid).descriptors
+            let created = try await HostedNode.call(
+                port: server.port, path: "/", "createrelay", ["quiet", ""], signedBy: try HostedNode.key(in: data))
+            let key = try #require((created as? [String: Any])?["key"] as? String)
+            let url = "ws://127.0.0.1:\(server.port)/\(key)"
+            let note = Author().event(content: "kept while closed")
+            // Its SQLite files are open while a connection uses it, and closed once it is idle.
+            let client = try await NostrTestClient.connect(url: url)
+            #expect(try await client.publishAndWait(note).accepted)
+            try await Task.sleep(for: .seconds(2))
+            #expect(ProcessFootprint(pid: pid).descriptors > baseline + 1, "a connection is open, so is the store")
+            await client.close()
+            try await HostedNode.waitUntil("the idle relay's store is closed") {
+                ProcessFootprint(pid: pid).descriptors <= baseline
+            }
+            #expect(try await HostedNode.holds([note], at: url))
+        }
+    }
+}

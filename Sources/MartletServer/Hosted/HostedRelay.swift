@@ -16,6 +16,7 @@ public final class HostedRelay: Sendable {
     /// Keeps the replicas this node joined through in step, when there are any.
     public let mesh: Mesh?
     let store: any EventStore
+    private let group: ServiceGroup
     private let logger: Logger
 
     init(key: HostedRelayKey, relay: Relay, roster: WriterRoster, mesh: Mesh?, store: any EventStore, logger: Logger) {
@@ -25,13 +26,19 @@ public final class HostedRelay: Sendable {
         self.mesh = mesh
         self.store = store
         self.logger = logger
+        group = ServiceGroup(services: [relay] + (mesh.map { [$0] } ?? []), logger: logger)
     }
 
-    /// Runs the relay (and its mesh) until graceful shutdown, then closes the store: the
-    /// mesh stops first, the relay's writer then commits what was queued.
+    /// Ends `run()` as a shutdown would (an idle relay closed): the writer commits what was
+    /// queued, then the store closes.
+    func stop() {
+        Task { await group.triggerGracefulShutdown() }
+    }
+
+    /// Runs the relay (and its mesh) until graceful shutdown or `stop()`, then closes the
+    /// store: the mesh stops first, the relay's writer then commits what was queued.
     func run() async {
-        let services: [any Service] = [relay] + (mesh.map { [$0] } ?? [])
-        let group = ServiceGroup(services: services, logger: logger)
+        let group = group
         await withGracefulShutdownHandler {
             do {
                 try await group.run()

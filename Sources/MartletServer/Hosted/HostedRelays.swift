@@ -38,6 +38,9 @@ public final class HostedRelays: Service, Sendable {
         public var durableCommits = true
         /// How often the data folder is looked at for relays another process made.
         public var rescanInterval: Duration = .seconds(2)
+        /// An opened relay with no connection and no mesh, not used for this long, is closed
+        /// (its store too) until it is used again (`hosted.idle_close`); nil: kept open.
+        public var idleClose: Duration? = .seconds(600)
 
         public init(dataDirectory: String, configuration: RelayConfiguration, node: SecretKey) {
             self.dataDirectory = dataDirectory
@@ -50,6 +53,8 @@ public final class HostedRelays: Service, Sendable {
         var manifest: HostedRelayManifest
         let roster: WriterRoster
         var opened: HostedRelay?
+        /// When `open` last handed the relay out (a connection on its way, a write).
+        var lastUsed = ContinuousClock.now
     }
 
     public let options: Options
@@ -123,7 +128,11 @@ public final class HostedRelays: Service, Sendable {
         guard let configuration = configuration(of: key) else { return nil }
         let (relay, isNew): (HostedRelay?, Bool) = try entries.withLock { entries in
             guard var entry = entries[key] else { return (nil, false) }
-            if let opened = entry.opened { return (opened, false) }
+            entry.lastUsed = .now
+            if let opened = entry.opened {
+                entries[key] = entry
+                return (opened, false)
+            }
             let relay = try make(key, entry: entry, configuration: configuration)
             entry.opened = relay
             entries[key] = entry
@@ -244,6 +253,7 @@ public final class HostedRelays: Service, Sendable {
         for key in keys where manifest(of: key)?.upstreams.isEmpty == false { openLogging(key) }
         await withDiscardingTaskGroup { group in
             group.addTask { await self.watchDataFolder() }
+            if let idleClose = options.idleClose { group.addTask { await self.closeIdle(after: idleClose) } }
             for await hosted in opened.cancelOnGracefulShutdown() {
                 group.addTask { await hosted.run() }
             }
@@ -272,6 +282,29 @@ public final class HostedRelays: Service, Sendable {
                 logger.info("hosted relay found in the data folder", metadata: ["relay": "\(key)"])
                 if !manifest.upstreams.isEmpty { openLogging(key) }
             }
+        }
+    }
+
+    /// Closes the relays nobody uses: no connection open, no mesh, not handed out by `open`
+    /// for `idle`. A connection on its way got its relay from `open` moments ago, so it is
+    /// never one of them; the next use opens the relay again.
+    private func closeIdle(after idle: Duration) async {
+        while !Task.isShuttingDownGracefully {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: min(idle, .seconds(30))) }
+            let now = ContinuousClock.now
+            let closing: [HostedRelay] = entries.withLock { entries in
+                var closing: [HostedRelay] = []
+                for (key, entry) in entries {
+                    guard let opened = entry.opened, opened.mesh == nil, opened.relay.connectionCount == 0,
+                        now - entry.lastUsed >= idle
+                    else { continue }
+                    entries[key]?.opened = nil
+                    closing.append(opened)
+                }
+                return closing
+            }
+            for hosted in closing { hosted.stop() }
+            if !closing.isEmpty { logger.debug("idle hosted relays closed", metadata: ["count": "\(closing.count)"]) }
         }
     }
 

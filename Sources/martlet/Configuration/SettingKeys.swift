@@ -81,6 +81,7 @@ extension SettingKey {
         .init(name: "hosted.writers", shape: .choice(WriterRoster.Admission.allCases.map(\.rawValue))) {
             $0.hostedAdmission.rawValue
         },
+        .init(name: "hosted.idle_close", shape: .integer(0...seconds)) { "\($0.hostedIdleClose)" },
     ]
 
     /// The axon profile (docs/axon.md).
