@@ -12,9 +12,10 @@ enum HostedRoutes {
     static func add(to router: Router<RelayRequestContext>, hosted: HostedRelays?, relay: Relay, logger: Logger) {
         let management = hosted.map { HostedManagementAPI(hosted: $0, relay: relay, logger: logger) }
         router.get("/:segment") { request, _ -> Response in
-            let (hosted, key, refusal) = resolve(request, hosted: hosted)
-            guard let hosted, let key else { return refusal! }
-            guard let configuration = hosted.configuration(of: key) else { return refusal! }
+            guard let hosted else { return refusal(for: request) }
+            guard case .key(let key) = HostedRelayKey.match(path: request.uri.path),
+                let configuration = hosted.configuration(of: key)
+            else { return refusal(for: request) }
             if request.headers[.accept]?.contains("application/nostr+json") == true {
                 return Response(
                     status: .ok, headers: [.contentType: "application/nostr+json"],
@@ -26,24 +27,23 @@ enum HostedRoutes {
                 "\(configuration.info.name)\n\(configuration.info.description)\n\nA Nostr relay hosted by Martlet: connect a Nostr client to \(url)\n")
         }
         router.post("/:segment") { request, _ -> Response in
-            let (_, key, refusal) = resolve(request, hosted: hosted)
-            guard let management, let key else { return refusal! }
+            guard let management, case .key(let key) = HostedRelayKey.match(path: request.uri.path),
+                management.hosted.manifest(of: key) != nil
+            else { return refusal(for: request) }
             return try await management.respond(to: request, key: key)
         }
     }
 
-    /// The hosted relay a request names, or the answer that says why there is none.
-    private static func resolve(_ request: Request, hosted: HostedRelays?) -> (HostedRelays?, HostedRelayKey?, Response?) {
+    /// Why a request names no hosted relay here: an unknown key (404), a segment that is not
+    /// a key (400), or a path this server does not have (404).
+    private static func refusal(for request: Request) -> Response {
         switch HostedRelayKey.match(path: request.uri.path) {
         case .key(let key):
-            guard let hosted, hosted.manifest(of: key) != nil else {
-                return (nil, nil, text(.notFound, "no relay \(key.hex) is hosted here\n"))
-            }
-            return (hosted, key, nil)
+            text(.notFound, "no relay \(key.hex) is hosted here\n")
         case .malformed(let reason):
-            return (nil, nil, text(.badRequest, "\(reason)\n"))
+            text(.badRequest, "\(reason)\n")
         case .root, .other:
-            return (nil, nil, text(.notFound, "not found: this server has / and /<relay key> (64 hex characters)\n"))
+            text(.notFound, "not found: this server has / and /<relay key> (64 hex characters)\n")
         }
     }
 
