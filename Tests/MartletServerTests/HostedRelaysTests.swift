@@ -404,3 +404,21 @@ struct HostedRelaysIdleTests {
         }
     }
 }
+
+/// The paths `RelayServer` and the hosted routes tell apart.
+@Suite("Hosted relay paths")
+struct HostedRelayPathTests {
+    @Test("the root, a relay key (either case, with a query), a malformed key, other routes")
+    func pathMatch() {
+        let key = String(repeating: "ab", count: 32)
+        #expect(HostedRelayKey.match(path: "/") == .root)
+        #expect(HostedRelayKey.match(path: "/?x=1") == .root)
+        #expect(HostedRelayKey.match(path: "/\(key)") == .key(HostedRelayKey(key)!))
+        #expect(HostedRelayKey.match(path: "/\(key.uppercased())?a=b") == .key(HostedRelayKey(key)!))
+        #expect(HostedRelayKey.match(path: "/" + String(repeating: "z", count: 64)) != .other)
+        #expect(HostedRelayKey.match(path: "/\(key)/events") != .key(HostedRelayKey(key)!))
+        #expect(HostedRelayKey.match(path: "/status.json") == .other)
+        #expect(HostedRelayKey.match(path: "/metrics") == .other)
+        #expect(HostedRelayKey("abc") == nil)
+    }
+}
