@@ -312,7 +312,7 @@ public final class RelaySession: Sendable {
     }
 
     /// Sends this connection's challenge, once.
-    func sendChallenge() {
+    public func sendChallenge() {
         let first = state.withLock { state in
             defer { state.challengeSent = true }
             return !state.challengeSent

@@ -67,8 +67,9 @@ final class ClientAuthentication: Sendable {
 
     /// Whether the relay accepted our AUTH, waiting for its `OK` when one is awaited. A
     /// relay that refuses with `auth-required:` sends its challenge first, so by then the
-    /// answer is on its way.
-    func outcome() async -> Bool {
+    /// answer is on its way. `waitingForChallenge`: with no challenge yet, wait for one
+    /// too (a relay that challenges every connection as it opens).
+    func outcome(waitingForChallenge: Bool = false) async -> Bool {
         let ticket = state.withLock { state in
             state.tickets += 1
             return state.tickets
@@ -78,8 +79,9 @@ final class ClientAuthentication: Sendable {
                 let now: Bool? = state.withLock { state in
                     switch state.phase {
                     case .accepted: return true
-                    case .idle, .refused: return false
-                    case .pending:
+                    case .refused: return false
+                    case .idle where !waitingForChallenge: return false
+                    case .idle, .pending:
                         if Task.isCancelled { return false }
                         state.waiters[ticket] = continuation
                         return nil
@@ -105,11 +107,12 @@ final class ClientAuthentication: Sendable {
 extension RelayClient {
     /// Whether this client has authenticated (NIP-42), waiting up to `replyTimeout` for the
     /// answer to a challenge already answered. False without a signer.
-    public func authenticated() async -> Bool {
+    /// `waitingForChallenge`: also wait for the relay's challenge when none came yet.
+    public func authenticated(waitingForChallenge: Bool = false) async -> Bool {
         guard let authentication else { return false }
         let timeout = replyTimeout
         return await withTaskGroup(of: Bool.self) { group in
-            group.addTask { await authentication.outcome() }
+            group.addTask { await authentication.outcome(waitingForChallenge: waitingForChallenge) }
             group.addTask {
                 try? await Task.sleep(for: timeout)
                 return false

@@ -23,7 +23,7 @@ public enum RelayServer {
     /// `services` run beside it (a `Mesh`) and stop before it, while the relay still writes.
     public static func application(
         relay: Relay, host: String, port: Int, pingInterval: Duration = .seconds(30), metrics: MetricsExporter? = nil,
-        services: [any Service] = [],
+        services: [any Service] = [], hosted: HostedRelays? = nil,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
         logger: Logger = Logger(label: "martlet.server")
     ) -> some ApplicationProtocol {
@@ -49,7 +49,8 @@ public enum RelayServer {
         }
         // The status page lists the mesh's peers when one runs beside the relay.
         let mesh = services.lazy.compactMap { $0 as? Mesh }.first
-        addOperations(to: router, relay: relay, mesh: mesh, metrics: metrics, status: status, logger: logger)
+        addOperations(to: router, relay: relay, mesh: mesh, metrics: metrics, status: status, hosted: hosted, logger: logger)
+        HostedRoutes.add(to: router, hosted: hosted, relay: relay, logger: logger)
         let limits = relay.configuration.limits
         let edge = relay.configuration.connections
         // Frames up to twice the message limit reach the relay, which answers an oversized
@@ -65,10 +66,32 @@ public enum RelayServer {
         let upgradeConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(
             http1: .init(idleTimeout: TimeAmount(edge.handshakeTimeout)), ws: webSocket)
         let connectionsPerIP = ConnectionsPerIP(limit: edge.maxPerIP, uncapped: clientAddresses.isTrustedProxy)
+        let defaultRelay = relay
         let shouldUpgrade: @Sendable (HTTPRequest, any Channel, Logger) async throws -> ShouldUpgradeResult<
             WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>
         > = { request, channel, logger in
-            guard request.path == "/" || request.path?.hasPrefix("/?") == true else { return .dontUpgrade }
+            // `/` is the default relay, `/<key>` a hosted one (opened on first use); a
+            // hosted relay challenges every connection, so a replicating node is known
+            // by its node key before it asks for anything.
+            let relay: Relay
+            let challenges: Bool
+            switch HostedRelayKey.match(path: request.path ?? "/") {
+            case .root:
+                relay = defaultRelay
+                challenges = false
+            case .key(let key):
+                do {
+                    // nil: not hosted here; the HTTP route answers 404.
+                    guard let opened = try hosted?.open(key) else { return .dontUpgrade }
+                    relay = opened.relay
+                    challenges = true
+                } catch {
+                    logger.error("could not open hosted relay", metadata: ["relay": "\(key)", "error": "\(error)"])
+                    return .dontUpgrade
+                }
+            case .malformed, .other:
+                return .dontUpgrade
+            }
             // Behind a trusted proxy, the client it names: blocks, rate limits and logs
             // must see each client, not the proxy they share.
             let remote = clientAddresses.client(peer: channel.remoteAddress, headers: request.headerFields)
@@ -83,7 +106,9 @@ public enum RelayServer {
                 }
             }
             return .upgrade([:]) { inbound, outbound, _ in
-                await serve(relay.makeSession(remoteAddress: remote), compressing: compressing, inbound, outbound)
+                let session = relay.makeSession(remoteAddress: remote)
+                if challenges { session.sendChallenge() }
+                await serve(session, compressing: compressing, inbound, outbound)
             }
             /// One upgraded connection, whichever protocol its session speaks.
             @Sendable func serve<Session: WebSocketSession>(
@@ -109,7 +134,7 @@ public enum RelayServer {
                     connections: connectionsPerIP, handshakeTimeout: edge.handshakeTimeout)
             },
             configuration: .init(address: .hostname(host, port: port), serverName: "martlet"),
-            services: [relay] + services,
+            services: [relay] + (hosted.map { [$0] as [any Service] } ?? []) + services,
             onServerRunning: { channel in
                 let listening = channel.localAddress?.port ?? port
                 relay.addresses.listening(host: host, port: listening)

@@ -12,6 +12,7 @@ struct Martlet: AsyncParsableCommand {
         subcommands: [
             Serve.self, Sync.self, Fetch.self, Import.self, Export.self, Backup.self, Compact.self, Delete.self,
             Bench.self, ConfigCommand.self, Admin.self, GroupsCommand.self,
+            RelayCommand.self, ListEvents.self, GetEvent.self, QueryEvents.self,
         ],
         defaultSubcommand: Serve.self
     )

@@ -99,11 +99,15 @@ struct Serve: AsyncParsableCommand {
                 Serve.missingEventFetcher(relay: relay, settings: settings, discovery: discovery, logger: logger))
         }
         let services: [any Service] = [mesh as (any Service)?, discovery].compactMap { $0 }
+        // Hosted relays (issue 18) at /<key>, beside the default relay, each opened on first use.
+        let hosted = settings.hostedRelays(node: identity, addresses: relay.addresses, logger: logger)
         let app = RelayServer.application(
             relay: relay, host: settings.host, port: settings.port,
-            pingInterval: .seconds(settings.pingInterval), metrics: metrics, services: services,
+            pingInterval: .seconds(settings.pingInterval), metrics: metrics, services: services, hosted: hosted,
             onServerRunning: { port in
-                logger.info("martlet listening", metadata: ["url": "ws://\(resolved.host):\(port)", "store": "\(location)"])
+                logger.info(
+                    "martlet listening",
+                    metadata: ["url": "ws://\(resolved.host):\(port)", "store": "\(location)", "hosted": "\(hosted.count)"])
                 // A line on stdout that scripts and tests wait for.
                 FileHandle.standardOutput.write(Data("listening on ws://\(resolved.host):\(port)\n".utf8))
             },

@@ -28,6 +28,10 @@ struct Settings {
     var secretKey: SecretKey?
     var discovery = DiscoveryConfiguration()
     var fetchMissing = MissingEventsConfiguration()
+    /// The writers policy of hosted relays created without one (`hosted.writers`, issue 18).
+    var hostedAdmission = WriterRoster.Admission.approval
+    /// Seconds an unused hosted relay stays open (`hosted.idle_close`; 0: until shutdown).
+    var hostedIdleClose = 600
 
     /// Reads `file` (missing is fine only when it is the default path) and the environment.
     /// Every key is checked first (`ConfigurationCheck`): a problem stops here with one line each.
@@ -142,6 +146,8 @@ struct Settings {
         mesh.discoveredFilter = try Settings.discoveredFilter(config)
         mesh.discoveredResyncInterval = discovery.syncInterval
         fetchMissing = Settings.fetchMissing(config.scoped(to: "discovery"))
+        hostedAdmission = try Settings.hostedAdmission(config)
+        hostedIdleClose = config.int(forKey: "hosted.idle_close", default: hostedIdleClose)
         if relay.access.mode == .privateRelay, relay.info.url == nil {
             // Without it AUTH could only be checked against loopback URLs (or, as before, a
             // Host header the client chooses), and a private relay on a public address

@@ -16,15 +16,19 @@ import Synchronization
 public final class RecentEventIDs: Sendable {
     private struct State {
         var members: Set<EventID> = []
-        var ring: [EventID?]
+        /// Filled as ids arrive (a relay that is seldom written to, such as one of many
+        /// hosted relays, never pays for the whole ring), then overwritten in a circle.
+        var ring: [EventID] = []
         var next = 0
     }
 
+    private let capacity: Int
     private let state: Mutex<State>
 
     public init(capacity: Int) {
         precondition(capacity > 0, "a cache of recent ids needs room for one")
-        state = Mutex(State(ring: Array(repeating: nil, count: capacity)))
+        self.capacity = capacity
+        state = Mutex(State())
     }
 
     public func contains(_ id: EventID) -> Bool {
@@ -37,9 +41,13 @@ public final class RecentEventIDs: Sendable {
     public func insert(_ id: EventID) -> Bool {
         state.withLock { state in
             guard state.members.insert(id).inserted else { return false }
-            if let evicted = state.ring[state.next] { state.members.remove(evicted) }
-            state.ring[state.next] = id
-            state.next = (state.next + 1) % state.ring.count
+            if state.ring.count < capacity {
+                state.ring.append(id)
+            } else {
+                state.members.remove(state.ring[state.next])
+                state.ring[state.next] = id
+                state.next = (state.next + 1) % capacity
+            }
             return true
         }
     }
@@ -47,7 +55,7 @@ public final class RecentEventIDs: Sendable {
     public func removeAll() {
         state.withLock { state in
             state.members.removeAll(keepingCapacity: true)
-            for index in state.ring.indices { state.ring[index] = nil }
+            state.ring.removeAll(keepingCapacity: true)
             state.next = 0
         }
     }

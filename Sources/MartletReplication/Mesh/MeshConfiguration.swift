@@ -25,6 +25,10 @@ public struct MeshConfiguration: Sendable {
     public var resyncInterval: Duration?
     /// The key that answers a peer's NIP-42 challenge, for peers that require AUTH.
     public var secretKey: SecretKey?
+    /// Whether a connection waits for the peer's NIP-42 challenge and authenticates before
+    /// it asks or sends anything (a hosted relay's writer: the peer decides by the node key
+    /// what it may replicate, so nothing should go out as an anonymous client).
+    public var authenticatesFirst = false
     public var backoff = Backoff()
     /// How long any reply from a peer may take before the connection counts as failed.
     public var replyTimeout: Duration = .seconds(30)

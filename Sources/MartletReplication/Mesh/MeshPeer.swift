@@ -48,9 +48,11 @@ public final class MeshPeer: Service, Sendable {
     /// Why a connection ended from this side.
     enum Failure: Error, CustomStringConvertible {
         case fellBehind(Int)
+        case notAuthenticated
         var description: String {
             switch self {
             case .fellBehind(let count): "more than \(count) events waited to be sent; starting over with a catch-up"
+            case .notAuthenticated: "the peer did not challenge or did not accept our NIP-42 authentication"
             }
         }
     }
@@ -122,6 +124,10 @@ public final class MeshPeer: Service, Sendable {
         let client = try await RelayClient.connect(
             to: url, replyTimeout: configuration.replyTimeout, signer: configuration.secretKey,
             pingInterval: configuration.pingInterval, logger: logger)
+        if configuration.authenticatesFirst, await !client.authenticated(waitingForChallenge: true) {
+            await client.close()
+            throw Failure.notAuthenticated
+        }
         // From here every accepted event is queued, so the catch-up's snapshot, taken later,
         // misses nothing that the live stream does not send.
         queue.open()

@@ -35,6 +35,8 @@ struct ManagementAPI: Sendable {
     let administration: RelayAdministration
     let admins: AdminAuthorization
     let logger: Logger
+    /// Martlet's hosted-relay methods on `/` (`createrelay`), when this server hosts relays.
+    var hosted: HostedManagementAPI?
 
     static func accepts(_ request: Request) -> Bool {
         guard let type = request.headers[.contentType] else { return false }
@@ -43,6 +45,12 @@ struct ManagementAPI: Sendable {
 
     func respond(to request: Request) async throws -> Response {
         let body = Array(buffer: try await request.body.collect(upTo: Self.maxBodySize))
+        // Hosted relays are made by an admin or by this node's own key (its CLI).
+        if let hosted, let call = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+            let method = call["method"] as? String, HostedManagementAPI.rootMethods.contains(method)
+        {
+            return await hosted.respondAtRoot(to: request, body: body, method: method, params: call["params"] as? [Any] ?? [])
+        }
         let admin: PublicKey
         do {
             admin = try authorize(request, body: body)
@@ -76,7 +84,7 @@ struct ManagementAPI: Sendable {
     private func perform(_ method: String, _ params: Parameters) async throws -> Any {
         let admin = administration
         switch method {
-        case "supportedmethods": return Self.methods
+        case "supportedmethods": return Self.methods + (hosted == nil ? [] : HostedManagementAPI.rootMethods)
         case "banpubkey": try await admin.ban(try params.pubkey(0), reason: params.reason(1))
         case "unbanpubkey": try await admin.unban(try params.pubkey(0))
         case "listbannedpubkeys": return try await admin.bannedPubkeys().map { Self.object("pubkey", $0.value.hex, $0.reason) }

@@ -9,10 +9,11 @@ extension RelayServer {
     /// Prometheus metrics (when the relay records into an exporter).
     static func addOperations(
         to router: Router<RelayRequestContext>, relay: Relay, mesh: Mesh?, metrics: MetricsExporter?,
-        status: StatusGate, logger: Logger
+        status: StatusGate, hosted: HostedRelays? = nil, logger: Logger
     ) {
         let management = ManagementAPI(
-            relay: relay, administration: RelayAdministration(relay: relay), admins: status.admins, logger: logger)
+            relay: relay, administration: RelayAdministration(relay: relay), admins: status.admins, logger: logger,
+            hosted: hosted.map { HostedManagementAPI(hosted: $0, relay: relay, logger: logger) })
         router.post("/") { request, _ -> Response in
             guard ManagementAPI.accepts(request) else {
                 return Response(status: .unsupportedMediaType, headers: [.contentType: "text/plain; charset=utf-8"],

@@ -7,7 +7,7 @@ extension SettingKey {
     /// Every key `Settings` reads, in the order of the README's example file.
     static let all: [SettingKey] =
         server + storage + relay + informationDocument + limits + negentropy + management + mesh + access + search + mls + log
-            + discovery + groups + axon
+            + discovery + groups + axon + hosted
 
     private static let count = Int.max
     private static let seconds = Int.max
@@ -74,6 +74,14 @@ extension SettingKey {
         },
         .init(name: "groups.max_groups", shape: .integer(1...count)) { "\($0.relay.groups.maxGroups)" },
         .init(name: "groups.max_members", shape: .integer(1...count)) { "\($0.relay.groups.maxMembers)" },
+    ]
+
+    /// Hosted relays (issue 18): the writers policy of a relay created without one.
+    private static let hosted: [SettingKey] = [
+        .init(name: "hosted.writers", shape: .choice(WriterRoster.Admission.allCases.map(\.rawValue))) {
+            $0.hostedAdmission.rawValue
+        },
+        .init(name: "hosted.idle_close", shape: .integer(0...seconds)) { "\($0.hostedIdleClose)" },
     ]
 
     /// The axon profile (docs/axon.md).

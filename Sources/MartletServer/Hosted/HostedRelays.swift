@@ -1,0 +1,325 @@
+import Foundation
+public import Logging
+public import MartletRelay
+public import MartletReplication
+import MartletStore
+public import NostrCore
+public import ServiceLifecycle
+import Synchronization
+
+/// The hosted relays of one node (issue 18): every relay under `<data>/relays`, served by
+/// `martlet serve` at `/<key>` beside the default relay at `/`, on the same port.
+///
+/// An idle hosted relay costs its manifest and its roster, read at start; its store, its
+/// `Relay` and the tasks it runs are made when it is first used (a WebSocket to `/<key>`,
+/// a write to it), and kept until shutdown. Relays this node joined through another
+/// (`upstreams`) are opened at start, since their mesh keeps them in step.
+///
+/// As a service it runs the relays it opened (each a `ServiceGroup` of its relay and its
+/// mesh) and notices relays another process created or joined in the data folder.
+///
+/// ```swift
+/// let hosted = try HostedRelays(options: options, addresses: relay.addresses)
+/// let key = try await hosted.create(name: "Book club", description: "…")
+/// let relay = try hosted.open(key)?.relay   // nil for a key not hosted here
+/// ```
+public final class HostedRelays: Service, Sendable {
+    public struct Options: Sendable {
+        public var dataDirectory: String
+        /// The default relay's configuration; each hosted relay starts from it (access
+        /// mode, limits, retention), with its own name, description and `self`.
+        public var configuration: RelayConfiguration
+        /// This node's key: a hosted relay's writers are node keys.
+        public var node: SecretKey
+        /// The writers policy of relays created without one (`hosted.writers`).
+        public var admission = WriterRoster.Admission.approval
+        /// How joined relays replicate (backoff, timeouts); peers and key are set per relay.
+        public var mesh = MeshConfiguration()
+        public var durableCommits = true
+        /// How often the data folder is looked at for relays another process made.
+        public var rescanInterval: Duration = .seconds(2)
+        /// An opened relay with no connection and no mesh, not used for this long, is closed
+        /// (its store too) until it is used again (`hosted.idle_close`); nil: kept open.
+        public var idleClose: Duration? = .seconds(600)
+
+        public init(dataDirectory: String, configuration: RelayConfiguration, node: SecretKey) {
+            self.dataDirectory = dataDirectory
+            self.configuration = configuration
+            self.node = node
+        }
+    }
+
+    private struct Entry {
+        var manifest: HostedRelayManifest
+        let roster: WriterRoster
+        var opened: HostedRelay?
+        /// When `open` last handed the relay out (a connection on its way, a write).
+        var lastUsed = ContinuousClock.now
+    }
+
+    public let options: Options
+    public let folder: HostedRelayFolder
+    /// The default relay's URLs; a hosted relay's are these with `/<key>` after them.
+    private let addresses: RelayAddresses
+    private let entries: Mutex<[HostedRelayKey: Entry]>
+    private let lastScan: Mutex<Date?>
+    private let opened: AsyncStream<HostedRelay>
+    private let openedContinuation: AsyncStream<HostedRelay>.Continuation
+    private let logger: Logger
+
+    public var node: PublicKey { options.node.publicKey }
+
+    public init(options: Options, addresses: RelayAddresses, logger: Logger = Logger(label: "martlet.hosted")) {
+        self.options = options
+        self.folder = HostedRelayFolder(dataDirectory: options.dataDirectory)
+        self.addresses = addresses
+        self.logger = logger
+        lastScan = Mutex(folder.modified)
+        let found = folder.manifests().mapValues { Entry(manifest: $0, roster: WriterRoster($0.roster), opened: nil) }
+        entries = Mutex(found)
+        (opened, openedContinuation) = AsyncStream.makeStream()
+    }
+
+    // MARK: Looking up
+
+    /// Hosted relays known here.
+    public var count: Int { entries.withLock { $0.count } }
+    /// Hosted relays whose store is open.
+    public var openCount: Int { entries.withLock { entries in entries.values.filter { $0.opened != nil }.count } }
+    public var keys: [HostedRelayKey] { entries.withLock { $0.keys.sorted() } }
+
+    public func manifest(of key: HostedRelayKey) -> HostedRelayManifest? {
+        entries.withLock { $0[key]?.manifest }
+    }
+
+    public func roster(of key: HostedRelayKey) -> WriterRoster? {
+        entries.withLock { $0[key]?.roster }
+    }
+
+    /// The relay's URLs: the default relay's with `/<key>` after them.
+    public func urls(of key: HostedRelayKey) -> [String] {
+        addresses.all.map { url in
+            var base = url
+            while base.hasSuffix("/") { base.removeLast() }
+            return base + "/" + key.hex
+        }
+    }
+
+    /// The configuration a hosted relay runs with (also its NIP-11 document, which needs
+    /// no open store); nil for a key not hosted here.
+    public func configuration(of key: HostedRelayKey) -> RelayConfiguration? {
+        guard let manifest = manifest(of: key) else { return nil }
+        var configuration = options.configuration
+        configuration.info.name = manifest.name
+        configuration.info.description = manifest.description
+        configuration.info.selfPubkey = key.publicKey
+        let urls = urls(of: key)
+        configuration.info.url = urls.first
+        configuration.info.alternateURLs = Array(urls.dropFirst())
+        // Groups sign with the relay's key and keep their own tables: the default relay's business.
+        configuration.groups.enabled = false
+        configuration.identity = nil
+        return configuration
+    }
+
+    /// The hosted relay, its store opened and its tasks started on first use; nil for a
+    /// key not hosted here.
+    public func open(_ key: HostedRelayKey) throws -> HostedRelay? {
+        guard let configuration = configuration(of: key) else { return nil }
+        let (relay, isNew): (HostedRelay?, Bool) = try entries.withLock { entries in
+            guard var entry = entries[key] else { return (nil, false) }
+            entry.lastUsed = .now
+            if let opened = entry.opened {
+                entries[key] = entry
+                return (opened, false)
+            }
+            let relay = try make(key, entry: entry, configuration: configuration)
+            entry.opened = relay
+            entries[key] = entry
+            return (relay, true)
+        }
+        if let relay, isNew { openedContinuation.yield(relay) }
+        return relay
+    }
+
+    private func make(_ key: HostedRelayKey, entry: Entry, configuration: RelayConfiguration) throws -> HostedRelay {
+        let store = try HostedRelayFolder.openStore(
+            path: folder.storePath(of: key), durableCommits: options.durableCommits,
+            searchableKinds: configuration.search.kinds)
+        var logger = logger
+        logger[metadataKey: "relay"] = "\(key)"
+        let removed = RemovedWritersPolicy(roster: entry.roster)
+        let relay = Relay(
+            configuration: configuration, store: store, policies: [removed], readPolicies: [removed], logger: logger)
+        var mesh: Mesh?
+        if !entry.manifest.upstreams.isEmpty {
+            var replication = options.mesh
+            replication.peers = entry.manifest.upstreams
+            replication.secretKey = options.node
+            replication.authenticatesFirst = true
+            mesh = Mesh(relay: relay, configuration: replication, logger: logger)
+        }
+        return HostedRelay(key: key, relay: relay, roster: entry.roster, mesh: mesh, store: store, logger: logger)
+    }
+
+    // MARK: Creating
+
+    /// Makes a relay: its key pair, its manifest, and its creation event recorded through
+    /// its own pipeline (`.relay` origin). Returns the new key.
+    public func create(name: String, description: String, admission: WriterRoster.Admission? = nil) async throws
+        -> HostedRelayKey
+    {
+        let manifest = HostedRelayManifest(
+            name: name, description: description, createdAt: Int64(Duration.secondsSinceEpoch),
+            admission: admission ?? options.admission, writers: [node])
+        let (key, identity) = try folder.create(manifest: manifest)
+        entries.withLock { $0[key] = Entry(manifest: manifest, roster: WriterRoster(manifest.roster), opened: nil) }
+        lastScan.withLock { $0 = folder.modified }
+        guard let hosted = try open(key) else { throw HostedRelayError.unknown(key) }
+        let creation = HostedRelayCreation.event(signedBy: identity, manifest: manifest)
+        // A running server's relay has its writer running; the command line runs it for this one event.
+        let outcome: IngestOutcome
+        if isRunning {
+            outcome = await hosted.relay.ingest(creation, origin: .relay)
+        } else {
+            outcome = try await hosted.relay.withIngest { await hosted.relay.ingest(creation, origin: .relay) }
+        }
+        guard outcome.isAccepted else {
+            throw HostedRelayError.refused("the creation event was not stored: \(outcome)")
+        }
+        logger.info("hosted relay created", metadata: ["relay": "\(key)", "name": "\(name)"])
+        return key
+    }
+
+    /// Records a relay this node joined through `upstream` (`martlet relay join`).
+    public func adopt(_ key: HostedRelayKey, manifest: HostedRelayManifest) throws {
+        try folder.adopt(key, manifest: manifest)
+        entries.withLock { entries in
+            if entries[key] == nil {
+                entries[key] = Entry(manifest: manifest, roster: WriterRoster(manifest.roster), opened: nil)
+            }
+        }
+    }
+
+    // MARK: Writers
+
+    /// A node asks to become a writer of `key` (NIP-86 `joinrelay`).
+    public func requestToJoin(_ key: HostedRelayKey, node: PublicKey) throws -> WriterRoster.JoinAnswer {
+        guard let roster = roster(of: key) else { throw HostedRelayError.unknown(key) }
+        let answer = roster.requestToJoin(node)
+        try saveRoster(of: key)
+        logger.info("join request", metadata: ["relay": "\(key)", "node": "\(node)", "answer": "\(answer.rawValue)"])
+        return answer
+    }
+
+    public func addWriter(_ node: PublicKey, to key: HostedRelayKey) throws {
+        guard let roster = roster(of: key) else { throw HostedRelayError.unknown(key) }
+        roster.add(node)
+        try saveRoster(of: key)
+    }
+
+    /// Removes a writer: its replication is refused from now on, on open connections too.
+    @discardableResult
+    public func removeWriter(_ node: PublicKey, from key: HostedRelayKey) throws -> Bool {
+        guard let roster = roster(of: key) else { throw HostedRelayError.unknown(key) }
+        let known = roster.remove(node)
+        try saveRoster(of: key)
+        return known
+    }
+
+    private func saveRoster(of key: HostedRelayKey) throws {
+        let manifest: HostedRelayManifest? = entries.withLock { entries in
+            guard var entry = entries[key] else { return nil }
+            entry.manifest.take(entry.roster.snapshot)
+            entries[key] = entry
+            return entry.manifest
+        }
+        if let manifest { try folder.save(manifest, of: key) }
+    }
+
+    // MARK: Running
+
+    private let running = Atomic<Bool>(false)
+    private var isRunning: Bool { running.load(ordering: .relaxed) }
+
+    public func run() async {
+        running.store(true, ordering: .relaxed)
+        // A hosted relay's URLs (what NIP-42 AUTH must name) are the server's with `/<key>`:
+        // without configured ones they are known once it listens, which is after services start.
+        while addresses.all.isEmpty, !Task.isShuttingDownGracefully, !Task.isCancelled {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        // Replicas keep in step with their members whether or not anyone uses them here.
+        for key in keys where manifest(of: key)?.upstreams.isEmpty == false { openLogging(key) }
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.watchDataFolder() }
+            if let idleClose = options.idleClose { group.addTask { await self.closeIdle(after: idleClose) } }
+            for await hosted in opened.cancelOnGracefulShutdown() {
+                group.addTask { await hosted.run() }
+            }
+        }
+        running.store(false, ordering: .relaxed)
+    }
+
+    /// Relays that `martlet relay create` or `join` made in the data folder while this
+    /// server runs: a new folder changes the folder's modification time.
+    private func watchDataFolder() async {
+        while !Task.isShuttingDownGracefully {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.options.rescanInterval) }
+            let modified = folder.modified
+            let changed = lastScan.withLock { last in
+                defer { last = modified }
+                return last != modified
+            }
+            guard changed else { continue }
+            for (key, manifest) in folder.manifests() {
+                let added = entries.withLock { entries in
+                    guard entries[key] == nil else { return false }
+                    entries[key] = Entry(manifest: manifest, roster: WriterRoster(manifest.roster), opened: nil)
+                    return true
+                }
+                guard added else { continue }
+                logger.info("hosted relay found in the data folder", metadata: ["relay": "\(key)"])
+                if !manifest.upstreams.isEmpty { openLogging(key) }
+            }
+        }
+    }
+
+    /// Closes the relays nobody uses: no connection open, no mesh, not handed out by `open`
+    /// for `idle`. A connection on its way got its relay from `open` moments ago, so it is
+    /// never one of them; the next use opens the relay again.
+    private func closeIdle(after idle: Duration) async {
+        while !Task.isShuttingDownGracefully {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: min(idle, .seconds(30))) }
+            let now = ContinuousClock.now
+            let closing: [HostedRelay] = entries.withLock { entries in
+                var closing: [HostedRelay] = []
+                for (key, entry) in entries {
+                    guard let opened = entry.opened, opened.mesh == nil, opened.relay.connectionCount == 0,
+                        now - entry.lastUsed >= idle
+                    else { continue }
+                    entries[key]?.opened = nil
+                    closing.append(opened)
+                }
+                return closing
+            }
+            for hosted in closing { hosted.stop() }
+            if !closing.isEmpty { logger.debug("idle hosted relays closed", metadata: ["count": "\(closing.count)"]) }
+        }
+    }
+
+    private func openLogging(_ key: HostedRelayKey) {
+        do {
+            _ = try open(key)
+        } catch {
+            logger.error("could not open hosted relay", metadata: ["relay": "\(key)", "error": "\(error)"])
+        }
+    }
+
+    /// Closes the stores of relays opened without `run()` (the command line's tools).
+    public func closeOffline() async {
+        guard !isRunning else { return }
+        let opened = entries.withLock { $0.values.compactMap(\.opened) }
+        for hosted in opened { try? await hosted.store.close() }
+    }
+}
