@@ -76,11 +76,14 @@ public final class LibtorrentPeers {
     public func stop() {
         try? input.fileHandleForWriting.write(contentsOf: Data(#"{"op":"quit"}"#.utf8 + [0x0a]))
         try? input.fileHandleForWriting.close()
-        if process.isRunning {
+        // The peer gets 10 s to leave cleanly, watched from a thread of its own: `stop` runs in
+        // `defer` blocks of async tests, whose cooperative threads every relay shares.
+        let process = process
+        Thread {
             let deadline = Date().addingTimeInterval(10)
             while process.isRunning, Date() < deadline { usleep(50_000) }
             if process.isRunning { process.terminate() }
-        }
+        }.start()
     }
 
     public enum PeerError: Error {

@@ -213,10 +213,10 @@ struct ImportExportTests {
         process.standardOutput = output
         process.standardError = errors
         try spawn(process)
-        async let out = Task.detached { output.fileHandleForReading.readDataToEndOfFile() }.value
-        async let err = Task.detached { errors.fileHandleForReading.readDataToEndOfFile() }.value
+        async let out = blocking { output.fileHandleForReading.readDataToEndOfFile() }
+        async let err = blocking { errors.fileHandleForReading.readDataToEndOfFile() }
         let (stdout, stderr) = await (out, err)
-        process.waitUntilExit()
+        await blocking { process.waitUntilExit() }
         return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
     }
 }

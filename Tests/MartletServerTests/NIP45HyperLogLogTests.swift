@@ -124,8 +124,11 @@ struct NIP45HyperLogLogTests {
         let request = try JSONSerialization.data(withJSONObject: ["value": value, "pubkeys": pubkeys])
         try input.fileHandleForWriting.write(contentsOf: request)
         try input.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let data = await blocking {
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return data
+        }
         return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any], "python3 printed \(data)")
     }
 

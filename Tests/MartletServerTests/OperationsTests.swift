@@ -131,7 +131,7 @@ enum Chromium {
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try spawn(process)
-        let reading = Task.detached { output.fileHandleForReading.readDataToEndOfFile() }
+        let reading = Task { await blocking { output.fileHandleForReading.readDataToEndOfFile() } }
         do {
             _ = try await withTimeout(.seconds(90)) {
                 while process.isRunning { try await Task.sleep(for: .milliseconds(50)) }

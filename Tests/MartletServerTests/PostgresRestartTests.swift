@@ -40,7 +40,7 @@ struct PostgresRestartTests {
                 group.addTask {
                     defer { stopping.withLock { $0 = true } }
                     try await Task.sleep(for: .seconds(2))
-                    try server.stop()
+                    try await server.stop()
                     let reader = try await relay.connect()
                     try await reader.request("during", #"{"kinds":[1]}"#)
                     let answer = try await reader.next(timeout: .seconds(10))
@@ -48,7 +48,7 @@ struct PostgresRestartTests {
                     #expect(answer.string(2)?.hasPrefix("error:") == true, "\(answer)")
                     await reader.close()
                     try await Task.sleep(for: .seconds(1))
-                    try server.start()
+                    try await server.start()
                     // Recovered: new events are acknowledged again, without restarting the relay.
                     let before = acknowledged.value.count
                     let deadline = ContinuousClock.now + .seconds(30)

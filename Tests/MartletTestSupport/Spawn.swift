@@ -39,7 +39,7 @@ public func runProgram(
     try spawn(process)
     if await !waitUntil(timeout: timeout, { !process.isRunning }) {
         process.terminate()
-        process.waitUntilExit()
+        await blocking { process.waitUntilExit() }
     }
     return (process.terminationStatus, try String(contentsOf: output, encoding: .utf8))
 }

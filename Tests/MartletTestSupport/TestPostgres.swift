@@ -97,19 +97,19 @@ public enum TestPostgres {
         let pgCtl: String
         let data: String
 
-        public func stop() throws { try run("-D '\(data)' -m fast -w stop") }
-        public func start() throws { try run("-D '\(data)' -l '\(data)/server.log' -w start") }
+        public func stop() async throws { try await run("-D '\(data)' -m fast -w stop") }
+        public func start() async throws { try await run("-D '\(data)' -l '\(data)/server.log' -w start") }
 
         /// Runs pg_ctl and waits for it. Foundation notices a child's exit only once every
         /// process holding its descriptors has ended, and the server that `pg_ctl start`
         /// leaves running would inherit them, so the shell closes them all first.
-        private func run(_ arguments: String) throws {
+        private func run(_ arguments: String) async throws {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/bin/bash")
             let closeInherited = #"for fd in /proc/$$/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && exec {fd}>&-; done"#
             process.arguments = ["-c", "\(closeInherited) 2>/dev/null; exec \(pgCtl) \(arguments) >/dev/null"]
             try spawn(process)
-            process.waitUntilExit()
+            await blocking { process.waitUntilExit() }
             guard process.terminationStatus == 0 else {
                 throw TestFailure("pg_ctl \(arguments) exited with \(process.terminationStatus)")
             }
