@@ -162,6 +162,51 @@ struct PostgresPartitionTests {
         }
     }
 
+    @Test("maintenance stuck on a lock holds its own pool only: REQs and ingest go on")
+    func separatePools() async throws {
+        try await Self.withStore { store, schema in
+            let author = Author()
+            let victim = author.event(content: "row-locked")
+            _ = try await store.save([victim])
+            let logger = Logger(label: "martlet.test.pools") { _ in SwiftLogNoOpLogHandler() }
+            try await TestPostgres.withAdminClient { admin in
+                try await admin.withConnection { locker in
+                    try await locker.query("BEGIN", logger: logger)
+                    try await locker.query(
+                        PostgresQuery(
+                            unsafeSQL: "SELECT 1 FROM \"\(schema)\".events WHERE id = decode('\(victim.id.hex)', 'hex') FOR UPDATE"),
+                        logger: logger)
+                    // More removals than the maintenance pool has connections, all waiting on the row.
+                    let removals = Task {
+                        try await withThrowingTaskGroup(of: Int.self) { group in
+                            for _ in 0..<4 { group.addTask { try await store.remove([victim.id]) } }
+                            return try await group.reduce(0, +)
+                        }
+                    }
+                    let blocked = await waitUntil(timeout: .seconds(20)) {
+                        let waiting = try? await admin.query(
+                            """
+                            SELECT count(*) FROM pg_stat_activity
+                            WHERE application_name = \("martlet/" + schema) AND wait_event_type = 'Lock'
+                            """
+                        ).decode(Int64.self).reduce(0, +)
+                        return (waiting ?? 0) >= Int64(TestPostgres.options.maintenanceConnections)
+                    }
+                    #expect(blocked, "the maintenance pool is taken up by the waiting removals")
+                    let started = ContinuousClock.now
+                    let fresh = author.event(content: "still ingesting")
+                    #expect(try await store.save([fresh]) == [.saved])
+                    let read = try await store.query([Filter(authors: [author.pubkey])], maxLimit: 10, now: Self.now + 60)
+                    #expect(Set(read.map(\.id)) == [victim.id, fresh.id])
+                    #expect(try await store.count([Filter(authors: [author.pubkey])], now: Self.now + 60) == 2)
+                    #expect(ContinuousClock.now - started < .seconds(5), "reads and ingest did not wait for maintenance")
+                    try await locker.query("ROLLBACK", logger: logger)
+                    #expect(try await removals.value == 1, "the removal went through once the lock was gone")
+                }
+            }
+        }
+    }
+
     @Test("an unpartitioned database from an earlier Martlet is partitioned at open, every event still there")
     func migrateUnpartitioned() async throws {
         let schema = TestPostgres.freshSchema()
