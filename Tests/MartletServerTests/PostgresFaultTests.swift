@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MartletRelay
 import MartletStore
 import MartletTestSupport
 import NostrCore
@@ -142,6 +143,40 @@ struct PostgresFaultTests {
         }
         try await TestPostgres.withAdminClient { admin in
             try await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(database) WITH (FORCE)"))
+        }
+    }
+}
+
+/// Retention at scale: a rule's purge round drops whole partitions past its cutoff.
+@Suite("PostgreSQL retention by partition", .enabled(if: TestPostgres.url != nil, TestPostgres.skipNote))
+struct PostgresRetentionTests {
+    @Test("a time retention rule drops the old partition whole and keeps this month's events")
+    func retentionDropsPartition() async throws {
+        try await TestRelay.withPostgres(configure: {
+            $0.purgeInterval = .milliseconds(200)
+            $0.retention = [RetentionRule(time: 60)]
+        }) { relay in
+            let schema = try PostgresFaultTests.schema(of: relay)
+            let author = Author()
+            // Older than any period: the history partition, which ends at this month's start.
+            let old = (0..<3).map { author.event(content: "old \($0)", createdAt: 1_600_000_000 + Int64($0)) }
+            let fresh = author.event(content: "fresh", createdAt: now() - 5)
+            _ = try await relay.relay.store.save(old + [fresh])
+            func partitions() async throws -> [String] {
+                try await TestPostgres.withAdminClient { admin in
+                    var names: [String] = []
+                    let rows = try await admin.query(
+                        PostgresQuery(unsafeSQL: "SELECT suffix FROM \"\(schema)\".event_partitions"))
+                    for try await name in rows.decode(String.self) { names.append(name) }
+                    return names
+                }
+            }
+            let dropped = await waitUntil(timeout: .seconds(20)) {
+                (try? await partitions()).map { !$0.contains("history") } ?? false
+            }
+            #expect(dropped, "the history partition was dropped whole")
+            let left = try await relay.relay.store.query([Filter(authors: [author.pubkey])], maxLimit: 10, now: now())
+            #expect(left.map(\.id) == [fresh.id])
         }
     }
 }
