@@ -21,7 +21,8 @@ struct PostgresFaultTests {
 
     @Test("a query stuck behind a lock is CLOSED error: within query_timeout while other queries go on")
     func slowQuery() async throws {
-        try await TestRelay.withPostgres(configure: { $0.limits.queryTimeout = .milliseconds(500) }) { relay in
+        // A budget a loaded two-core machine meets for an ordinary query, far below the lock's hold.
+        try await TestRelay.withPostgres(configure: { $0.limits.queryTimeout = .seconds(2) }) { relay in
             let schema = try Self.schema(of: relay)
             let author = Author()
             // Older than any period: in the history partition. The recent one is in this month's.
@@ -47,7 +48,7 @@ struct PostgresFaultTests {
                     let reason = try await stuck.closedReason("old")
                     let waited = ContinuousClock.now - asked
                     #expect(reason.hasPrefix("error:"), "\(reason)")
-                    #expect(waited < .seconds(5), "answered within its budget, not after the lock: \(waited)")
+                    #expect(waited < .seconds(10), "answered within its budget, not after the lock: \(waited)")
                     try await locker.query("ROLLBACK", logger: Self.logger)
                     // The lock gone, the same query is answered.
                     #expect(
