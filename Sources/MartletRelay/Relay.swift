@@ -211,7 +211,9 @@ public final class Relay: Service, Sendable {
     func purgeStaleJobRequests() async throws {
         let now = clock()
         let jobKinds = Set(JobRequestExpirationPolicy.jobKinds.map { Kind($0) })
-        let stale = Filter(kinds: jobKinds, until: now - configuration.access.jobRequestLifetime, limit: 500)
+        let cutoff = now - configuration.access.jobRequestLifetime
+        _ = try await removeWholePartitions(createdBefore: cutoff + 1, kinds: jobKinds)
+        let stale = Filter(kinds: jobKinds, until: cutoff, limit: 500)
         let events = try await store.query([stale], maxLimit: 500, now: now)
         guard !events.isEmpty else { return }
         let removed = try await pipeline.remove(events.map(\.id))
@@ -241,6 +243,15 @@ public final class Relay: Service, Sendable {
             await writing.value
             throw error
         }
+    }
+
+    /// Removes the store's whole time partitions of events created before `cutoff` and all
+    /// of `kinds` (nil: any), where the store is partitioned; returns how many events went.
+    func removeWholePartitions(createdBefore cutoff: Int64, kinds: Set<Kind>?) async throws -> Int {
+        guard let partitioned = store as? any PartitionedEventStore else { return 0 }
+        let removed = try await partitioned.removeWholePartitions(createdBefore: cutoff, kinds: kinds)
+        if removed > 0 { pipeline.eventsRemoved() }
+        return removed
     }
 
     /// Removes events from the store by id (a NIP-86 ban, a lifetime ended); a resend then

@@ -33,7 +33,8 @@ struct Retention: Sendable {
     }
 
     private func removeOlder(than cutoff: Int64, kinds: Set<Kind>?, relay: Relay, now: Int64) async throws -> Int {
-        var removed = 0
+        // Whole time partitions first (PostgreSQL), then what is left row by row.
+        var removed = try await relay.removeWholePartitions(createdBefore: cutoff, kinds: kinds)
         for _ in 0..<Self.batchesPerRound {
             let old = Filter(kinds: kinds, until: cutoff - 1, limit: Self.batch)
             let events = try await relay.store.query([old], maxLimit: Self.batch, now: now)

@@ -9,6 +9,7 @@ extension Settings {
         if let database {
             var options = PostgresEventStore.Options()
             options.searchableKinds = relay.search.kinds
+            postgres.apply(to: &options)
             let store = try await PostgresEventStore(url: database, options: options)
             return (store, store.location)
         }

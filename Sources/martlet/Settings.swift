@@ -17,6 +17,8 @@ struct Settings {
     var dataDirectory = "./data"
     /// A PostgreSQL URL: events go there, shared with other relay nodes, instead of SQLite.
     var database: String?
+    /// Partitions and pools of the PostgreSQL store.
+    var postgres = PostgresStoreSettings()
     var pingInterval = 30
     var logLevel = "info"
     /// `storage.synchronous: full` (the default): SQLite syncs each committed batch.
@@ -62,6 +64,7 @@ struct Settings {
         }
         durableCommits = synchronous == "full"
         database = config.string(forKey: "storage.database").flatMap { $0.isEmpty ? nil : $0 }
+        postgres = try PostgresStoreSettings(config)
         logLevel = config.string(forKey: "log.level", default: logLevel)
         let format = config.string(forKey: "log.format", default: logFormat.rawValue)
         guard let logFormat = LogFormat(rawValue: format) else {

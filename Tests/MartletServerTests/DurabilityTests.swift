@@ -8,7 +8,7 @@ import Testing
 struct DurabilityTests {
     /// Publishes `events` pipelined on `connections` clients and records every id answered
     /// OK true, until `stopAfter` acknowledgements have been seen (then `interrupt` runs).
-    private func ingestAndInterrupt(
+    func ingestAndInterrupt(
         _ relay: RelayProcess, events: [Event], connections: Int, stopAfter: Int,
         interrupt: @escaping @Sendable () async -> Void
     ) async throws -> Set<EventID> {
@@ -41,7 +41,7 @@ struct DurabilityTests {
         return acknowledged.withLock { $0 }
     }
 
-    private func assertAllStored(_ ids: Set<EventID>, in relay: RelayProcess) async throws {
+    func assertAllStored(_ ids: Set<EventID>, in relay: RelayProcess) async throws {
         let client = try await relay.connect()
         var found = Set<String>()
         let sorted = ids.sorted()
@@ -56,7 +56,7 @@ struct DurabilityTests {
         await client.close()
     }
 
-    private func makeEvents(_ count: Int) -> [Event] {
+    func makeEvents(_ count: Int) -> [Event] {
         let authors = (0..<20).map { _ in Author() }
         return (0..<count).map { index in
             authors[index % authors.count].event(content: "durable \(index) " + String(repeating: "z", count: index % 300))

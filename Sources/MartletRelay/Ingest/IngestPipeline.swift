@@ -199,6 +199,11 @@ final class IngestPipeline: Sendable {
         return removed
     }
 
+    /// The store removed events by itself (a dropped partition): a remembered id may be one.
+    func eventsRemoved() {
+        recentIDs.removeAll()
+    }
+
     /// The banned events changed (on another node, say): a remembered id may be one of them.
     func bannedEventsChanged() {
         recentIDs.removeAll()

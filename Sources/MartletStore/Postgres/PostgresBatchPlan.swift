@@ -42,8 +42,10 @@ struct PostgresBatchPlan {
     private var pendingOrder: [EventID] = []
 
     private(set) var results: [SaveResult] = []
-    /// Stored rows replaced by a newer version of their address.
+    /// Stored rows replaced by a newer version of their address, with their `created_at`
+    /// (the partition key: the delete goes straight to the one partition).
     private(set) var replacedSeqs: [Int64] = []
+    private(set) var replacedCreatedAts: [Int64] = []
     /// `(id, author)` pairs deletions name: recorded, and their stored events removed.
     private(set) var deletedIDs: [DeletedID] = []
     /// Addresses deletions name, with the latest time each covers.
@@ -80,6 +82,7 @@ struct PostgresBatchPlan {
     private mutating func remove(_ version: StoredVersion) {
         if let seq = version.row {
             replacedSeqs.append(seq)
+            replacedCreatedAts.append(version.createdAt)
             stored.events[version.id] = nil
         } else {
             pending[version.id] = nil

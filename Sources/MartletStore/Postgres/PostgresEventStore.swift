@@ -1,3 +1,4 @@
+import Foundation
 public import Logging
 import NIOCore
 public import NostrCore
@@ -7,8 +8,11 @@ import Synchronization
 /// The event store on PostgreSQL, for many relay nodes sharing one database.
 ///
 /// The contract is `SQLiteEventStore`'s; the differences are those of a server database:
-/// writes and reads use separate connection pools (`PostgresClient`s), so that a burst of
-/// queries never holds up a commit; each `save` batch is one transaction (group commit);
+/// ingest, reads and maintenance use three bounded connection pools (`PostgresClient`s), so
+/// that a burst of queries never holds up a commit and a purge, a NIP-86 change or a
+/// partition drop never takes the connections REQ and COUNT need; `events` is partitioned
+/// by time (`PostgresPartitions`), and retention drops whole partitions where it can;
+/// each `save` batch is one transaction (group commit);
 /// replacement races between nodes are settled inside the database (see
 /// `PostgresEventWriter`); as an `EventFeed` it tells each node about the events the
 /// others saved and the ephemeral events they accepted (see `PostgresFeedReader` and
@@ -23,7 +27,7 @@ import Synchronization
 /// _ = try await store.save([event])
 /// let notes = try await store.query([Filter(kinds: [1], limit: 20)], maxLimit: 500, now: now)
 /// ```
-public final class PostgresEventStore: EventStore, EventFeed, RelaySettingsFeed {
+public final class PostgresEventStore: EventStore, PartitionedEventStore, EventFeed, RelaySettingsFeed {
     /// Pool sizes and time limits.
     ///
     /// ```swift
@@ -32,11 +36,20 @@ public final class PostgresEventStore: EventStore, EventFeed, RelaySettingsFeed 
     /// let store = try await PostgresEventStore(url: url, options: options)
     /// ```
     public struct Options: Sendable {
-        /// Connections that serve queries at once (one more LISTENs for the other nodes' news).
+        /// Connections that serve REQ, COUNT and negentropy queries at once (one more
+        /// LISTENs for the other nodes' news).
         public var readConnections: Int
-        /// Connections that commit batches at once. The relay's one batching writer uses
-        /// one; `vanish` and the NIP-40 purge may use another.
+        /// Connections that commit ingested batches at once. The relay's one batching writer
+        /// uses one; a NIP-62 request to vanish, which rides the ingest path, may use another.
         public var writeConnections: Int
+        /// Connections for maintenance: the NIP-40 and retention purges, partition upkeep,
+        /// removals and NIP-86 changes, and the schema migration at open. A pool of its own,
+        /// so that a long purge waits for its own connections, never for a reader's.
+        public var maintenanceConnections: Int
+        /// How long a time partition of `events` spans (`storage.partition_interval`).
+        public var partitionInterval: PartitionInterval
+        /// Partitions created ahead of the clock.
+        public var partitionsAhead: Int
         /// The longest any one call may take before it fails with `StoreError`; also the
         /// server-side `statement_timeout`.
         public var timeout: Duration
@@ -56,12 +69,16 @@ public final class PostgresEventStore: EventStore, EventFeed, RelaySettingsFeed 
         public var searchableKinds = SearchableKinds.all
 
         public init(
-            readConnections: Int = 8, writeConnections: Int = 2, timeout: Duration = .seconds(5),
-            connectTimeout: Duration = .seconds(3), migrationTimeout: Duration = .seconds(600),
-            feedPollInterval: Duration = .seconds(2), schema: String? = nil
+            readConnections: Int = 8, writeConnections: Int = 2, maintenanceConnections: Int = 2,
+            timeout: Duration = .seconds(5), connectTimeout: Duration = .seconds(3),
+            migrationTimeout: Duration = .seconds(600), feedPollInterval: Duration = .seconds(2),
+            partitionInterval: PartitionInterval = .month, partitionsAhead: Int = 2, schema: String? = nil
         ) {
             self.readConnections = readConnections
             self.writeConnections = writeConnections
+            self.maintenanceConnections = maintenanceConnections
+            self.partitionInterval = partitionInterval
+            self.partitionsAhead = partitionsAhead
             self.timeout = timeout
             self.connectTimeout = connectTimeout
             self.migrationTimeout = migrationTimeout
@@ -75,8 +92,13 @@ public final class PostgresEventStore: EventStore, EventFeed, RelaySettingsFeed 
     /// The schema the tables are in, when one was asked for.
     public var schema: String? { options.schema }
     private let options: Options
+    /// The ingest pool.
     let writes: PostgresClient
+    /// The REQ/COUNT pool, and the listening connection.
     let reads: PostgresClient
+    /// The maintenance pool.
+    let maintenance: PostgresClient
+    let partitions: PostgresPartitions
     private let running: Task<Void, Never>
     private let readers = PostgresFeedReaders()
     private let closed = Atomic<Bool>(false)
@@ -105,8 +127,14 @@ public final class PostgresEventStore: EventStore, EventFeed, RelaySettingsFeed 
         let reads = PostgresClient(
             configuration: target.configuration(connections: options.readConnections + 1, options: options),
             backgroundLogger: background)
+        let maintenance = PostgresClient(
+            configuration: target.configuration(connections: options.maintenanceConnections, options: options),
+            backgroundLogger: background)
         self.writes = writes
         self.reads = reads
+        self.maintenance = maintenance
+        let partitions = PostgresPartitions(interval: options.partitionInterval, ahead: options.partitionsAhead)
+        self.partitions = partitions
         let channels = PostgresChannels(schema: options.schema)
         self.channels = channels
         self.listener = PostgresListener(
@@ -119,16 +147,28 @@ public final class PostgresEventStore: EventStore, EventFeed, RelaySettingsFeed 
             await withDiscardingTaskGroup { group in
                 group.addTask { await writes.run() }
                 group.addTask { await reads.run() }
+                group.addTask { await maintenance.run() }
             }
         }
         do {
             try await Deadline.run(options.timeout + options.connectTimeout, "first connection") {
-                try await writes.perform("SELECT 1")
+                try await maintenance.perform("SELECT 1")
             }
             try await Deadline.run(options.migrationTimeout, "schema migration") {
-                try await PostgresSchema.migrate(writes, schema: options.schema, logger: logger)
+                let now = Self.wallClock()
+                try await PostgresSchema.migrate(
+                    maintenance, schema: options.schema, partitions: partitions, now: now, logger: logger)
+                do {
+                    _ = try await maintenance.withTransaction(logger: logger) { connection in
+                        try await partitions.ensure(now: now, on: connection, logger: logger)
+                    }
+                } catch {
+                    // Not fatal: the default partition takes what no partition covers, and
+                    // every purge round tries again.
+                    logger.warning("PostgreSQL partitions not created ahead yet: \(Self.describe(error))")
+                }
                 if try await PostgresSearchIndex.apply(
-                    options.searchableKinds, client: writes, schema: options.schema, logger: logger)
+                    options.searchableKinds, client: maintenance, schema: options.schema, logger: logger)
                 {
                     logger.info(
                         "search index rebuilt for the kinds search.kinds names",
@@ -233,20 +273,29 @@ public final class PostgresEventStore: EventStore, EventFeed, RelaySettingsFeed 
         }
     }
 
+    /// NIP-40, and partition upkeep: creates the partitions the clock will soon need, drops
+    /// the whole partitions whose every event has expired, then deletes the expired rows
+    /// of the others.
     public func purgeExpired(now: Int64) async throws -> Int {
-        try await bounded("purge", on: writes) { [logger] client in
+        try await bounded("partition upkeep", on: maintenance) { [logger, partitions] client in
+            try await client.withTransaction(logger: logger) { connection in
+                try await partitions.ensure(now: now, on: connection, logger: logger)
+            }
+        }
+        let dropped = try await dropWholePartitions(endingBy: now, scope: .expiredAt(now))
+        return try await bounded("purge", on: maintenance) { [logger] client in
             try await client.withTransaction(logger: logger) { connection in
                 let writer = PostgresEventWriter(connection, logger: logger)
                 let purged = try await writer.purgeExpired(now: now)
                 try await writer.foldKindCounts()
-                return purged
+                return dropped + purged
             }
         }
     }
 
     public func remove(_ ids: [EventID]) async throws -> Int {
         guard !ids.isEmpty else { return 0 }
-        return try await bounded("remove", on: writes) { client in
+        return try await bounded("remove", on: maintenance) { client in
             let rows = try await client.query(
                 """
                 WITH removed AS (DELETE FROM events WHERE id = ANY(\(ids.map(\.postgresBytes))::bytea[]) RETURNING 1)
@@ -294,6 +343,29 @@ public final class PostgresEventStore: EventStore, EventFeed, RelaySettingsFeed 
                 eventCount: kinds.reduce(0) { $0 + $1.count }, bytesOnDisk: bytes, topKinds: Array(kinds.prefix(20)))
         }
     }
+
+    public func removeWholePartitions(createdBefore cutoff: Int64, kinds: Set<Kind>?) async throws -> Int {
+        try await dropWholePartitions(endingBy: cutoff, scope: kinds.map { .kinds($0) } ?? .everything)
+    }
+
+    /// Drops whole partitions on the maintenance pool. Bounded by `migrationTimeout`, not
+    /// `timeout`: counting a large partition's kinds takes longer than a query may, and
+    /// nothing waits on it but the purge.
+    private func dropWholePartitions(endingBy cutoff: Int64, scope: PostgresPartitions.Scope) async throws -> Int {
+        guard !closed.load(ordering: .relaxed) else { throw StoreError("the PostgreSQL store is closed") }
+        do {
+            return try await Deadline.run(options.migrationTimeout, "partition drop") { [partitions, maintenance, logger] in
+                try await partitions.dropWhole(endingBy: cutoff, scope: scope, client: maintenance, logger: logger)
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError("PostgreSQL partition drop failed: \(Self.describe(error))")
+        }
+    }
+
+    /// The time the partitions are laid out by at open.
+    static func wallClock() -> Int64 { Int64(Date().timeIntervalSince1970) }
 
     public func close() async throws {
         guard !closed.exchange(true, ordering: .relaxed) else { return }

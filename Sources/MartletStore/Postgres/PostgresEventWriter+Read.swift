@@ -13,9 +13,18 @@ import PostgresNIO
 extension PostgresEventWriter {
     func readStored(for events: [Event]) async throws -> PostgresBatchPlan.Stored {
         var stored = PostgresBatchPlan.Stored()
-        let ids = Array(Set(events.map(\.id))).map(\.postgresBytes)
+        var createdAtByID: [EventID: Int64] = [:]
+        for event in events { createdAtByID[event.id] = event.createdAt }
+        let pairs = Array(createdAtByID)
+        let ids = pairs.map(\.key.postgresBytes)
+        let createdAts = pairs.map(\.value)
+        // By id and `created_at`, which the id hashes: each probe reads one partition.
         for try await (id, pubkey, kind) in try await connection.query(
-            "SELECT id, pubkey, kind FROM events WHERE id = ANY(\(ids)::bytea[])", logger: logger
+            """
+            SELECT e.id, e.pubkey, e.kind FROM unnest(\(ids)::bytea[], \(createdAts)::bigint[])
+                AS v(id, created_at)
+            JOIN events e ON e.id = v.id AND e.created_at = v.created_at
+            """, logger: logger
         ).decode((ByteBuffer, ByteBuffer, Int32).self) {
             stored.events[EventID(try Bytes32(postgres: id))] = (PublicKey(try Bytes32(postgres: pubkey)), Kind(UInt16(truncatingIfNeeded: kind)))
         }

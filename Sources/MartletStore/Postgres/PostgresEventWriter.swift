@@ -85,7 +85,11 @@ struct PostgresEventWriter {
     private func applyRemovals(_ plan: PostgresBatchPlan) async throws {
         if !plan.replacedSeqs.isEmpty {
             try await connection.perform(
-                "DELETE FROM events WHERE seq = ANY(\(plan.replacedSeqs)::bigint[])", logger: logger)
+                """
+                DELETE FROM events e USING unnest(\(plan.replacedSeqs)::bigint[], \(plan.replacedCreatedAts)::bigint[])
+                    AS r(seq, created_at)
+                WHERE e.seq = r.seq AND e.created_at = r.created_at
+                """, logger: logger)
         }
         if !plan.deletedIDs.isEmpty {
             let ids = plan.deletedIDs.map(\.id.postgresBytes)
@@ -175,7 +179,8 @@ struct PostgresEventWriter {
         let wraps = try await count(
             """
             DELETE FROM events e USING tags t
-            WHERE t.event_seq = e.seq AND t.name = 'p' AND t.value = \(key) AND t.created_at <= \(until)
+            WHERE t.event_seq = e.seq AND t.created_at = e.created_at AND t.name = 'p' AND t.value = \(key)
+                AND t.created_at <= \(until)
                 AND e.kind = 1059
             RETURNING 1
             """)

@@ -83,15 +83,21 @@ struct PostgresFilterSQL {
             return merged(streams: streams, key: "e.kind = k.kind", skipping: [.kinds], limit: limit, &binds)
         case .tag(let name) where tags.first { $0.name == name }!.values.count <= Self.maxMergedStreams:
             // An event tagged with two of the values is in two streams: DISTINCT ON keeps one.
+            // Each tag row finds its event through a fenced subquery (OFFSET 0): the planner
+            // prices a probe into partitioned `events` as one per partition, not knowing
+            // that `created_at` prunes it to one at run time, and would rather walk every
+            // event newest first; the fence leaves it only the tag index to drive with.
             let values = tags.first { $0.name == name }!.values
             let streams = "unnest(\(binds.bind(values))::bytea[]) AS v(value)"
-            let conditions = ["t.name = \(binds.bind(name))", "t.value = v.value"]
+            let conditions = ["t.name = \(Self.tagName(name, &binds))", "t.value = v.value"]
                 + residuals(&binds, skipping: [.tag(name)], time: "t.created_at", visible: true)
             let limitBind = binds.bind(Int64(limit))
             return binds.query(
                 """
                 SELECT DISTINCT ON (s.created_at, s.id) s.json FROM \(streams) CROSS JOIN LATERAL (
-                    SELECT e.json, e.created_at, e.id FROM tags t JOIN events e ON e.seq = t.event_seq
+                    SELECT e.json, e.created_at, e.id FROM tags t CROSS JOIN LATERAL (
+                        SELECT * FROM events e WHERE e.seq = t.event_seq AND e.created_at = t.created_at OFFSET 0
+                    ) e
                     WHERE \(conditions.joined(separator: " AND "))
                     ORDER BY t.created_at DESC, e.id LIMIT \(limitBind)
                 ) s ORDER BY s.created_at DESC, s.id LIMIT \(limitBind)
@@ -123,7 +129,19 @@ struct PostgresFilterSQL {
     /// `SELECT <columns> FROM events e WHERE ...`: every matching event once, unordered,
     /// for COUNT and negentropy. Columns are qualified with `e.`.
     func rowSet(columns: String, _ binds: inout SQLBinds) -> String {
-        "SELECT \(columns) FROM events e WHERE \(residuals(&binds, skipping: []).joined(separator: " AND "))"
+        if case .tag(let name) = driver, let tag = tags.first(where: { $0.name == name }) {
+            // Driven by the tag's index, each event found through the fence `newest`
+            // explains; DISTINCT: an event tagged with two of the values is one row.
+            let conditions = [
+                "t.name = \(Self.tagName(name, &binds))", Self.oneOf("t.value", tag.values, "bytea", &binds),
+            ] + residuals(&binds, skipping: [.tag(name)], time: "t.created_at")
+            return """
+                SELECT DISTINCT \(columns) FROM tags t CROSS JOIN LATERAL (
+                    SELECT * FROM events e WHERE e.seq = t.event_seq AND e.created_at = t.created_at OFFSET 0
+                ) e WHERE \(conditions.joined(separator: " AND "))
+                """
+        }
+        return "SELECT \(columns) FROM events e WHERE \(residuals(&binds, skipping: []).joined(separator: " AND "))"
     }
 
     /// Conditions a driving stream may already apply.
@@ -138,6 +156,17 @@ struct PostgresFilterSQL {
     ) -> String {
         if values.count == 1 { return "\(column) = \(binds.bind(values[0]))" }
         return "\(column) = ANY(\(binds.bind(values))::\(type)[])"
+    }
+
+    /// A tag name as SQL: a letter inline, so that the planner can match the partial
+    /// indexes of `e`, `p` and `d` tags and pick `tags_other` for the rest (a parameter
+    /// would hide which letter it is); anything else as a parameter.
+    private static func tagName(_ name: String, _ binds: inout SQLBinds) -> String {
+        let scalars = name.unicodeScalars
+        if scalars.count == 1, let letter = scalars.first, letter.isASCII, letter.properties.isAlphabetic {
+            return "'\(name)'"
+        }
+        return binds.bind(name)
     }
 
     /// Every condition of the filter but those in `skipping`, on `events e`.
@@ -161,8 +190,8 @@ struct PostgresFilterSQL {
             let value = Self.oneOf("x.value", tag.values, "bytea", &binds)
             conditions.append(
                 """
-                EXISTS (SELECT 1 FROM tags x WHERE x.event_seq = e.seq AND x.name = \(binds.bind(tag.name)) \
-                AND \(value))
+                EXISTS (SELECT 1 FROM tags x WHERE x.event_seq = e.seq AND x.created_at = e.created_at \
+                AND x.name = \(Self.tagName(tag.name, &binds)) AND \(value))
                 """)
         }
         if let since = filter.since { conditions.append("\(time) >= \(binds.bind(since))") }
@@ -178,7 +207,7 @@ struct PostgresFilterSQL {
                 let reader = Self.oneOf("s.value", hidden.readers, "bytea", &binds)
                 condition = """
                     (\(condition) OR EXISTS (SELECT 1 FROM tags s WHERE s.event_seq = e.seq \
-                    AND s.name = 'p' AND \(reader)))
+                    AND s.created_at = e.created_at AND s.name = 'p' AND \(reader)))
                     """
             }
             conditions.append(condition)

@@ -82,7 +82,7 @@ extension PostgresEventStore {
     private func announcedChange(
         _ change: @escaping @Sendable (PostgresConnection, Logger) async throws -> Void
     ) async throws {
-        try await bounded("settings write", on: writes) { [logger, channels] client in
+        try await bounded("settings write", on: maintenance) { [logger, channels] client in
             try await client.withTransaction(logger: logger) { connection in
                 try await change(connection, logger)
                 try await connection.perform("SELECT pg_notify(\(channels.settings), '')", logger: logger)

@@ -10,7 +10,7 @@ import PostgresNIO
 /// node waits for the first, then finds every step recorded.
 ///
 /// ```swift
-/// try await PostgresSchema.migrate(client, schema: nil, logger: logger)
+/// try await PostgresSchema.migrate(client, schema: nil, now: now, logger: logger)
 /// ```
 enum PostgresSchema {
     /// The first key of the advisory locks on addresses (ASCII "Mart"; the second is a hash
@@ -22,13 +22,23 @@ enum PostgresSchema {
 
     /// A named step: statements run in order (the extended query protocol takes one
     /// statement at a time).
-    struct Step {
+    struct Step: Sendable {
         var name: String
         var statements: [String]
+        /// Work after the statements that needs the caller's settings (the partition interval).
+        var body: (@Sendable (PostgresConnection, MigrationContext) async throws -> Void)? = nil
+    }
+
+    /// What a step's `body` may need to know.
+    struct MigrationContext: Sendable {
+        var partitions: PostgresPartitions
+        var now: Int64
+        var logger: Logger
     }
 
     static let steps: [Step] = [
         events, tags, lifecycle, kindCounts, relaySettings, ephemeralEvents, syncStore, groups, searchIndexKinds,
+        partitionedEvents,
     ]
 
     /// One row per stored event. `json` holds the canonical bytes served verbatim; the other
@@ -173,7 +183,10 @@ enum PostgresSchema {
         name: "search index kinds", statements: ["CREATE TABLE search_index (kinds text NOT NULL)"])
 
     /// Brings the database (or `schema`, created when missing) up to date.
-    static func migrate(_ client: PostgresClient, schema: String?, logger: Logger) async throws {
+    static func migrate(
+        _ client: PostgresClient, schema: String?, partitions: PostgresPartitions = PostgresPartitions(),
+        now: Int64, steps: [Step] = Self.steps, logger: Logger
+    ) async throws {
         var schemaHash = StableHash()
         schemaHash.add((schema ?? "").utf8)
         try await client.withTransaction(logger: logger) { connection in
@@ -203,6 +216,7 @@ enum PostgresSchema {
                 for statement in step.statements {
                     try await connection.perform(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
+                try await step.body?(connection, MigrationContext(partitions: partitions, now: now, logger: logger))
                 try await connection.perform("INSERT INTO schema_migrations (name) VALUES (\(step.name))", logger: logger)
                 logger.info("PostgreSQL schema step applied", metadata: ["step": "\(step.name)"])
             }

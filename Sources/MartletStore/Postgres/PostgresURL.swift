@@ -70,7 +70,8 @@ struct PostgresURL: CustomStringConvertible {
         var parameters = [
             ("statement_timeout", String(milliseconds)),
             ("idle_in_transaction_session_timeout", String(milliseconds * 2)),
-            ("application_name", "martlet"),
+            // With the schema, so an operator (or a test) can tell stores on one database apart.
+            ("application_name", String((options.schema.map { "martlet/\($0)" } ?? "martlet").prefix(63))),
         ]
         if let schema = options.schema { parameters.append(("search_path", PostgresSchema.quotedIdentifier(schema))) }
         configuration.options.additionalStartupParameters = parameters

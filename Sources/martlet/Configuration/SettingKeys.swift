@@ -1,5 +1,6 @@
 import Foundation
 import MartletRelay
+import MartletStore
 import MartletServer
 import NostrCore
 
@@ -35,6 +36,15 @@ extension SettingKey {
         .init(name: "storage.database", shape: .databaseURL) { $0.database.map(redactingPassword) ?? "" },
         .init(name: "storage.synchronous", shape: .choice(["full", "normal"])) { $0.durableCommits ? "full" : "normal" },
         .init(name: "storage.purge_interval", shape: .integer(1...seconds)) { "\($0.relay.purgeInterval.components.seconds)" },
+        .init(name: "storage.partition_interval", shape: .choice(["month", "week", "day"])) {
+            $0.postgres.partitionInterval.rawValue
+        },
+        .init(name: "storage.partitions_ahead", shape: .integer(1...120)) { "\($0.postgres.partitionsAhead)" },
+        .init(name: "storage.postgres.pools.ingest", shape: .integer(1...1000)) { "\($0.postgres.ingestConnections)" },
+        .init(name: "storage.postgres.pools.reads", shape: .integer(1...1000)) { "\($0.postgres.readConnections)" },
+        .init(name: "storage.postgres.pools.maintenance", shape: .integer(1...1000)) {
+            "\($0.postgres.maintenanceConnections)"
+        },
         .init(name: "retention", shape: .retention) { $0.relay.retention.isEmpty ? "" : json($0.relay.retention) },
     ]
 
