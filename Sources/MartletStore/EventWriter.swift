@@ -20,7 +20,10 @@ struct EventWriter {
     init(_ db: Database) { self.db = db }
 
     func save(_ events: [Event]) throws -> [SaveResult] {
-        try events.map(save)
+        let results = try events.map(save)
+        // NIP-50: the terms of what was stored, so that a prefix search can name them.
+        try SearchVocabulary.record(zip(events, results).lazy.filter { $0.1 == .saved }.map(\.0), db)
+        return results
     }
 
     private func save(_ event: Event) throws -> SaveResult {

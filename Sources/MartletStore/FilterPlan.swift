@@ -119,26 +119,52 @@ struct FilterPlan {
         if case .tag = driver { "tags.event_rowid" } else { "events.rowid" }
     }
 
+    /// How many matches of a search, the newest stored first, are ranked at most: the
+    /// bound that keeps a word found in most notes from being scored in all of them
+    /// (BENCHMARKS.md, "Search and COUNT scenarios", has the figures it was chosen by).
+    static let rankedCandidates = 2_000
+
+    /// Whether the filter is read ranked by relevance (NIP-50), through `rankedSQL`.
+    var isRanked: Bool { ftsQuery != nil && (driver == .search || driver == .ids) }
+
+    /// A search filter's events best match first, `limit` applied after ranking (NIP-50:
+    /// "Results SHOULD be returned in descending order by quality of search result ... The
+    /// limit filter SHOULD be applied after sorting by matching score.").
+    ///
+    /// Ranked are the newest `rankedCandidates` matches that pass every other condition
+    /// (by rowid: the order they were stored in), by `SearchRankFunction`; `match` is the
+    /// FTS5 query with the phrases each token stands for (`SearchVocabulary.match`). With
+    /// `ids`, the few events named are looked up and those that match are ranked.
+    func rankedSQL(match: String, phrasesPerToken: [Int], limit: Int) -> (sql: String, arguments: [DatabaseValue]) {
+        precondition(isRanked, "only a search is ranked")
+        var conditions = Conditions()
+        let from: String
+        if driver == .ids {
+            conditions.add(ids!.condition("events.id"))
+            from = "events INDEXED BY events_id CROSS JOIN events_fts ON events_fts.rowid = events.rowid"
+        } else {
+            from = "events_fts CROSS JOIN events ON events.rowid = events_fts.rowid"
+        }
+        conditions.add("events_fts MATCH ?", [.init(value: match)])
+        addResiduals(to: &conditions, visible: true, matching: false)
+        let rankArguments = String(repeating: ", ?", count: phrasesPerToken.count)
+        let order = driver == .ids ? "" : "ORDER BY events_fts.rowid DESC "
+        return (
+            """
+            SELECT json FROM (SELECT events.json AS json, events.created_at AS created_at, events.id AS id, \
+            \(SearchRankFunction.name)(events_fts\(rankArguments)) AS score FROM \(from) \
+            WHERE \(conditions.sql) \(order)LIMIT \(Self.rankedCandidates)) \
+            ORDER BY score DESC, created_at DESC, id LIMIT ?
+            """,
+            phrasesPerToken.map { DatabaseValue(value: $0) } + conditions.arguments + [.init(value: limit)]
+        )
+    }
+
     /// The newest `limit` events of a filter that is one stream (`streamCount == 1`) in
-    /// one statement, which SQLite stops after `limit` rows.
+    /// one statement, which SQLite stops after `limit` rows. A search is read by
+    /// `rankedSQL` instead; here its words are only a condition (EXPLAIN, tests).
     func newestSQL(limit: Int) -> (sql: String, arguments: [DatabaseValue]) {
         precondition(streamCount == 1, "several streams are merged, see pageSQL")
-        if driver == .search, let ftsQuery {
-            // NIP-50: "Results SHOULD be returned in descending order by quality of search
-            // result ... The limit filter SHOULD be applied after sorting by matching score."
-            // FTS5's `rank` is bm25, lower for better matches.
-            var conditions = Conditions()
-            conditions.add("events_fts MATCH ?", [.init(value: ftsQuery)])
-            addResiduals(to: &conditions, visible: true)
-            conditions.arguments.append(.init(value: limit))
-            return (
-                """
-                SELECT events.json FROM events_fts CROSS JOIN events ON events.rowid = events_fts.rowid \
-                WHERE \(conditions.sql) ORDER BY events_fts.rank, events.created_at DESC, events.id LIMIT ?
-                """,
-                conditions.arguments
-            )
-        }
         var conditions = Conditions()
         let from = source(key: nil, into: &conditions)
         addResiduals(to: &conditions, visible: true)
@@ -241,7 +267,10 @@ struct FilterPlan {
     }
 
     /// Every condition the driving index does not already apply.
-    private func addResiduals(to conditions: inout Conditions, includingTime: Bool = true, visible: Bool = false) {
+    /// `matching`: the search words too (false when the statement already matches them).
+    private func addResiduals(
+        to conditions: inout Conditions, includingTime: Bool = true, visible: Bool = false, matching: Bool = true
+    ) {
         if driver == .ids || driver == .search, let authors {
             conditions.add(authors.condition("events.pubkey"))
         }
@@ -261,7 +290,7 @@ struct FilterPlan {
         if includingTime {
             addTimeRange(column: timeColumn, to: &conditions)
         }
-        if driver != .search, let ftsQuery {
+        if driver != .search, matching, let ftsQuery {
             conditions.add(
                 "events.rowid IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)", [.init(value: ftsQuery)])
         }

@@ -26,6 +26,14 @@ enum NewestEvents {
 
     static func read(_ plan: FilterPlan, limit: Int, _ context: Context, _ db: Database) throws -> [Event] {
         guard limit > 0 else { return [] }
+        if plan.isRanked, let search = plan.filter.search {
+            let match = try SearchVocabulary.match(SearchQuery(search).tokens, db)
+            let (sql, arguments) = plan.rankedSQL(
+                match: match.expression, phrasesPerToken: match.phrasesPerToken, limit: limit)
+            let statement = try context.catalog.statement(sql, db)
+            statement.setUncheckedArguments(StatementArguments(values: arguments))
+            return try decodeJSON(statement)
+        }
         if plan.streamCount == 1 {
             let (sql, arguments) = plan.newestSQL(limit: limit)
             let statement = try context.catalog.statement(sql, db)

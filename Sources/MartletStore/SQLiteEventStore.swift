@@ -78,6 +78,7 @@ public final class SQLiteEventStore: EventStore {
         let mmapBytes = Int64(options.mmapSizeMiB) * 1_048_576
         configuration.prepareDatabase { db in
             db.add(function: SQLiteSchema.tagValueFunction)
+            try SearchRankFunction.register(db)
             try db.execute(sql: "PRAGMA cache_size = -\(cacheKiB)")
             try db.execute(sql: "PRAGMA mmap_size = \(mmapBytes)")
             try db.execute(sql: "PRAGMA temp_store = MEMORY")

@@ -29,6 +29,7 @@ enum SQLiteSchema {
             // The rule `events_fts` was built by (`SQLiteSearchIndex`); no row: the first one.
             try db.execute(sql: "CREATE TABLE search_index (kinds TEXT NOT NULL)")
         }
+        migrator.registerMigration("search terms", migrate: createSearchTerms)
         return migrator
     }
 
@@ -99,6 +100,17 @@ enum SQLiteSchema {
                     VALUES ('delete', old.rowid, json_extract(CAST(old.json AS TEXT), '$.content'));
                 END;
                 """)
+    }
+
+    /// The terms `events_fts` holds, kept by `SearchVocabulary` so that a prefix can be read
+    /// as its terms; filled here once from the index itself, through FTS5's vocabulary table.
+    private static func createSearchTerms(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE search_terms (term TEXT PRIMARY KEY) WITHOUT ROWID;
+                CREATE VIRTUAL TABLE events_fts_vocabulary USING fts5vocab(events_fts, 'row');
+                """)
+        try SearchVocabulary.rebuild(db)
     }
 
     /// What must be refused later: NIP-09 deletions by id (with the deleting author, since

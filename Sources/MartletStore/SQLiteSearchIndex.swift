@@ -34,6 +34,7 @@ enum SQLiteSearchIndex {
                 DELETE FROM search_index;
                 """)
         try db.execute(sql: "INSERT INTO search_index (kinds) VALUES (?)", arguments: [kinds.description])
+        try SearchVocabulary.rebuild(db)
         return true
     }
 }

@@ -47,6 +47,11 @@ struct NIP50SearchTests {
         for event in [weak, middle, best] { #expect(try await client.publishAndWait(event).accepted) }
         #expect(try await client.query("r", #"{"search":"\#(word)"}"#).ids == [best.id.hex, middle.id.hex, weak.id.hex])
         #expect(try await client.query("one", #"{"search":"\#(word)","limit":1}"#).ids == [best.id.hex])
+        // With `ids` too, the events named are still ranked, not sorted by time.
+        let named = #"{"ids":["\#(weak.id.hex)","\#(best.id.hex)","\#(middle.id.hex)"],"search":"\#(word)"}"#
+        #expect(try await client.query("ids", named).ids == [best.id.hex, middle.id.hex, weak.id.hex])
+        let namedOne = #"{"ids":["\#(weak.id.hex)","\#(best.id.hex)"],"search":"\#(word)","limit":1}"#
+        #expect(try await client.query("ids1", namedOne).ids == [best.id.hex])
         // NIP-50: "Clients may specify several search filters": each keeps its ranking.
         let two = try await client.query("two", #"{"search":"\#(word)"}"#, #"{"kinds":[1],"search":"\#(word) once"}"#)
         #expect(two.ids == [best.id.hex, middle.id.hex, weak.id.hex])

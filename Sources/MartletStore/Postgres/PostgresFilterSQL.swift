@@ -57,12 +57,16 @@ struct PostgresFilterSQL {
         if let tsQuery {
             // NIP-50: "Results SHOULD be returned in descending order by quality of search
             // result ... The limit filter SHOULD be applied after sorting by matching score."
+            // Ranked among the newest matches as stored, at most as many as SQLite ranks
+            // (`FilterPlan.rankedCandidates`), so that both stores answer alike and a word
+            // in most notes is not scored in all of them.
             let conditions = residuals(&binds, skipping: [], visible: true)
-            let rank = "ts_rank(e.search, to_tsquery('simple', \(binds.bind(tsQuery))))"
+            let rank = "ts_rank(c.search, to_tsquery('simple', \(binds.bind(tsQuery))))"
             let limitBind = binds.bind(Int64(limit))
             let sql = """
-                SELECT e.json FROM events e WHERE \(conditions.joined(separator: " AND ")) \
-                ORDER BY \(rank) DESC, e.created_at DESC, e.id LIMIT \(limitBind)
+                SELECT c.json FROM (SELECT e.json, e.created_at, e.id, e.search FROM events e \
+                WHERE \(conditions.joined(separator: " AND ")) ORDER BY e.seq DESC LIMIT \(FilterPlan.rankedCandidates)) c \
+                ORDER BY \(rank) DESC, c.created_at DESC, c.id LIMIT \(limitBind)
                 """
             return binds.query(sql)
         }
