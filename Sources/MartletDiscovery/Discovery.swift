@@ -30,6 +30,9 @@ public final class Discovery: Service, Sendable {
     public let relays: DiscoveredRelays
     /// The NIP-65 lists of the users this relay serves, re-put every `republishInterval`.
     let servedLists: @Sendable () async -> [Event]
+    /// The secrets of the hosted relays this node created (issue 18): each one's record
+    /// (`HostedRelayRecord`) is put every round.
+    let hostedRelays: @Sendable () async -> [SecretKey]
     /// Where the relays found and the authors served are kept between runs, if anywhere.
     let syncStore: (any SyncStore)?
     let metrics: DiscoveryMetrics?
@@ -37,6 +40,8 @@ public final class Discovery: Service, Sendable {
     let now: @Sendable () -> Int64
     /// Slot values that were not valid announcements, seen so far.
     let rejected = Atomic<Int>(0)
+    /// Hosted relays' records stored by at least one node so far.
+    let hostedRecordsPut = Atomic<Int>(0)
     let state = Mutex(State())
 
     struct State: Sendable {
@@ -51,7 +56,8 @@ public final class Discovery: Service, Sendable {
 
     public init(
         configuration: DiscoveryConfiguration, identity: RelayIdentity, url: String, supportedNIPs: [Int],
-        servedLists: @escaping @Sendable () async -> [Event] = { [] }, syncStore: (any SyncStore)? = nil,
+        servedLists: @escaping @Sendable () async -> [Event] = { [] },
+        hostedRelays: @escaping @Sendable () async -> [SecretKey] = { [] }, syncStore: (any SyncStore)? = nil,
         metrics: (any MetricsFactory)? = nil, logger: Logger = Logger(label: "martlet.discovery"),
         now: @escaping @Sendable () -> Int64 = Discovery.unixTime
     ) {
@@ -60,6 +66,7 @@ public final class Discovery: Service, Sendable {
         self.url = url
         self.supportedNIPs = supportedNIPs
         self.servedLists = servedLists
+        self.hostedRelays = hostedRelays
         self.syncStore = syncStore
         self.metrics = metrics.map(DiscoveryMetrics.init(factory:))
         self.relays = DiscoveredRelays(capacity: configuration.maxRelays, excluding: identity.publicKey)
@@ -119,6 +126,7 @@ public final class Discovery: Service, Sendable {
         } else {
             await putFreshRelayLists(node, seeds: seeds)
         }
+        await putHostedRelayRecords(node, seeds: seeds, now: now)
         metrics?.record(relays: relays.all.count, announced: announcedSlot != nil, drops: node.dropCounts)
         await recordSyncStoreFigures()
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import MartletDiscovery
 import MartletRelay
 import MartletReplication
 import MartletServer
@@ -92,8 +93,9 @@ struct RelayCreate: AsyncParsableCommand {
     }
 }
 
-/// `martlet relay join <key> --via <url>`: become a writer of a relay another node hosts,
-/// and keep a replica of it here.
+/// `martlet relay join <key> [--via <url>]`: become a writer of a relay another node hosts,
+/// and keep a replica of it here. Without `--via` the node is found in the DHT, under the
+/// relay's own record (`HostedRelayRecord`), which only the relay's key can sign.
 struct RelayJoin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "join",
@@ -105,18 +107,22 @@ struct RelayJoin: AsyncParsableCommand {
             on this data folder serves the relay at /<key> and keeps it in step with the \
             upstream both ways, reconnecting by itself (a running server picks it up within \
             seconds). Fails with one line when the key is malformed, the node does not answer, \
-            does not host the relay, or refuses (or, after --wait, has not approved) the request.
+            does not host the relay, or refuses (or, after --wait, has not approved) the request. \
+            Without --via, the node is looked up in the Mainline DHT through discovery.bootstrap \
+            (the relay's record there, accepted only when signed by the relay's own key); no \
+            record, or one that does not verify, is one line and a non-zero exit.
             """)
 
     @Argument(help: "The relay's key (64 hex characters).") var key: String
-    @Option(help: "A node serving the relay (ws://host:port or wss://host).") var via: String
+    @Option(help: "A node serving the relay (ws://host:port or wss://host); without it, found in the DHT.")
+    var via: String?
     @Option(help: "Seconds to wait for a writer's approval when the relay's policy asks for one.") var wait = 0
     @Option(help: "Seconds to wait for any reply from the node.") var timeout = 30
     @OptionGroup var node: NodeOptions
 
     func validate() throws {
         _ = try relayKey(key)
-        guard via.hasPrefix("ws://") || via.hasPrefix("wss://") else {
+        if let via, !(via.hasPrefix("ws://") || via.hasPrefix("wss://")) {
             throw ValidationError("--via must be a ws:// or wss:// URL, not \"\(via)\"")
         }
     }
@@ -133,7 +139,12 @@ struct RelayJoin: AsyncParsableCommand {
         let key = try relayKey(self.key)
         let settings = try await node.settings()
         let identity = try node.node(settings)
-        let url = Self.relayURL(via: via, key: key)
+        let url: String
+        if let via {
+            url = Self.relayURL(via: via, key: key)
+        } else {
+            url = try await Self.lookUp(key, settings: settings)
+        }
         let call = try NIP86Call(relayURL: url)
         let deadline = ContinuousClock.now + .seconds(wait)
         var answer: [String: Any] = [:]
@@ -168,6 +179,19 @@ struct RelayJoin: AsyncParsableCommand {
         await hosted.closeOffline()
         print("joined \(key) via \(url) as writer \(identity.publicKey)")
         print(report)
+    }
+
+    /// The relay's URL from its record in the DHT, joined through `discovery.bootstrap` from a
+    /// node of our own that lives for this one lookup.
+    static func lookUp(_ key: HostedRelayKey, settings: Settings) async throws -> String {
+        do {
+            let found = try await HostedRelayRecord.find(relayKey: key.publicKey, configuration: settings.discovery)
+            return relayURL(via: found.url, key: key)
+        } catch let failure as HostedRelayRecord.Failure {
+            throw CommandFailure(failure.description)
+        } catch {
+            throw CommandFailure("could not look relay \(key) up in the DHT: \(error)")
+        }
     }
 
     /// The first NIP-77 catch-up with the upstream, authenticated as this node's key.

@@ -78,11 +78,15 @@ struct Serve: AsyncParsableCommand {
         let relay = Relay(configuration: settings.relay, store: store, logger: logger, metrics: metrics.makeRelayMetrics())
         // The operator's NIP-86 changes hold over the configuration file, from the first connection on.
         try await RelayAdministration(relay: relay).restore()
+        // Hosted relays (issue 18) at /<key>, beside the default relay, each opened on first use.
+        let hosted = settings.hostedRelays(node: identity, addresses: relay.addresses, logger: logger)
         let discovery = settings.discovery.enabled
             ? Discovery(
                 configuration: settings.discovery, identity: identity, url: settings.relay.info.url ?? "",
                 supportedNIPs: RelayInformationDocument.supportedNIPs(for: settings.relay),
                 servedLists: Serve.servedLists(store: store, url: settings.relay.info.url ?? ""),
+                // The relays created here (their secret is here) are findable by key: `relay join <key>`.
+                hostedRelays: { hosted.keys.compactMap { hosted.folder.identity(of: $0)?.secretKey } },
                 syncStore: store as? any SyncStore,
                 metrics: metrics.factory, logger: logger)
             : nil
@@ -99,8 +103,6 @@ struct Serve: AsyncParsableCommand {
                 Serve.missingEventFetcher(relay: relay, settings: settings, discovery: discovery, logger: logger))
         }
         let services: [any Service] = [mesh as (any Service)?, discovery].compactMap { $0 }
-        // Hosted relays (issue 18) at /<key>, beside the default relay, each opened on first use.
-        let hosted = settings.hostedRelays(node: identity, addresses: relay.addresses, logger: logger)
         let app = RelayServer.application(
             relay: relay, host: settings.host, port: settings.port,
             pingInterval: .seconds(settings.pingInterval), metrics: metrics, services: services, hosted: hosted,
