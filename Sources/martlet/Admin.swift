@@ -51,21 +51,7 @@ struct Admin: AsyncParsableCommand {
         let parameters: [Any] = params.map { parameter in
             Self.kindMethods.contains(method) ? (Int(parameter).map { $0 as Any } ?? parameter) : parameter
         }
-        let body = try JSONSerialization.data(withJSONObject: ["method": method, "params": parameters], options: [.sortedKeys])
-        var request = URLRequest(url: URL(string: endpoint)!)
-        request.httpMethod = "POST"
-        request.httpBody = body
-        request.setValue("application/nostr+json+rpc", forHTTPHeaderField: "Content-Type")
-        request.setValue(
-            HTTPAuthorization.header(signedBy: secret, url: endpoint, method: "POST", body: Array(body)),
-            forHTTPHeaderField: "Authorization")
-        let (data, response): (Data, URLResponse)
-        do {
-            (data, response) = try await URLSession.shared.data(for: request)
-        } catch {
-            throw AdminFailure("cannot reach \(endpoint): \(error.localizedDescription)")
-        }
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        let (status, data) = try await NIP86Call(relayURL: url).post(method, parameters, signedBy: secret)
         let text = String(decoding: data, as: UTF8.self)
         if json { print(text) }
         let answer = try? JSONSerialization.jsonObject(with: data) as? [String: Any]

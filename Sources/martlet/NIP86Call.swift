@@ -21,6 +21,20 @@ struct NIP86Call {
 
     /// The `result` of `method`; throws the relay's refusal or why there was no answer.
     func call(_ method: String, _ params: [Any] = [], signedBy secret: SecretKey, timeout: Double = 30) async throws -> Any {
+        let (status, data) = try await post(method, params, signedBy: secret, timeout: timeout)
+        let answer = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        if let error = answer?["error"] as? String { throw CommandFailure("\(endpoint) refused \(method): \(error)") }
+        guard status == 200, let answer else {
+            let text = String(decoding: data.prefix(300), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            throw CommandFailure("\(endpoint) answered \(status): \(text.isEmpty ? "no NIP-86 answer" : text)")
+        }
+        return answer["result"] ?? NSNull()
+    }
+
+    /// POSTs the request, signed, and returns the HTTP status and body as they came.
+    func post(
+        _ method: String, _ params: [Any], signedBy secret: SecretKey, timeout: Double = 30
+    ) async throws -> (status: Int, body: Data) {
         let body = try JSONSerialization.data(withJSONObject: ["method": method, "params": params], options: [.sortedKeys])
         guard let url = URL(string: endpoint) else { throw CommandFailure("\"\(endpoint)\" is not a URL") }
         var request = URLRequest(url: url, timeoutInterval: timeout)
@@ -30,20 +44,12 @@ struct NIP86Call {
         request.setValue(
             HTTPAuthorization.header(signedBy: secret, url: endpoint, method: "POST", body: Array(body)),
             forHTTPHeaderField: "Authorization")
-        let (data, response): (Data, URLResponse)
         do {
-            (data, response) = try await URLSession.shared.data(for: request)
+            let (data, response) = try await URLSession.shared.data(for: request)
+            return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
         } catch {
             throw CommandFailure("no answer from \(endpoint): \(error.localizedDescription)")
         }
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        let answer = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
-        if let error = answer?["error"] as? String { throw CommandFailure("\(endpoint) refused \(method): \(error)") }
-        guard status == 200, let answer else {
-            let text = String(decoding: data.prefix(300), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            throw CommandFailure("\(endpoint) answered \(status): \(text.isEmpty ? "no NIP-86 answer" : text)")
-        }
-        return answer["result"] ?? NSNull()
     }
 }
 
