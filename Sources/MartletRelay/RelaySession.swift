@@ -76,9 +76,9 @@ public final class RelaySession: Sendable {
         case .event(let event):
             await receiveEvent(event)
         case .req(let subscription, let filters):
-            await Self.offConnectionTask { await self.subscribe(subscription, filters) }
+            await subscribe(subscription, filters)
         case .count(let subscription, let filters):
-            await Self.offConnectionTask { await self.count(subscription, filters) }
+            await count(subscription, filters)
         case .close(let subscription):
             unsubscribe(subscription)
         case .auth(let event):
@@ -92,15 +92,6 @@ public final class RelaySession: Sendable {
         case .negClose(let subscription):
             negentropy.close(subscription)
         }
-    }
-
-    /// Runs a REQ's or COUNT's work (store query, sending) in a task of its own, awaited, so
-    /// the order of messages holds. A task keeps its stack slabs for as long as it lives,
-    /// and the connection's task lives as long as the connection: run there, the deepest
-    /// query a connection ever made stayed allocated for all of its idle hours (heaptrack:
-    /// task stacks were two thirds of an idle subscribed connection's memory).
-    private static func offConnectionTask(_ work: @escaping @Sendable () async -> Void) async {
-        await Task { await work() }.value
     }
 
     /// Ends the session: its subscriptions stop and its outbox closes.
