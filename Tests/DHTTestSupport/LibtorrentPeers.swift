@@ -17,7 +17,7 @@ public final class LibtorrentPeers {
             process.arguments = ["-c", "import libtorrent"]
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
-            guard (try? spawn(process)) != nil else { continue }
+            guard (try? spawnAtOnce(process)) != nil else { continue }
             process.waitUntilExit()
             if process.terminationStatus == 0 { return candidate }
         }
@@ -39,7 +39,7 @@ public final class LibtorrentPeers {
         process.standardError = FileHandle.nullDevice
         lines = output.lines()
         iterator = lines.makeAsyncIterator()
-        try spawn(process)
+        try spawnAtOnce(process)
     }
 
     /// Waits for the "ready" line and returns the sessions' ports.

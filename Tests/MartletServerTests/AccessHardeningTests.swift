@@ -82,7 +82,7 @@ struct AccessHardeningTests {
         defer { try? FileManager.default.removeItem(at: errors) }
         process.standardError = try FileHandle(forWritingTo: errors)
         process.standardOutput = FileHandle.nullDevice
-        try spawn(process)
+        try await spawn(process)
         // A relay that starts anyway runs until stopped: wait for the exit, not for ever.
         await waitUntil(timeout: .seconds(60)) { !process.isRunning }
         if process.isRunning {

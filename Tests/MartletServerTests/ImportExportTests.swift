@@ -212,7 +212,7 @@ struct ImportExportTests {
         let errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
-        try spawn(process)
+        try await spawn(process)
         async let out = blocking { output.fileHandleForReading.readDataToEndOfFile() }
         async let err = blocking { errors.fileHandleForReading.readDataToEndOfFile() }
         let (stdout, stderr) = await (out, err)

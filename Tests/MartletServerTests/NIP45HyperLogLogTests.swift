@@ -120,7 +120,7 @@ struct NIP45HyperLogLogTests {
         let output = Pipe()
         process.standardInput = input
         process.standardOutput = output
-        try spawn(process)
+        try await spawn(process)
         let request = try JSONSerialization.data(withJSONObject: ["value": value, "pubkeys": pubkeys])
         try input.fileHandleForWriting.write(contentsOf: request)
         try input.fileHandleForWriting.close()

@@ -130,7 +130,7 @@ enum Chromium {
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
-        try spawn(process)
+        try await spawn(process)
         let reading = Task { await blocking { output.fileHandleForReading.readDataToEndOfFile() } }
         do {
             _ = try await withTimeout(.seconds(90)) {

@@ -7,10 +7,34 @@ import Synchronization
 /// one at a time costs nothing.
 ///
 /// ```swift
-/// try spawn(process)
+/// try await spawn(process)
 /// ```
-public func spawn(_ process: Process) throws {
+public func spawn(_ process: Process) async throws {
+    // Foundation's Process.run lists /proc/self/fd and copies each entry's whole 256-byte
+    // name, which reads past the end of glibc's 32 KiB directory buffer once about 1,350
+    // descriptors are open: CI runs crashed there while parallel tests held that many.
+    // A start waits (at most 30 s, without holding a thread) until this process holds fewer.
+    let deadline = ContinuousClock.now + .seconds(30)
+    while openDescriptorCount() > maxDescriptorsAtStart, ContinuousClock.now < deadline {
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    try spawnAtOnce(process)
+}
+
+/// `spawn` for the few starts made outside async code (the libtorrent peers' initializer).
+public func spawnAtOnce(_ process: Process) throws {
     try starting.withLock { _ in try process.run() }
+}
+
+private let maxDescriptorsAtStart = 1_100
+
+/// How many descriptors this process holds, counted without reading the entries' names.
+private func openDescriptorCount() -> Int {
+    guard let directory = opendir("/proc/self/fd") else { return 0 }
+    defer { closedir(directory) }
+    var count = 0
+    while readdir(directory) != nil { count += 1 }
+    return count
 }
 
 private let starting = Mutex(())
@@ -36,7 +60,7 @@ public func runProgram(
     process.currentDirectoryURL = folder
     process.standardOutput = try FileHandle(forWritingTo: output)
     process.standardError = process.standardOutput
-    try spawn(process)
+    try await spawn(process)
     if await !waitUntil(timeout: timeout, { !process.isRunning }) {
         process.terminate()
         await blocking { process.waitUntilExit() }

@@ -108,7 +108,7 @@ public enum TestPostgres {
             process.executableURL = URL(fileURLWithPath: "/bin/bash")
             let closeInherited = #"for fd in /proc/$$/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && exec {fd}>&-; done"#
             process.arguments = ["-c", "\(closeInherited) 2>/dev/null; exec \(pgCtl) \(arguments) >/dev/null"]
-            try spawn(process)
+            try await spawn(process)
             await blocking { process.waitUntilExit() }
             guard process.terminationStatus == 0 else {
                 throw TestFailure("pg_ctl \(arguments) exited with \(process.terminationStatus)")

@@ -39,7 +39,7 @@ final class AxonPythonClient: Sendable {
         process.standardInput = stdin
         process.standardOutput = stdout
         let stream = stdout.lines()
-        try spawn(process)
+        try await spawn(process)
         let client = AxonPythonClient(process: process, input: stdin.fileHandleForWriting)
         Task {
             for await line in stream { client.lines.withLock { $0.append(line) } }

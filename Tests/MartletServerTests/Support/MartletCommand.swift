@@ -34,7 +34,7 @@ struct MartletCommand {
         process.environment = environment
         process.standardOutput = try FileHandle(forWritingTo: outputFile)
         process.standardError = try FileHandle(forWritingTo: errorFile)
-        try spawn(process)
+        try await spawn(process)
         await waitUntil(timeout: timeout) { !process.isRunning }
         if process.isRunning {
             process.terminate()

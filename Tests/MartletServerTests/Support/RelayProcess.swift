@@ -53,7 +53,7 @@ final class RelayProcess: @unchecked Sendable {
             process.standardError = FileHandle.nullDevice
         }
         let lines = output.lines()
-        try spawn(process)
+        try await spawn(process)
         let port = try await withTimeout(.seconds(60)) {
             for await line in lines {
                 if let range = line.range(of: "listening on ws://127.0.0.1:") {
