@@ -216,7 +216,7 @@ struct ImportExportTests {
         async let out = blocking { output.fileHandleForReading.readDataToEndOfFile() }
         async let err = blocking { errors.fileHandleForReading.readDataToEndOfFile() }
         let (stdout, stderr) = await (out, err)
-        await blocking { process.waitUntilExit() }
+        await waitForExit(process)
         return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
     }
 }

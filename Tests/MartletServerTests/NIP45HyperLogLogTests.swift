@@ -120,15 +120,13 @@ struct NIP45HyperLogLogTests {
         let output = Pipe()
         process.standardInput = input
         process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
         try await spawn(process)
         let request = try JSONSerialization.data(withJSONObject: ["value": value, "pubkeys": pubkeys])
         try input.fileHandleForWriting.write(contentsOf: request)
         try input.fileHandleForWriting.close()
-        let data = await blocking {
-            let data = output.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return data
-        }
+        let data = await blocking { output.fileHandleForReading.readDataToEndOfFile() }
+        await waitForExit(process)
         return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any], "python3 printed \(data)")
     }
 

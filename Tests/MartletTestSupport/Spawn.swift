@@ -39,6 +39,23 @@ private func openDescriptorCount() -> Int {
 
 private let starting = Mutex(())
 
+/// Waits, without holding a thread, until `process` has ended, at most `limit`; a process
+/// still running then is killed (SIGKILL). Returns whether it ended by itself.
+///
+/// Foundation's `waitUntilExit` has no bound and has been seen to wait for ever on Linux;
+/// a test that waits on a child must fail, never hang the run.
+///
+/// ```swift
+/// #expect(await waitForExit(process, within: .seconds(60)), "the child did not end")
+/// ```
+@discardableResult
+public func waitForExit(_ process: Process, within limit: Duration = .seconds(60)) async -> Bool {
+    if await waitUntil(timeout: limit, { !process.isRunning }) { return true }
+    kill(process.processIdentifier, SIGKILL)
+    await waitUntil(timeout: .seconds(10)) { !process.isRunning }
+    return false
+}
+
 /// Runs `program` with `arguments` to its end (at most `timeout`, then it is ended) and
 /// returns its exit status and everything it printed, stdout and stderr together.
 ///
@@ -63,7 +80,7 @@ public func runProgram(
     try await spawn(process)
     if await !waitUntil(timeout: timeout, { !process.isRunning }) {
         process.terminate()
-        await blocking { process.waitUntilExit() }
+        await waitForExit(process, within: .seconds(10))
     }
     return (process.terminationStatus, try String(contentsOf: output, encoding: .utf8))
 }

@@ -108,8 +108,11 @@ public enum TestPostgres {
             process.executableURL = URL(fileURLWithPath: "/bin/bash")
             let closeInherited = #"for fd in /proc/$$/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && exec {fd}>&-; done"#
             process.arguments = ["-c", "\(closeInherited) 2>/dev/null; exec \(pgCtl) \(arguments) >/dev/null"]
+            process.standardError = FileHandle.nullDevice
             try await spawn(process)
-            await blocking { process.waitUntilExit() }
+            guard await waitForExit(process, within: .seconds(120)) else {
+                throw TestFailure("pg_ctl \(arguments) did not end within 120 s")
+            }
             guard process.terminationStatus == 0 else {
                 throw TestFailure("pg_ctl \(arguments) exited with \(process.terminationStatus)")
             }

@@ -38,6 +38,8 @@ final class AxonPythonClient: Sendable {
         let stdout = Pipe()
         process.standardInput = stdin
         process.standardOutput = stdout
+        // Never the test run's own stderr: a child left holding it would keep the run's log open.
+        process.standardError = FileHandle.nullDevice
         let stream = stdout.lines()
         try await spawn(process)
         let client = AxonPythonClient(process: process, input: stdin.fileHandleForWriting)
@@ -94,10 +96,11 @@ final class AxonPythonClient: Sendable {
         return object
     }
 
+    /// Ends the client; it is not waited for (this runs in `defer` blocks, on threads the
+    /// relays share, and a quit client has nothing more to say).
     func stop() {
         send(["op": "quit"])
         try? input.close()
         process.terminate()
-        process.waitUntilExit()
     }
 }

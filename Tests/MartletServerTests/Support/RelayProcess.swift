@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #endif
 import MartletTestSupport
+import Testing
 
 /// The real `martlet serve` binary in a child process, for tests that kill or signal it.
 ///
@@ -75,12 +76,16 @@ final class RelayProcess: @unchecked Sendable {
         try await HTTPGet.informationDocument(port: port)
     }
 
-    /// Sends `signal` and waits for the process to end; returns its termination status.
+    /// Sends `signal` and waits for the process to end; returns its termination status. A
+    /// relay that has not ended a minute later is killed, and the test fails for it: a
+    /// shutdown that hangs is a defect, never a reason to hang the run.
     @discardableResult
     func stop(signal: Int32) async -> Int32 {
         kill(process.processIdentifier, signal)
-        while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
-        return process.terminationStatus
+        if await !waitForExit(process, within: .seconds(60)) {
+            Issue.record("martlet serve did not end within 60 s of signal \(signal); it was killed")
+        }
+        return process.isRunning ? -1 : process.terminationStatus
     }
 }
 
