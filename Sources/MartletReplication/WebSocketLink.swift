@@ -28,6 +28,10 @@ public final class WebSocketLink: Sendable {
         self.connection = connection
     }
 
+    /// How long `close()` waits for the peer to answer the close frame before the
+    /// connection is dropped.
+    static let closeTimeout: Duration = .seconds(2)
+
     /// A link dropped without `close()` still ends its connection.
     deinit {
         finish.finish()
@@ -55,8 +59,12 @@ public final class WebSocketLink: Sendable {
                 writerContinuation.finish()
                 ended()
             }
+            // A link is closed when its work is over, or when the process stops: the peer's
+            // answering close frame is a courtesy, never worth the 15 s the library would
+            // wait for it, which held relays' shutdowns on a loaded machine.
             let configuration = WebSocketClientConfiguration(
-                maxFrameSize: 1 << 24, autoPing: pingInterval.map { .enabled(timePeriod: $0) } ?? .disabled)
+                maxFrameSize: 1 << 24, closeTimeout: WebSocketLink.closeTimeout,
+                autoPing: pingInterval.map { .enabled(timePeriod: $0) } ?? .disabled)
             try await WebSocketClient.connect(url: url, configuration: configuration, logger: logger) { inbound, outbound, _ in
                 writerContinuation.yield(outbound)
                 try await withThrowingTaskGroup(of: Void.self) { group in
