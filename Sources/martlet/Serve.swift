@@ -116,7 +116,21 @@ struct Serve: AsyncParsableCommand {
             logger: logger)
         let reloading = ConfigurationReload.onHangUp(file: config, relay: relay, logger: logger)
         defer { reloading.cancel() }
-        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        try await ServiceGroup(configuration: Self.shutdownBounds(services: [app], logger: logger)).run()
         try await store.close()
+    }
+
+    /// SIGTERM or SIGINT begins a graceful shutdown: connections are closed, meshes stop and
+    /// the writer commits what it holds. A shutdown that has not ended after 20 s (a peer
+    /// that never answers, a stuck store) is escalated to cancellation, and one that still
+    /// has not ended 10 s later aborts the process: an operator's `systemctl stop` and a
+    /// supervisor's restart must always finish. Nothing acknowledged is lost either way,
+    /// since an event is committed before its OK is sent.
+    static func shutdownBounds(services: [any Service], logger: Logger) -> ServiceGroupConfiguration {
+        var configuration = ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        configuration.maximumGracefulShutdownDuration = .seconds(20)
+        configuration.maximumCancellationDuration = .seconds(10)
+        return configuration
     }
 }
