@@ -6,7 +6,7 @@ import Synchronization
 /// holds the connection's subscriptions.
 ///
 /// The server feeds it each text message with `receive` and writes out whatever appears in
-/// `outbox`. EVENTs are processed concurrently (up to `maxEventsInFlight` per connection),
+/// `outbox`. EVENTs are processed concurrently (up to `EventsInFlight.limit` per connection),
 /// so a client that pipelines events is not held to one commit at a time; REQ, COUNT and
 /// CLOSE are handled in the order they arrive.
 ///
@@ -25,10 +25,8 @@ public final class RelaySession: Sendable {
     let relay: Relay
     let negentropy: NegentropySessions
     private let state = Mutex(State())
-    private let eventsInFlight = Atomic<Int>(0)
+    private let eventsInFlight = EventsInFlight()
 
-    /// Events from one connection being verified or written at once, at most.
-    static let maxEventsInFlight = 256
     /// Live events held back per subscription while its stored events are being sent.
     static let maxHeldBackEvents = 10_000
 
@@ -110,19 +108,12 @@ public final class RelaySession: Sendable {
     // MARK: EVENT
 
     private func receiveEvent(_ event: Event) async {
-        let inFlight = eventsInFlight.wrappingAdd(1, ordering: .relaxed).newValue
-        if inFlight > RelaySession.maxEventsInFlight {
-            // Back-pressure: past the bound, this connection's reader waits for its event.
-            await finishEvent(event)
-        } else {
-            Task { await self.finishEvent(event) }
-        }
+        await eventsInFlight.run { await self.finishEvent(event) }
     }
 
     private func finishEvent(_ event: Event) async {
         let origin = IngestOrigin.client(session: id, remoteAddress: remoteAddress, authenticated: authenticatedPubkeys)
         let outcome = await relay.ingest(event, origin: origin)
-        eventsInFlight.wrappingSubtract(1, ordering: .relaxed)
         if outcome.refusal?.prefix == .authRequired { sendChallenge() }
         outbox.send(.ok(event.id, outcome))
     }

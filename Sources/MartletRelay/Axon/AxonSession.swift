@@ -25,7 +25,7 @@ public final class AxonSession: LiveEventSubscriber, Sendable {
     public let outbox: Outbox
     let relay: Relay
     private let state = Mutex(State())
-    private let eventsInFlight = Atomic<Int>(0)
+    private let eventsInFlight = EventsInFlight()
 
     private struct State {
         var authenticatedAs: AxonAuthKey?
@@ -160,12 +160,7 @@ public final class AxonSession: LiveEventSubscriber, Sendable {
             send(.error(.tooLarge, "invalid: content is larger than \(limit) bytes", id: event.id))
             return
         }
-        let inFlight = eventsInFlight.wrappingAdd(1, ordering: .relaxed).newValue
-        if inFlight > RelaySession.maxEventsInFlight {
-            await finishEvent(event)
-        } else {
-            Task { await self.finishEvent(event) }
-        }
+        await eventsInFlight.run { await self.finishEvent(event) }
     }
 
     private func finishEvent(_ event: Event) async {
@@ -173,7 +168,6 @@ public final class AxonSession: LiveEventSubscriber, Sendable {
         // authenticated (NIP-42), so NIP-70 and private-relay rules see no pubkey.
         let origin = IngestOrigin.client(session: id, remoteAddress: remoteAddress, authenticated: [])
         let outcome = await relay.ingest(event, origin: origin)
-        eventsInFlight.wrappingSubtract(1, ordering: .relaxed)
         send(AxonSession.answer(outcome, for: event.id))
     }
 
