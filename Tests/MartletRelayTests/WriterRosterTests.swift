@@ -45,6 +45,17 @@ struct WriterRosterTests {
         #expect(!roster.snapshot.pending.contains(first))
     }
 
+    @Test("open admission admits writers up to its bound; past it a request waits for approval")
+    func openWritersAreBounded() {
+        let roster = WriterRoster(admission: .open, writers: [])
+        for _ in 0..<WriterRoster.maxOpenWriters { #expect(roster.requestToJoin(Author().pubkey) == .writer) }
+        let late = Author().pubkey
+        #expect(roster.requestToJoin(late) == .pending)
+        #expect(roster.snapshot.writers.count == WriterRoster.maxOpenWriters)
+        roster.add(late)
+        #expect(roster.isWriter(late), "a writer's approval still admits past the bound")
+    }
+
     @Test("NIP-42-authenticated as a removed writer: writes refused restricted:, reads refused and hidden")
     func removedWritersPolicy() async {
         let node = Author().pubkey

@@ -51,6 +51,10 @@ public final class WriterRoster: Sendable {
     /// Removed writers are remembered up to this many (only writers can remove, so this
     /// grows only as fast as the writers choose; the bound is a backstop).
     public static let maxRemoved = 4096
+    /// Writers admitted by `writers: open` alone, at most; past it a request waits for a
+    /// writer's approval like any other. Under `open` anyone who asks is admitted, and every
+    /// admission rewrites the manifest, so the list a stranger can grow is bounded.
+    public static let maxOpenWriters = 4096
 
     private let state: Mutex<Snapshot>
 
@@ -75,13 +79,14 @@ public final class WriterRoster: Sendable {
     }
 
     /// A node asks to become a writer. A removed writer is refused (only a writer's
-    /// `addwriter` brings it back); under `.open` it is a writer at once.
+    /// `addwriter` brings it back); under `.open` it is a writer at once, up to
+    /// `maxOpenWriters`.
     @discardableResult
     public func requestToJoin(_ node: PublicKey) -> JoinAnswer {
         state.withLock { state in
             if state.writers.contains(node) { return .writer }
             if state.removed.contains(node) { return .refused }
-            if state.admission == .open {
+            if state.admission == .open, state.writers.count < Self.maxOpenWriters {
                 state.writers.append(node)
                 return .writer
             }

@@ -4,7 +4,6 @@ import Logging
 import MartletRelay
 import NIOCore
 import NostrCore
-import Synchronization
 
 /// Martlet's NIP-86 extension for hosted relays (issue 18), over the same HTTP POST with
 /// `Content-Type: application/nostr+json+rpc` and NIP-98 authorization:
@@ -23,24 +22,26 @@ final class HostedManagementAPI: Sendable {
     /// The default relay: its URLs are what NIP-98's `u` tag names (with the path), its
     /// admins may manage every hosted relay.
     let relay: Relay
-    private let used = Mutex(UsedAuthorizations())
+    /// NIP-98 for the default relay's URLs with the request's path; an authorization is
+    /// spent only once its signer is admitted (a stranger's, who may sign without end, never).
+    private let authorizations: AdminAuthorization
     let logger: Logger
 
     init(hosted: HostedRelays, relay: Relay, logger: Logger) {
         self.hosted = hosted
         self.relay = relay
+        self.authorizations = AdminAuthorization(relay: relay)
         self.logger = logger
     }
 
-    /// The NIP-98 signer of a request to `path`, used once.
-    private func signer(_ request: Request, body: [UInt8]) throws(HTTPAuthorization.Failure) -> PublicKey {
-        let now = relay.clock()
-        let event = try HTTPAuthorization.verify(
-            request.headers[.authorization], urls: relay.addresses.all, path: request.uri.path,
-            method: request.method.rawValue, body: body, now: now)
-        guard used.withLock({ $0.claim(event.sig, until: event.createdAt + HTTPAuthorization.allowedClockSkew, now: now) })
-        else { throw .replayed }
-        return event.pubkey
+    /// The request's valid NIP-98 authorization, not yet spent.
+    private func authorization(of request: Request, body: [UInt8]) throws(AdminAuthorization.Refusal) -> Event {
+        try authorizations.verify(
+            request.headers[.authorization], path: request.uri.path, method: request.method.rawValue, body: body)
+    }
+
+    private static func unauthorized(_ reason: String) -> Response {
+        ManagementAnswer.response(status: .unauthorized, error: "unauthorized: \(reason)")
     }
 
     private func isOperator(_ pubkey: PublicKey) -> Bool {
@@ -51,12 +52,12 @@ final class HostedManagementAPI: Sendable {
     func respondAtRoot(to request: Request, body: [UInt8], method: String, params: [Any]) async -> Response {
         let caller: PublicKey
         do {
-            caller = try signer(request, body: body)
+            let authorization = try authorization(of: request, body: body)
+            caller = authorization.pubkey
+            guard isOperator(caller) else { return Self.unauthorized("\(caller) is not an admin of this relay") }
+            try authorizations.spend(authorization)
         } catch {
-            return ManagementAnswer.response(status: .unauthorized, error: "unauthorized: \(error)")
-        }
-        guard isOperator(caller) else {
-            return ManagementAnswer.response(status: .unauthorized, error: "unauthorized: \(caller) is not an admin of this relay")
+            return Self.unauthorized("\(error)")
         }
         let name = params.first as? String ?? ""
         let description = params.count > 1 ? params[1] as? String ?? "" : ""
@@ -85,12 +86,15 @@ final class HostedManagementAPI: Sendable {
             return HostedRoutes.text(.unsupportedMediaType, "POST here is NIP-86: Content-Type: \(ManagementAPI.contentType)\n")
         }
         let body = Array(buffer: try await request.body.collect(upTo: ManagementAPI.maxBodySize))
-        let caller: PublicKey
+        // Spent below only for the writers' methods: asking to join, or what is supported,
+        // is open to any node and harmless to repeat.
+        let authorization: Event
         do {
-            caller = try signer(request, body: body)
+            authorization = try self.authorization(of: request, body: body)
         } catch {
-            return ManagementAnswer.response(status: .unauthorized, error: "unauthorized: \(error)")
+            return Self.unauthorized("\(error)")
         }
+        let caller = authorization.pubkey
         guard let call = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
             let method = call["method"] as? String
         else {
@@ -116,8 +120,12 @@ final class HostedManagementAPI: Sendable {
                 }
             case "listwriters", "addwriter", "removewriter":
                 guard isOperator(caller) || roster.isWriter(caller) else {
-                    return ManagementAnswer.response(
-                        status: .unauthorized, error: "unauthorized: \(caller) is neither a writer nor an admin of this relay")
+                    return Self.unauthorized("\(caller) is neither a writer nor an admin of this relay")
+                }
+                do {
+                    try authorizations.spend(authorization)
+                } catch {
+                    return Self.unauthorized("\(error)")
                 }
                 if method == "listwriters" {
                     let snapshot = roster.snapshot

@@ -43,34 +43,53 @@ public final class AdminAuthorization: Sendable {
     public func authorize(
         _ header: String?, path: String, method: String, body: [UInt8], requirePayload: Bool = true
     ) throws(Refusal) -> PublicKey {
-        let now = relay.clock()
-        let event: Event
+        let authorization = try verify(header, path: path, method: method, body: body, requirePayload: requirePayload)
+        guard relay.configuration.management.adminPubkeys.contains(authorization.pubkey) else {
+            throw .notAdmin(authorization.pubkey)
+        }
+        try spend(authorization)
+        return authorization.pubkey
+    }
+
+    /// A valid NIP-98 authorization of this request, not yet spent: for an endpoint with its
+    /// own idea of who may call, which spends it (`spend`) once it admits the signer.
+    public func verify(
+        _ header: String?, path: String, method: String, body: [UInt8], requirePayload: Bool = true
+    ) throws(Refusal) -> Event {
         do {
-            event = try HTTPAuthorization.verify(
-                header, urls: relay.addresses.all, path: path, method: method, body: body, now: now,
+            return try HTTPAuthorization.verify(
+                header, urls: relay.addresses.all, path: path, method: method, body: body, now: relay.clock(),
                 requirePayload: requirePayload)
         } catch {
             throw .authorization(error)
         }
-        guard relay.configuration.management.adminPubkeys.contains(event.pubkey) else {
-            throw .notAdmin(event.pubkey)
-        }
-        let expires = event.createdAt + HTTPAuthorization.allowedClockSkew
-        guard used.withLock({ $0.claim(event.sig, until: expires, now: now) }) else {
+    }
+
+    /// Spends an authorization whose signer the endpoint admits; a copy of it is refused from
+    /// then on. Only admitted signers' authorizations are kept: anyone can sign as many as
+    /// they like, and keeping a stranger's would let strangers fill the table.
+    public func spend(_ authorization: Event) throws(Refusal) {
+        let now = relay.clock()
+        let expires = authorization.createdAt + HTTPAuthorization.allowedClockSkew
+        guard used.withLock({ $0.claim(authorization.sig, until: expires, now: now) }) else {
             throw .authorization(.replayed)
         }
-        return event.pubkey
     }
+
+    /// How many spent authorizations are kept now.
+    var spentCount: Int { used.withLock { $0.count } }
 }
 
 /// The signatures of authorization events accepted lately, each until it expires.
 ///
-/// Only events signed by an admin get here, so the table is as large as the admins' own
+/// Only events whose signer the endpoint admits get here, so the table is as large as those callers' own
 /// request rate over two minutes; the bound is a backstop, and when it is reached the
 /// oldest expiry goes first, which can only let an event that is about to expire through.
 struct UsedAuthorizations {
     static let capacity = 65_536
     private var expiries: [Signature: Int64] = [:]
+
+    var count: Int { expiries.count }
 
     /// Records `signature`; false when it was recorded before and has not expired.
     mutating func claim(_ signature: Signature, until expires: Int64, now: Int64) -> Bool {
