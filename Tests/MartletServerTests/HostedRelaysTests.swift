@@ -394,8 +394,9 @@ struct HostedRelaysIdleTests {
             // Its SQLite files are open while a connection uses it, and closed once it is idle.
             let client = try await NostrTestClient.connect(url: url)
             #expect(try await client.publishAndWait(note).accepted)
-            try await Task.sleep(for: .seconds(2))
-            #expect(ProcessFootprint(pid: pid).descriptors > baseline + 1, "a connection is open, so is the store")
+            #expect(
+                await waitUntil { ProcessFootprint(pid: pid).descriptors > baseline + 1 },
+                "a connection is open, so is the store")
             await client.close()
             try await HostedNode.waitUntil("the idle relay's store is closed") {
                 ProcessFootprint(pid: pid).descriptors <= baseline
