@@ -102,6 +102,14 @@ public final class HostedRelays: Service, Sendable {
     public var openCount: Int { entries.withLock { entries in entries.values.filter { $0.opened != nil }.count } }
     public var keys: [HostedRelayKey] { entries.withLock { $0.keys.sorted() } }
 
+    /// How many relays are hosted here and the ones open now with their names, read at
+    /// once (the status page and `/metrics`).
+    var openRelays: (count: Int, open: [(relay: HostedRelay, name: String)]) {
+        entries.withLock { entries in
+            (entries.count, entries.values.compactMap { entry in entry.opened.map { ($0, entry.manifest.name) } })
+        }
+    }
+
     public func manifest(of key: HostedRelayKey) -> HostedRelayManifest? {
         entries.withLock { $0[key]?.manifest }
     }
