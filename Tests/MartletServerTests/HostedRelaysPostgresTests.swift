@@ -1,4 +1,5 @@
 import Foundation
+import MartletRelay
 import MartletServer
 import MartletTestSupport
 import NostrCore
@@ -142,5 +143,58 @@ struct HostedRelaysPostgresTests {
             throw error
         }
         try await drop()
+    }
+}
+
+/// A relay's first use opens its store once, however many uses come while it opens (a
+/// PostgreSQL store connects and migrates first, which takes a while).
+@Suite("Hosted relays opened once")
+struct HostedRelaysOpeningTests {
+    @Test("concurrent first uses of a SQLite hosted relay share one store and one Relay")
+    func sqliteOpensOnce() async throws {
+        try await withTemporaryFolder("martlet-hosted-open") { data in
+            _ = try await expectOpenedOnce(data: data, storage: .sqlite(durableCommits: false))
+        }
+    }
+
+    @Test("concurrent first uses of a PostgreSQL hosted relay share one store and one Relay",
+          .enabled(if: TestPostgres.url != nil, TestPostgres.skipNote))
+    func postgresOpensOnce() async throws {
+        let url = try #require(TestPostgres.url)
+        try await withTemporaryFolder("martlet-hosted-open-pg") { data in
+            let key = try await expectOpenedOnce(data: data, storage: .postgres(url: url, options: TestPostgres.options))
+            try await TestPostgres.dropSchema(HostedRelayStorage.schema(of: key))
+        }
+    }
+
+    /// Creates a relay, then, through a new registry over the same folder (the relay known
+    /// but closed), opens it from sixteen tasks at once.
+    private func expectOpenedOnce(data: URL, storage: HostedRelayStorage) async throws -> HostedRelayKey {
+        var options = HostedRelays.Options(
+            dataDirectory: data.path, configuration: RelayConfiguration(), node: SecretKey.generate())
+        options.storage = storage
+        let addresses = RelayAddresses(configured: ["ws://127.0.0.1:7777"])
+        let creator = HostedRelays(options: options, addresses: addresses)
+        let key = try await creator.create(name: "once", description: "")
+        await creator.closeOffline()
+
+        let hosted = HostedRelays(options: options, addresses: addresses)
+        #expect(hosted.count == 1 && hosted.openCount == 0)
+        let opened = try await withThrowingTaskGroup(of: ObjectIdentifier?.self) { group in
+            for _ in 0..<16 { group.addTask { try await hosted.open(key).map(ObjectIdentifier.init) } }
+            var opened: [ObjectIdentifier?] = []
+            for try await relay in group { opened.append(relay) }
+            return opened
+        }
+        #expect(opened.count == 16 && !opened.contains(nil))
+        #expect(Set(opened).count == 1, "one HostedRelay for every use")
+        #expect(hosted.openCount == 1)
+        // The store the creation was recorded in, found again.
+        let relay = try #require(try await hosted.open(key)).relay
+        let stored = try await relay.store.query(
+            [Filter(kinds: [30078])], maxLimit: 10, now: Int64(Date().timeIntervalSince1970))
+        #expect(stored.count == 1)
+        await hosted.closeOffline()
+        return key
     }
 }
