@@ -82,7 +82,7 @@ public enum RelayServer {
             case .key(let key):
                 do {
                     // nil: not hosted here; the HTTP route answers 404.
-                    guard let opened = try hosted?.open(key) else { return .dontUpgrade }
+                    guard let opened = try await hosted?.open(key) else { return .dontUpgrade }
                     relay = opened.relay
                     challenges = true
                 } catch {

@@ -9,7 +9,7 @@ import NostrCore
 struct StoreSelection: ParsableArguments {
     @Option(help: "A hosted relay's key (default: the default relay).") var relay: String?
     @Option(help: "Folder of the SQLite stores.") var data: String?
-    @Option(help: "PostgreSQL URL of the default relay's store.") var database: String?
+    @Option(help: "PostgreSQL URL of the store (a hosted relay's is a schema of its own there).") var database: String?
     @Option(help: "YAML configuration file (default: ./martlet.yaml when present).") var config: String?
     @Flag(help: "A compact table instead of one JSON event a line.") var table = false
 
@@ -29,9 +29,8 @@ struct StoreSelection: ParsableArguments {
             guard folder.manifest(of: key) != nil else {
                 throw CommandFailure("no hosted relay \(key) in \(settings.dataDirectory)")
             }
-            store = try HostedRelayFolder.openStore(
-                path: folder.storePath(of: key), durableCommits: settings.durableCommits,
-                searchableKinds: settings.relay.search.kinds)
+            store = try await settings.hostedStorage.openStore(
+                for: key, in: folder, searchableKinds: settings.relay.search.kinds)
         } else {
             store = try await settings.openStore().store
         }

@@ -198,7 +198,7 @@ struct RelayJoin: AsyncParsableCommand {
     private func catchUp(hosted: HostedRelays, key: HostedRelayKey, url: String, signer: SecretKey) async throws
         -> RelaySync.Report
     {
-        guard let relay = try hosted.open(key)?.relay else { throw HostedRelayError.unknown(key) }
+        guard let relay = try await hosted.open(key)?.relay else { throw HostedRelayError.unknown(key) }
         var options = RelaySync.Options()
         options.replyTimeout = .seconds(timeout)
         let sync = RelaySync(relay: relay, remote: url, options: options, logger: Logger(label: "martlet.relay"))

@@ -4,6 +4,7 @@ import Logging
 import MartletRelay
 import MartletReplication
 import MartletServer
+import MartletStore
 
 extension Settings {
     /// `hosted.writers`: open (every node that asks becomes a writer) or approval (a writer approves).
@@ -22,8 +23,17 @@ extension Settings {
         options.admission = hostedAdmission
         options.mesh = mesh
         options.mesh.peers = []
-        options.durableCommits = durableCommits
+        options.storage = hostedStorage
         options.idleClose = hostedIdleClose > 0 ? .seconds(hostedIdleClose) : nil
         return HostedRelays(options: options, addresses: addresses, logger: logger)
+    }
+
+    /// Where hosted relays keep their events: beside the default relay's store, of the
+    /// same kind (a SQLite file each, or a PostgreSQL schema each on `storage.database`).
+    var hostedStorage: HostedRelayStorage {
+        guard let database else { return .sqlite(durableCommits: durableCommits) }
+        var options = PostgresEventStore.Options()
+        postgres.apply(to: &options)
+        return .postgres(url: database, options: options)
     }
 }

@@ -4,8 +4,9 @@ public import MartletStore
 public import NostrCore
 
 /// Where hosted relays live on disk: `<data>/relays/<key>/` holds `relay.json` (the
-/// manifest), `martlet.sqlite` (the relay's own store) and, on the node that created the
-/// relay, `relay.key` (its secret, mode 0600).
+/// manifest), `martlet.sqlite` (the relay's own store, unless the server's store is on
+/// PostgreSQL: see `HostedRelayStorage`) and, on the node that created the relay,
+/// `relay.key` (its secret, mode 0600).
 ///
 /// A new relay is made in a hidden folder and renamed into place whole, so a server
 /// watching `<data>/relays` never sees one half made.

@@ -35,7 +35,9 @@ public final class HostedRelays: Service, Sendable {
         public var admission = WriterRoster.Admission.approval
         /// How joined relays replicate (backoff, timeouts); peers and key are set per relay.
         public var mesh = MeshConfiguration()
-        public var durableCommits = true
+        /// Where each relay's events are kept: a SQLite file of its own, or a schema of its
+        /// own on the server's PostgreSQL database.
+        public var storage = HostedRelayStorage.sqlite(durableCommits: true)
         /// How often the data folder is looked at for relays another process made.
         public var rescanInterval: Duration = .seconds(2)
         /// An opened relay with no connection and no mesh, not used for this long, is closed
@@ -52,9 +54,21 @@ public final class HostedRelays: Service, Sendable {
     private struct Entry {
         var manifest: HostedRelayManifest
         let roster: WriterRoster
-        var opened: HostedRelay?
+        var state = State.closed
         /// When `open` last handed the relay out (a connection on its way, a write).
         var lastUsed = ContinuousClock.now
+
+        /// Opening a store takes a while on PostgreSQL (a connection, the schema brought up
+        /// to date): uses that come meanwhile wait for the one opening under way.
+        enum State {
+            case closed
+            case opening(Task<HostedRelay, any Error>)
+            case open(HostedRelay)
+        }
+
+        var opened: HostedRelay? {
+            if case .open(let relay) = state { relay } else { nil }
+        }
     }
 
     public let options: Options
@@ -75,7 +89,7 @@ public final class HostedRelays: Service, Sendable {
         self.addresses = addresses
         self.logger = logger
         lastScan = Mutex(folder.modified)
-        let found = folder.manifests().mapValues { Entry(manifest: $0, roster: WriterRoster($0.roster), opened: nil) }
+        let found = folder.manifests().mapValues { Entry(manifest: $0, roster: WriterRoster($0.roster)) }
         entries = Mutex(found)
         (opened, openedContinuation) = AsyncStream.makeStream()
     }
@@ -87,6 +101,14 @@ public final class HostedRelays: Service, Sendable {
     /// Hosted relays whose store is open.
     public var openCount: Int { entries.withLock { entries in entries.values.filter { $0.opened != nil }.count } }
     public var keys: [HostedRelayKey] { entries.withLock { $0.keys.sorted() } }
+
+    /// How many relays are hosted here and the ones open now with their names, read at
+    /// once (the status page and `/metrics`).
+    var openRelays: (count: Int, open: [(relay: HostedRelay, name: String)]) {
+        entries.withLock { entries in
+            (entries.count, entries.values.compactMap { entry in entry.opened.map { ($0, entry.manifest.name) } })
+        }
+    }
 
     public func manifest(of key: HostedRelayKey) -> HostedRelayManifest? {
         entries.withLock { $0[key]?.manifest }
@@ -124,42 +146,70 @@ public final class HostedRelays: Service, Sendable {
 
     /// The hosted relay, its store opened and its tasks started on first use; nil for a
     /// key not hosted here.
-    public func open(_ key: HostedRelayKey) throws -> HostedRelay? {
+    public func open(_ key: HostedRelayKey) async throws -> HostedRelay? {
         guard let configuration = configuration(of: key) else { return nil }
-        let (relay, isNew): (HostedRelay?, Bool) = try entries.withLock { entries in
-            guard var entry = entries[key] else { return (nil, false) }
+        let state: Entry.State? = entries.withLock { entries in
+            guard var entry = entries[key] else { return nil }
             entry.lastUsed = .now
-            if let opened = entry.opened {
-                entries[key] = entry
-                return (opened, false)
+            defer { entries[key] = entry }
+            switch entry.state {
+            case .open, .opening:
+                return entry.state
+            case .closed:
+                // Not tied to the caller: a connection that gives up must not leave a store half opened.
+                let (manifest, roster) = (entry.manifest, entry.roster)
+                let task = Task {
+                    try await self.openNow(key, manifest: manifest, roster: roster, configuration: configuration)
+                }
+                entry.state = .opening(task)
+                return entry.state
             }
-            let relay = try make(key, entry: entry, configuration: configuration)
-            entry.opened = relay
-            entries[key] = entry
-            return (relay, true)
         }
-        if let relay, isNew { openedContinuation.yield(relay) }
-        return relay
+        switch state {
+        case nil, .closed: return nil
+        case .open(let relay): return relay
+        case .opening(let task): return try await task.value
+        }
     }
 
-    private func make(_ key: HostedRelayKey, entry: Entry, configuration: RelayConfiguration) throws -> HostedRelay {
-        let store = try HostedRelayFolder.openStore(
-            path: folder.storePath(of: key), durableCommits: options.durableCommits,
-            searchableKinds: configuration.search.kinds)
+    /// Makes the relay and records it as the open one, handed to `run()`; a failure leaves
+    /// it closed, so that the next use tries again.
+    private func openNow(
+        _ key: HostedRelayKey, manifest: HostedRelayManifest, roster: WriterRoster, configuration: RelayConfiguration
+    ) async throws -> HostedRelay {
+        do {
+            let relay = try await make(key, manifest: manifest, roster: roster, configuration: configuration)
+            entries.withLock { entries in
+                entries[key]?.state = .open(relay)
+                entries[key]?.lastUsed = .now
+            }
+            openedContinuation.yield(relay)
+            return relay
+        } catch {
+            entries.withLock { $0[key]?.state = .closed }
+            throw error
+        }
+    }
+
+    private func make(
+        _ key: HostedRelayKey, manifest: HostedRelayManifest, roster: WriterRoster, configuration: RelayConfiguration
+    ) async throws -> HostedRelay {
         var logger = logger
         logger[metadataKey: "relay"] = "\(key)"
-        let removed = RemovedWritersPolicy(roster: entry.roster)
+        let store = try await options.storage.openStore(
+            for: key, in: folder, searchableKinds: configuration.search.kinds, logger: logger)
+        let removed = RemovedWritersPolicy(roster: roster)
         let relay = Relay(
             configuration: configuration, store: store, policies: [removed], readPolicies: [removed], logger: logger)
         var mesh: Mesh?
-        if !entry.manifest.upstreams.isEmpty {
+        if !manifest.upstreams.isEmpty {
             var replication = options.mesh
-            replication.peers = entry.manifest.upstreams
+            replication.peers = manifest.upstreams
             replication.secretKey = options.node
             replication.authenticatesFirst = true
             mesh = Mesh(relay: relay, configuration: replication, logger: logger)
         }
-        return HostedRelay(key: key, relay: relay, roster: entry.roster, mesh: mesh, store: store, logger: logger)
+        return HostedRelay(key: key, relay: relay, roster: roster, mesh: mesh, store: store, logger: logger)
     }
 
     // MARK: Creating
@@ -173,9 +223,9 @@ public final class HostedRelays: Service, Sendable {
             name: name, description: description, createdAt: Int64(Duration.secondsSinceEpoch),
             admission: admission ?? options.admission, writers: [node])
         let (key, identity) = try folder.create(manifest: manifest)
-        entries.withLock { $0[key] = Entry(manifest: manifest, roster: WriterRoster(manifest.roster), opened: nil) }
+        entries.withLock { $0[key] = Entry(manifest: manifest, roster: WriterRoster(manifest.roster)) }
         lastScan.withLock { $0 = folder.modified }
-        guard let hosted = try open(key) else { throw HostedRelayError.unknown(key) }
+        guard let hosted = try await open(key) else { throw HostedRelayError.unknown(key) }
         let creation = HostedRelayCreation.event(signedBy: identity, manifest: manifest)
         // A running server's relay has its writer running; the command line runs it for this one event.
         let outcome: IngestOutcome
@@ -196,7 +246,7 @@ public final class HostedRelays: Service, Sendable {
         try folder.adopt(key, manifest: manifest)
         entries.withLock { entries in
             if entries[key] == nil {
-                entries[key] = Entry(manifest: manifest, roster: WriterRoster(manifest.roster), opened: nil)
+                entries[key] = Entry(manifest: manifest, roster: WriterRoster(manifest.roster))
             }
         }
     }
@@ -250,7 +300,7 @@ public final class HostedRelays: Service, Sendable {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(20)) }
         }
         // Replicas keep in step with their members whether or not anyone uses them here.
-        for key in keys where manifest(of: key)?.upstreams.isEmpty == false { openLogging(key) }
+        for key in keys where manifest(of: key)?.upstreams.isEmpty == false { await openLogging(key) }
         await withDiscardingTaskGroup { group in
             group.addTask { await self.watchDataFolder() }
             if let idleClose = options.idleClose { group.addTask { await self.closeIdle(after: idleClose) } }
@@ -275,12 +325,12 @@ public final class HostedRelays: Service, Sendable {
             for (key, manifest) in folder.manifests() {
                 let added = entries.withLock { entries in
                     guard entries[key] == nil else { return false }
-                    entries[key] = Entry(manifest: manifest, roster: WriterRoster(manifest.roster), opened: nil)
+                    entries[key] = Entry(manifest: manifest, roster: WriterRoster(manifest.roster))
                     return true
                 }
                 guard added else { continue }
                 logger.info("hosted relay found in the data folder", metadata: ["relay": "\(key)"])
-                if !manifest.upstreams.isEmpty { openLogging(key) }
+                if !manifest.upstreams.isEmpty { await openLogging(key) }
             }
         }
     }
@@ -298,7 +348,7 @@ public final class HostedRelays: Service, Sendable {
                     guard let opened = entry.opened, opened.mesh == nil, opened.relay.connectionCount == 0,
                         now - entry.lastUsed >= idle
                     else { continue }
-                    entries[key]?.opened = nil
+                    entries[key]?.state = .closed
                     closing.append(opened)
                 }
                 return closing
@@ -308,9 +358,9 @@ public final class HostedRelays: Service, Sendable {
         }
     }
 
-    private func openLogging(_ key: HostedRelayKey) {
+    private func openLogging(_ key: HostedRelayKey) async {
         do {
-            _ = try open(key)
+            _ = try await open(key)
         } catch {
             logger.error("could not open hosted relay", metadata: ["relay": "\(key)", "error": "\(error)"])
         }

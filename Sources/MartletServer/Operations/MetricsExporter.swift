@@ -35,12 +35,14 @@ public struct MetricsExporter: Sendable {
         RelayMetrics(factory: factory)
     }
 
-    /// The exposition text, with the read-on-demand gauges brought up to date first.
-    func render(for relay: Relay) async -> [UInt8] {
+    /// The exposition text, with the read-on-demand gauges brought up to date first, and
+    /// the hosted relays' figures after them.
+    func render(for relay: Relay, hosted: HostedRelays? = nil) async -> [UInt8] {
         let stats = try? await relay.store.stats()
         relay.metrics.refresh(connections: relay.connectionCount, subscriptions: relay.subscriptions.count, store: stats)
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
+        if let hosted { buffer += Array(HostedRelayFigures(hosted).prometheus.utf8) }
         return buffer
     }
 }

@@ -26,14 +26,14 @@ extension RelayServer {
             if let refusal = status.refusal(of: request, from: context.remoteAddress) { return refusal }
             return Response(
                 status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: await StatusDocument.json(for: relay, mesh: mesh, startedAt: started))))
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: await StatusDocument.json(for: relay, mesh: mesh, hosted: hosted, startedAt: started))))
         }
         guard let metrics else { return }
         router.get("/metrics") { request, context -> Response in
             if let refusal = status.refusal(of: request, from: context.remoteAddress) { return refusal }
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: await metrics.render(for: relay))))
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: await metrics.render(for: relay, hosted: hosted))))
         }
     }
 }

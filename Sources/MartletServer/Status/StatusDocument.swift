@@ -22,7 +22,9 @@ enum StatusDocument {
     /// Characters of a note's content shown.
     static let excerptLength = 140
 
-    static func json(for relay: Relay, mesh: Mesh? = nil, startedAt start: ContinuousClock.Instant) async -> [UInt8] {
+    static func json(
+        for relay: Relay, mesh: Mesh? = nil, hosted: HostedRelays? = nil, startedAt start: ContinuousClock.Instant
+    ) async -> [UInt8] {
         let info = relay.info.current
         let totals = relay.metrics.totals
         let stats = try? await relay.store.stats()
@@ -67,6 +69,8 @@ enum StatusDocument {
             }
             if let authors = try? await sync.syncAuthors() { document["sync_authors"] = authors.count }
         }
+        // Relays served at /<key> beside this one (`martlet_hosted_relays*` in /metrics).
+        if let hosted { document["hosted"] = HostedRelayFigures(hosted).json }
         if let icon = info.icon { document["icon"] = icon }
         if let url = info.url { document["url"] = url }
         if let stats {

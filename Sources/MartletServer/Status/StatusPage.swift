@@ -57,6 +57,9 @@ enum StatusPage {
             <section class="panel" id="syncPanel" hidden><h2>Sync store <small id="syncAuthors"></small></h2>
               <table class="recent"><thead><tr><th>Relay</th><th>Last seen</th><th>Last sync</th><th>Last error</th></tr></thead>
               <tbody id="sync"></tbody></table></section>
+            <section class="panel" id="hostedPanel" hidden><h2>Hosted relays <small id="hostedCounts"></small></h2>
+              <table class="recent"><thead><tr><th>Relay</th><th>Name</th><th>Connections</th><th>Subscriptions</th></tr></thead>
+              <tbody id="hosted"></tbody></table></section>
             <section class="panel"><h2>Recent events</h2>
               <table class="recent"><thead><tr><th>Kind</th><th>Author</th><th>Created</th><th>Content</th></tr></thead>
               <tbody id="recent"><tr><td colspan="4" class="empty">No events yet.</td></tr></tbody></table></section>
@@ -156,6 +159,10 @@ enum StatusPage {
           $("syncAuthors").textContent=s.sync_authors?fmt(s.sync_authors)+" relay lists kept in the DHT":"";
           for(const r of known){const row=document.createElement("tr");cell(row,r.url);cell(row,ago(r.last_seen));
             cell(row,r.last_sync?ago(r.last_sync):"never");cell(row,r.last_error||"");sync.appendChild(row)}
+          const h=s.hosted||{relays:0,open:0,open_relays:[]};$("hostedPanel").hidden=!h.relays;const hosted=$("hosted");hosted.textContent="";
+          $("hostedCounts").textContent=fmt(h.relays)+" hosted, "+fmt(h.open)+" open now";
+          for(const r of h.open_relays){const row=document.createElement("tr");row.dataset.key=r.key;cell(row,"/"+r.key.slice(0,12)+"…");
+            cell(row,r.name);cell(row,fmt(r.connections));cell(row,fmt(r.subscriptions));hosted.appendChild(row)}
           draw($("eventsChart"),[history.map(p=>p.received),history.map(p=>p.rate)],["--r","--a"]);
           draw($("connectionsChart"),[history.map(p=>p.connections)],["--a"]);
           const badge=$("state");badge.textContent="live";badge.className="badge live";
