@@ -72,7 +72,17 @@ struct PostgresFaultTests {
             for round in 0..<5 {
                 for index in 0..<20 {
                     let event = author.event(content: "round \(round) event \(index)")
-                    let (accepted, message) = try await client.publishAndWait(event)
+                    let sent = ContinuousClock.now
+                    let answer: (accepted: Bool, message: String)
+                    do {
+                        answer = try await client.publishAndWait(event)
+                    } catch {
+                        // Every event must be answered (OK true, or error: within the store's
+                        // 3 s budget); say which one was not, for the next look at the relay.
+                        Issue.record("round \(round), event \(index): no OK after \(ContinuousClock.now - sent): \(error)")
+                        throw error
+                    }
+                    let (accepted, message) = answer
                     if accepted {
                         acknowledged.append(event)
                     } else {
