@@ -17,12 +17,9 @@ struct HostedRelaysPostgresTests {
         try await withDatabase { url in
             try await withTemporaryFolder("martlet-hosted-pg") { data in
                 let server = try await RelayProcess.start(data: data, arguments: ["--database", url])
-                let node = try HostedNode.key(in: data)
                 var keys: [String] = []
                 for name in ["first", "second"] {
-                    let created = try await HostedNode.call(
-                        port: server.port, path: "/", "createrelay", [name, ""], signedBy: node)
-                    keys.append(try #require((created as? [String: Any])?["key"] as? String))
+                    keys.append(try await HostedNode.createRelay(name, port: server.port, data: data))
                 }
                 let author = Author()
                 let notes = keys.map { author.event(content: "only on \($0)") }
@@ -47,9 +44,7 @@ struct HostedRelaysPostgresTests {
                 let server = try await RelayProcess.start(
                     data: data, arguments: ["--database", url], environment: ["MARTLET_HOSTED_IDLE_CLOSE": "1"])
                 defer { Task { await server.stop(signal: SIGTERM) } }
-                let created = try await HostedNode.call(
-                    port: server.port, path: "/", "createrelay", ["quiet", ""], signedBy: try HostedNode.key(in: data))
-                let hex = try #require((created as? [String: Any])?["key"] as? String)
+                let hex = try await HostedNode.createRelay("quiet", port: server.port, data: data)
                 let key = try #require(HostedRelayKey(hex))
                 let relayURL = "ws://127.0.0.1:\(server.port)/\(key.hex)"
                 let note = Author().event(content: "kept while closed")

@@ -15,12 +15,9 @@ struct HostedRelaysStatusTests {
             // idle_close of one second closes both again before the one under test is used.
             let server = try await RelayProcess.start(data: data, environment: ["MARTLET_HOSTED_IDLE_CLOSE": "1"])
             defer { Task { await server.stop(signal: SIGTERM) } }
-            let node = try HostedNode.key(in: data)
             var keys: [String] = []
             for name in ["used", "quiet"] {
-                let created = try await HostedNode.call(
-                    port: server.port, path: "/", "createrelay", [name, ""], signedBy: node)
-                keys.append(try #require((created as? [String: Any])?["key"] as? String))
+                keys.append(try await HostedNode.createRelay(name, port: server.port, data: data))
             }
             try await HostedNode.waitUntil("both new relays are closed as idle") {
                 try await hosted(port: server.port)?["open"] as? Int == 0

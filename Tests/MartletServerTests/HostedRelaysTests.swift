@@ -17,14 +17,11 @@ struct HostedRelaysTests {
         try await withTemporaryFolder("martlet-hosted") { data in
             let server = try await RelayProcess.start(data: data)
             defer { Task { await server.stop(signal: SIGTERM) } }
-            let node = try HostedNode.key(in: data)
             let before = ProcessFootprint(pid: server.process.processIdentifier)
             var relays: [(key: String, name: String)] = []
             for index in 0..<100 {
                 let name = "relay \(index)"
-                let created = try await HostedNode.call(
-                    port: server.port, path: "/", "createrelay", [name, "number \(index)"], signedBy: node)
-                let key = try #require((created as? [String: Any])?["key"] as? String)
+                let key = try await HostedNode.createRelay(name, description: "number \(index)", port: server.port, data: data)
                 relays.append((key, name))
             }
             #expect(Set(relays.map(\.key)).count == 100)
@@ -275,6 +272,15 @@ enum HostedNode {
         return answer?["result"] ?? NSNull()
     }
 
+    /// Creates a hosted relay on the server at `port` over NIP-86, signed by the node key in
+    /// `data`, and returns its key (64 hex characters).
+    static func createRelay(
+        _ name: String, description: String = "", port: Int, data: URL
+    ) async throws -> String {
+        let created = try await call(port: port, path: "/", "createrelay", [name, description], signedBy: try key(in: data))
+        return try #require((created as? [String: Any])?["key"] as? String)
+    }
+
     static func informationDocument(port: Int, path: String) async throws -> [String: Any] {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.setValue("application/nostr+json", forHTTPHeaderField: "Accept")
@@ -343,12 +349,9 @@ struct HostedRelaysFootprint {
         let count = Int(ProcessInfo.processInfo.environment["MARTLET_HOSTED_FOOTPRINT"] ?? "") ?? 1000
         try await withTemporaryFolder("martlet-hosted-footprint") { data in
             let first = try await RelayProcess.start(data: data)
-            let node = try HostedNode.key(in: data)
             var keys: [String] = []
             for index in 0..<count {
-                let created = try await HostedNode.call(
-                    port: first.port, path: "/", "createrelay", ["relay \(index)", ""], signedBy: node)
-                keys.append(try #require((created as? [String: Any])?["key"] as? String))
+                keys.append(try await HostedNode.createRelay("relay \(index)", port: first.port, data: data))
             }
             let createdFigures = ProcessFootprint(pid: first.process.processIdentifier)
             await first.stop(signal: SIGTERM)
@@ -386,9 +389,7 @@ struct HostedRelaysIdleTests {
             defer { Task { await server.stop(signal: SIGTERM) } }
             let pid = server.process.processIdentifier
             let baseline = ProcessFootprint(pid: pid).descriptors
-            let created = try await HostedNode.call(
-                port: server.port, path: "/", "createrelay", ["quiet", ""], signedBy: try HostedNode.key(in: data))
-            let key = try #require((created as? [String: Any])?["key"] as? String)
+            let key = try await HostedNode.createRelay("quiet", port: server.port, data: data)
             let url = "ws://127.0.0.1:\(server.port)/\(key)"
             let note = Author().event(content: "kept while closed")
             // Its SQLite files are open while a connection uses it, and closed once it is idle.
