@@ -35,7 +35,7 @@ public final class MissingEvents: Sendable {
     /// What `filters` ask for by id and `stored` lacks, with the authors they name; nil when
     /// nothing is missing. Only filters with `ids` qualify: a search by kind or time that
     /// finds nothing is an answer, an id not found is a hole.
-    public static func wanted(by filters: [Filter], stored: [Event]) -> (ids: Set<EventID>, authors: Set<PublicKey>)? {
+    public static func wanted(by filters: [Filter], stored: [some EventFields]) -> (ids: Set<EventID>, authors: Set<PublicKey>)? {
         let have = Set(stored.map(\.id))
         var ids = Set<EventID>()
         var authors = Set<PublicKey>()

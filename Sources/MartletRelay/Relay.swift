@@ -296,7 +296,7 @@ public final class Relay: Service, Sendable {
     }
 
     /// Whether every read policy lets `context` see `event`.
-    func canSee(_ event: Event, context: ReadContext) -> Bool {
+    func canSee(_ event: some EventFields, context: ReadContext) -> Bool {
         readPolicies.allSatisfy { $0.canSee(event, context: context) }
     }
 

@@ -26,5 +26,5 @@ struct SearchDisabledPolicy: ReadPolicy {
         return RejectReason(.unsupported, "search is not enabled on this relay")
     }
 
-    func canSee(_ event: Event, context: ReadContext) -> Bool { true }
+    func canSee(_ event: some EventFields, context: ReadContext) -> Bool { true }
 }

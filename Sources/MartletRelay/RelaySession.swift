@@ -134,10 +134,10 @@ public final class RelaySession: Sendable {
             filter.limit = min(filter.limit ?? limits.defaultLimit, limits.maxLimit)
             return filter
         }
-        let stored: [Event]
+        let stored: [StoredEvent]
         do {
             let start = ContinuousClock.now
-            stored = try await relay.store.query(
+            stored = try await relay.store.queryStored(
                 bounded, maxLimit: limits.maxLimit, now: relay.clock(), visibility: relay.visibility(for: readContext),
                 timeout: limits.queryTimeout)
             relay.metrics.recordQuery(startedAt: start)
@@ -153,7 +153,7 @@ public final class RelaySession: Sendable {
         }
         // A newer REQ with the same id may have replaced this one while the query ran.
         guard isLoading(subscription) else { return }
-        let fetched = await fetchMissing(filters, stored: stored)
+        let fetched = await fetchMissing(filters, stored: stored).map(StoredEvent.init)
         guard isLoading(subscription) else { return }
         let reader = readContext
         let head = RelayMessage.eventPrefix(subscription)
@@ -178,7 +178,7 @@ public final class RelaySession: Sendable {
 
     /// Events asked for by id that the store lacks, found elsewhere by the relay's
     /// `MissingEventFinder` (`discovery.fetch_missing`) before EOSE; none without a finder.
-    private func fetchMissing(_ filters: [Filter], stored: [Event]) async -> [Event] {
+    private func fetchMissing(_ filters: [Filter], stored: [StoredEvent]) async -> [Event] {
         guard let finder = relay.missingEvents.finder, let wanted = MissingEvents.wanted(by: filters, stored: stored)
         else { return [] }
         let found = await finder.find(wanted.ids, authors: wanted.authors)

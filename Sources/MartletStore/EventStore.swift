@@ -36,9 +36,12 @@ public protocol EventStore: Sendable {
     ///
     /// A query still running after `timeout` (nil: no budget of its own) is stopped and
     /// throws a `StoreError` whose `isTimeout` is true.
-    func query(
+    ///
+    /// The events come back as stored, undecoded (`StoredEvent`): a REQ sends their JSON
+    /// as it is. `query` decodes them for readers that need whole events.
+    func queryStored(
         _ filters: [Filter], maxLimit: Int, now: Int64, visibility: ReadVisibility, timeout: Duration?
-    ) async throws -> [Event]
+    ) async throws -> [StoredEvent]
 
     /// The exact number of distinct stored, unexpired events matching any of `filters`
     /// (NIP-45); `limit` is ignored.
@@ -73,6 +76,20 @@ public protocol EventStore: Sendable {
 }
 
 extension EventStore {
+    /// `queryStored`, each event decoded whole.
+    public func query(
+        _ filters: [Filter], maxLimit: Int, now: Int64, visibility: ReadVisibility, timeout: Duration?
+    ) async throws -> [Event] {
+        try await queryStored(filters, maxLimit: maxLimit, now: now, visibility: visibility, timeout: timeout)
+            .map { stored in
+                do {
+                    return try stored.decoded()
+                } catch {
+                    throw StoreError("stored event does not decode: \(error)")
+                }
+            }
+    }
+
     /// Every matching event, whoever reads, with no time budget of its own (the relay's own
     /// reads: the mesh, `martlet sync`, replaceable checks).
     public func query(_ filters: [Filter], maxLimit: Int, now: Int64) async throws -> [Event] {

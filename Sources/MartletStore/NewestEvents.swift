@@ -24,7 +24,7 @@ enum NewestEvents {
         var budget: SQLiteQueryBudget
     }
 
-    static func read(_ plan: FilterPlan, limit: Int, _ context: Context, _ db: Database) throws -> [Event] {
+    static func read(_ plan: FilterPlan, limit: Int, _ context: Context, _ db: Database) throws -> [StoredEvent] {
         guard limit > 0 else { return [] }
         if plan.isRanked, let search = plan.filter.search {
             let match = try SearchVocabulary.match(SearchQuery(search).tokens, db)
@@ -32,26 +32,27 @@ enum NewestEvents {
                 match: match.expression, phrasesPerToken: match.phrasesPerToken, limit: limit)
             let statement = try context.catalog.statement(sql, db)
             statement.setUncheckedArguments(StatementArguments(values: arguments))
-            return try decodeJSON(statement)
+            return try storedEvents(statement)
         }
         if plan.streamCount == 1 {
             let (sql, arguments) = plan.newestSQL(limit: limit)
             let statement = try context.catalog.statement(sql, db)
             statement.setUncheckedArguments(StatementArguments(values: arguments))
-            return try decodeJSON(statement)
+            return try storedEvents(statement)
         }
         return try merge(plan, limit: limit, context, db)
     }
 
-    /// Decodes column 0 of every row as a stored event.
-    static func decodeJSON(_ statement: Statement) throws -> [Event] {
-        var events: [Event] = []
+    /// Column 0 of every row, the stored JSON, as a stored event (its opening read, the
+    /// rest left as bytes).
+    static func storedEvents(_ statement: Statement) throws -> [StoredEvent] {
+        var events: [StoredEvent] = []
         let rows = try Row.fetchCursor(statement)
         while let row = try rows.next() {
             let json = try row.withUnsafeData(atIndex: 0) { data in data.map { [UInt8]($0) } }
             guard let json else { throw StoreError("stored event has no JSON") }
             do {
-                events.append(try EventDecoder.decode(storedJSON: json))
+                events.append(try StoredEvent(storedJSON: json))
             } catch {
                 throw StoreError("stored event does not decode: \(error)")
             }
@@ -67,7 +68,7 @@ enum NewestEvents {
         var pageSize: Int
     }
 
-    private static func merge(_ plan: FilterPlan, limit: Int, _ context: Context, _ db: Database) throws -> [Event] {
+    private static func merge(_ plan: FilterPlan, limit: Int, _ context: Context, _ db: Database) throws -> [StoredEvent] {
         let keys = plan.streamKeys
         let (sql, firstArguments) = plan.pageSQL(key: keys[0])
         let shared = firstArguments.dropFirst(keys[0]?.count ?? 0)
@@ -136,18 +137,18 @@ enum NewestEvents {
     }
 
     /// The events of `rowids`, in no particular order.
-    static func eventsByRowid(_ rowids: [Int64], _ catalog: StatementCatalog, _ db: Database) throws -> [Event] {
+    static func eventsByRowid(_ rowids: [Int64], _ catalog: StatementCatalog, _ db: Database) throws -> [StoredEvent] {
         guard !rowids.isEmpty else { return [] }
         let list = "[" + rowids.map(String.init).joined(separator: ",") + "]"
         let statement = try catalog.statement(
             "SELECT json FROM events WHERE rowid IN (SELECT value FROM json_each(?))", db)
         statement.setUncheckedArguments([list])
-        return try decodeJSON(statement)
+        return try storedEvents(statement)
     }
 }
 
 /// NIP-01 order of results: newest first, ties broken by the lowest id.
-func newestFirst(_ lhs: Event, _ rhs: Event) -> Bool {
+func newestFirst(_ lhs: some EventFields, _ rhs: some EventFields) -> Bool {
     lhs.createdAt != rhs.createdAt ? lhs.createdAt > rhs.createdAt : lhs.id < rhs.id
 }
 

@@ -131,9 +131,9 @@ public final class SQLiteEventStore: EventStore {
         }
     }
 
-    public func query(
+    public func queryStored(
         _ filters: [Filter], maxLimit: Int, now: Int64, visibility: ReadVisibility, timeout: Duration?
-    ) async throws -> [Event] {
+    ) async throws -> [StoredEvent] {
         let plans = Self.plans(filters, now: now, visibility: visibility)
         guard !plans.isEmpty else { return [] }
         let catalog = self.catalog
@@ -141,7 +141,7 @@ public final class SQLiteEventStore: EventStore {
             try SQLiteQueryBudget.run(db, timeout: timeout) { budget in
                 let context = NewestEvents.Context(catalog: catalog, budget: budget)
                 var seen = Set<EventID>()
-                var events: [Event] = []
+                var events: [StoredEvent] = []
                 for plan in plans {
                     let limit = max(0, min(plan.filter.limit ?? maxLimit, maxLimit))
                     for event in try NewestEvents.read(plan, limit: limit, context, db)

@@ -147,12 +147,12 @@ struct MissingEventsTests {
     func onlyIDsAreMissing() {
         let id = Author().event().id
         let stored = Author().event()
-        #expect(MissingEvents.wanted(by: [Filter(kinds: [1])], stored: []) == nil)
+        #expect(MissingEvents.wanted(by: [Filter(kinds: [1])], stored: [Event]()) == nil)
         #expect(MissingEvents.wanted(by: [Filter(ids: [stored.id])], stored: [stored]) == nil)
         #expect(MissingEvents.wanted(by: [Filter(ids: [id, stored.id])], stored: [stored])?.ids == [id])
         // A limit below the ids asked for may have cut stored events from the answer.
         #expect(MissingEvents.wanted(by: [Filter(ids: [id, stored.id], limit: 1)], stored: [stored]) == nil)
-        #expect(MissingEvents.wanted(by: [Filter(ids: [])], stored: []) == nil)
+        #expect(MissingEvents.wanted(by: [Filter(ids: [])], stored: [Event]()) == nil)
     }
 }
 

@@ -6,14 +6,16 @@ public import NostrCore
 ///
 /// ```swift
 /// struct NoKindFour: ReadPolicy {
-///     func canSee(_ event: Event, context: ReadContext) -> Bool { event.kind != 4 }
+///     func canSee(_ event: some EventFields, context: ReadContext) -> Bool { event.kind != 4 }
 /// }
 /// ```
 public protocol ReadPolicy: Sendable {
     /// Refuses a request outright (CLOSED / NEG-ERR with the reason).
     func check(_ filters: [Filter], context: ReadContext) -> RejectReason?
-    /// Whether one event may be sent to this reader.
-    func canSee(_ event: Event, context: ReadContext) -> Bool
+    /// Whether one event may be sent to this reader: a live `Event`, or a `StoredEvent`
+    /// whose tags are decoded only if the policy reads them. Tags that cannot be read
+    /// (a damaged store) keep the event back.
+    func canSee(_ event: some EventFields, context: ReadContext) -> Bool
     /// For counts and sync, where events are not looked at one by one: the part of
     /// `filters` this policy may hide (`candidates`) and the part of that the reader may
     /// see (`visible`). `nil` when the policy hides nothing from these filters.
@@ -82,9 +84,10 @@ public struct PrivateKindsPolicy: ReadPolicy {
         return filter.tags[UInt8(ascii: "p")].map { $0.intersection(readers) } ?? readers
     }
 
-    public func canSee(_ event: Event, context: ReadContext) -> Bool {
+    public func canSee(_ event: some EventFields, context: ReadContext) -> Bool {
         guard kinds.contains(event.kind) else { return true }
-        return event.tags.contains { tag in
+        guard let tags = try? event.tags else { return false }
+        return tags.contains { tag in
             tag.name == "p" && tag.fields.count > 1 && PublicKey(hex: tag.fields[1]).map(context.authenticated.contains) == true
         }
     }

@@ -143,7 +143,7 @@ public struct RemovedWritersPolicy: WritePolicy, ReadPolicy {
         roster.anyRemoved(context.authenticated) ? Self.reason : nil
     }
 
-    public func canSee(_ event: Event, context: ReadContext) -> Bool {
+    public func canSee(_ event: some EventFields, context: ReadContext) -> Bool {
         !roster.anyRemoved(context.authenticated)
     }
 }

@@ -28,9 +28,10 @@ struct GroupReadPolicy: ReadPolicy {
         return .restricted("this group is private and you are not one of its members")
     }
 
-    func canSee(_ event: Event, context: ReadContext) -> Bool {
+    func canSee(_ event: some EventFields, context: ReadContext) -> Bool {
+        guard let tags = try? event.tags else { return false }
         let isStateEvent = GroupKind.relaySigned.contains(event.kind.rawValue)
-        guard let id = isStateEvent ? event.tags.firstValue(named: "d") : event.tags.firstValue(named: "h") else {
+        guard let id = isStateEvent ? tags.firstValue(named: "d") : tags.firstValue(named: "h") else {
             return true
         }
         guard directory.isLoaded else { return false }

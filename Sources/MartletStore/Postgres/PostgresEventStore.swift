@@ -212,20 +212,20 @@ public final class PostgresEventStore: EventStore, PartitionedEventStore, EventF
         }
     }
 
-    public func query(
+    public func queryStored(
         _ filters: [Filter], maxLimit: Int, now: Int64, visibility: ReadVisibility, timeout: Duration?
-    ) async throws -> [Event] {
+    ) async throws -> [StoredEvent] {
         let plans = filters.compactMap { filter in
             PostgresFilterSQL(filter, now: now, visibility: visibility).map { (plan: $0, limit: filter.limit) }
         }
         guard !plans.isEmpty else { return [] }
         return try await bounded("query", on: reads, within: timeout) { client in
             var seen = Set<EventID>()
-            var events: [Event] = []
+            var events: [StoredEvent] = []
             for (plan, limit) in plans {
                 let limit = max(0, min(limit ?? maxLimit, maxLimit))
                 guard limit > 0 else { continue }
-                for event in try await client.query(plan.newest(limit: limit)).events()
+                for event in try await client.query(plan.newest(limit: limit)).storedEvents()
                 where seen.insert(event.id).inserted {
                     events.append(event)
                 }

@@ -129,11 +129,11 @@ struct SQLBinds {
 }
 
 extension PostgresRowSequence {
-    /// Every row's first column decoded as a stored event.
-    func events() async throws -> [Event] {
-        var events: [Event] = []
+    /// Every row's first column as a stored event.
+    func storedEvents() async throws -> [StoredEvent] {
+        var events: [StoredEvent] = []
         for try await json in decode(ByteBuffer.self) {
-            events.append(try Event(stored: json))
+            events.append(try StoredEvent(stored: json))
         }
         return events
     }
@@ -143,6 +143,16 @@ extension Event {
     init(stored json: ByteBuffer) throws {
         do {
             self = try EventDecoder.decode(storedJSON: Array(json.readableBytesView))
+        } catch {
+            throw StoreError("stored event does not decode: \(error)")
+        }
+    }
+}
+
+extension StoredEvent {
+    init(stored json: ByteBuffer) throws {
+        do {
+            try self.init(storedJSON: Array(json.readableBytesView))
         } catch {
             throw StoreError("stored event does not decode: \(error)")
         }

@@ -1,0 +1,73 @@
+import Foundation
+import NostrCore
+import Testing
+
+@Suite("stored events, read without decoding")
+struct StoredEventTests {
+    static let secret = SecretKey(hex: "0000000000000000000000000000000000000000000000000000000000000003")!
+
+    static let events: [Event] = [
+        Event.signed(by: secret, kind: 1, createdAt: 1_700_000_000, content: "gm"),
+        Event.signed(
+            by: secret, kind: 30_023, createdAt: 0,
+            tags: [Tag(["d", "article"]), Tag(["p", String(repeating: "ab", count: 32), "wss://r"]), Tag(["-"])],
+            content: "line\nbreak \"quoted\" 🤙"),
+        Event.signed(by: secret, kind: 65_535, createdAt: EventDecoder.maxTimestamp, tags: [Tag(["t", "é"])], content: ""),
+    ]
+
+    @Test("the opening gives the fields, the tags and the whole event decode as stored", arguments: events)
+    func canonical(_ event: Event) throws {
+        let stored = try StoredEvent(storedJSON: event.json)
+        #expect(stored.id == event.id)
+        #expect(stored.pubkey == event.pubkey)
+        #expect(stored.createdAt == event.createdAt)
+        #expect(stored.kind == event.kind)
+        #expect(stored.json == event.json)
+        #expect(try stored.tags == event.tags)
+        let decoded = try stored.decoded()
+        #expect(decoded == event)
+        #expect(decoded.content == event.content)
+    }
+
+    @Test("JSON laid out otherwise is decoded whole, to the same fields")
+    func otherLayout() throws {
+        let event = Self.events[1]
+        let reordered = """
+            { "kind": \(event.kind.rawValue), "id": "\(event.id.hex)", "pubkey": "\(event.pubkey.hex)",
+              "created_at": \(event.createdAt), "tags": [["d","article"],["p","\(String(repeating: "ab", count: 32))","wss://r"],["-"]],
+              "content": "line\\nbreak \\"quoted\\" 🤙", "sig": "\(event.sig.hex)" }
+            """
+        let stored = try StoredEvent(storedJSON: Array(reordered.utf8))
+        #expect(stored.id == event.id)
+        #expect(stored.kind == event.kind)
+        #expect(stored.createdAt == event.createdAt)
+        #expect(try stored.tags == event.tags)
+        // Whatever the stored layout, what is sent is the canonical form.
+        #expect(stored.json == event.json)
+    }
+
+    @Test("damaged JSON is refused, and damaged tags cannot be read")
+    func damaged() throws {
+        let json = Self.events[1].json
+        #expect(throws: WireError.self) { try StoredEvent(storedJSON: Array(json.prefix(100))) }
+        #expect(throws: WireError.self) { try StoredEvent(storedJSON: Array("[]".utf8)) }
+        // The opening is intact, the tags after it are not: only reading them fails.
+        let tagsAt = String(decoding: json, as: UTF8.self).range(of: #""tags":"#)!.upperBound.utf16Offset(in: String(decoding: json, as: UTF8.self))
+        var broken = json
+        broken[tagsAt] = UInt8(ascii: "{")
+        let stored = try StoredEvent(storedJSON: broken)
+        #expect(stored.kind == 30_023)
+        #expect(throws: (any Error).self) { try stored.tags }
+    }
+
+    @Test("a leading zero or an out-of-range kind is not the canonical opening")
+    func notCanonicalNumbers() throws {
+        let event = Self.events[0]
+        let text = String(decoding: event.json, as: UTF8.self)
+        let padded = text.replacingOccurrences(of: #""kind":1,"#, with: #""kind":01,"#)
+        // Not canonical, and not valid JSON either: refused rather than read as kind 1.
+        #expect(throws: WireError.self) { try StoredEvent(storedJSON: Array(padded.utf8)) }
+        let tooLarge = text.replacingOccurrences(of: #""kind":1,"#, with: #""kind":65536,"#)
+        #expect(throws: WireError.self) { try StoredEvent(storedJSON: Array(tooLarge.utf8)) }
+    }
+}
