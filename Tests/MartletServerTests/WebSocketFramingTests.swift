@@ -94,4 +94,35 @@ struct WebSocketFramingTests {
             await client.close()
         }
     }
+
+    /// The outbox pump writes a batch as one buffer of frames it encodes itself; each must
+    /// still be one whole frame to a client's decoder, in all three length forms.
+    @Test("a REQ's answers arrive as one unmasked frame each, with 7-bit, 16-bit and 64-bit lengths")
+    func frameLengths() async throws {
+        try await TestRelay.with { relay in
+            let author = Author()
+            // RFC 6455 §5.2: "Payload length: 7 bits, 7+16 bits, or 7+64 bits ... If 0-125,
+            // that is the payload length. If 126, the following 2 bytes ... If 127, the
+            // following 8 bytes". EOSE is short; a note is a few hundred bytes; the last
+            // event is over 65,535 bytes, seeded straight into the store.
+            let events = [
+                author.event(content: "short", createdAt: 1_700_000_003),
+                author.event(content: String(repeating: "m", count: 70_000), createdAt: 1_700_000_002),
+                author.event(content: String(repeating: "x", count: 65_000), tags: [["t", String(repeating: "y", count: 2_000)]], createdAt: 1_700_000_001),
+            ]
+            _ = try await relay.relay.store.save(events)
+            let socket = try await RawConnection.webSocket(port: relay.port)
+            try await socket.sendFrame(opcode: .text, payload: Array(#"["REQ","s",{"authors":["\#(author.pubkey.hex)"]}]"#.utf8))
+            var index = 0
+            for event in events {
+                let next = try await socket.nextFrame(from: index)
+                #expect(next.frame.fin && next.frame.opcode == .text)
+                #expect(next.frame.payload == Array(#"["EVENT","s","#.utf8) + event.json + Array("]".utf8))
+                index = next.index + 1
+            }
+            #expect(events.map(\.json.count).contains { $0 > 65_535 })
+            #expect(try await socket.nextFrame(from: index).frame.text == #"["EOSE","s"]"#)
+            await socket.close()
+        }
+    }
 }
