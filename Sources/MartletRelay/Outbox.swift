@@ -1,4 +1,3 @@
-import DequeModule
 public import NostrCore
 import Synchronization
 
@@ -38,7 +37,8 @@ public final class Outbox: Sendable {
     }
 
     private struct State {
-        var frames = Deque<OutboundFrame>()
+        /// Only appended to, and taken whole: handed over as it is, not copied.
+        var frames: [OutboundFrame] = []
         var queuedBytes = 0
         var ending: Ending?
         /// Whether the consumer has been told there is nothing and waits to be woken.
@@ -100,6 +100,13 @@ public final class Outbox: Sendable {
         send(OutboundFrame(eventPrefix: prefix, json: json))
     }
 
+    /// Queues an EVENT message for each of `events` (stored JSON) under one lock: a REQ's
+    /// answer, often its limit of 100 or more. `false` when the outbox has ended.
+    @discardableResult
+    public func send(events: some Sequence<[UInt8]>, after prefix: [UInt8]) -> Bool {
+        send(events.map { OutboundFrame(eventPrefix: prefix, json: $0) })
+    }
+
     /// Queues a binary message made of a subscription's `prefix` and an encoded event that
     /// other outboxes share (axon's MessagePack map), written back to back with nothing
     /// after. `false` when the outbox has ended.
@@ -109,18 +116,24 @@ public final class Outbox: Sendable {
     }
 
     private func send(_ frame: OutboundFrame) -> Bool {
+        send(CollectionOfOne(frame))
+    }
+
+    private func send(_ frames: some Collection<OutboundFrame>) -> Bool {
+        guard !frames.isEmpty else { return state.withLock { $0.ending == nil } }
+        let bytes = frames.reduce(0) { $0 + $1.byteCount }
         typealias Outcome = (Bool, (@Sendable () -> Void)?, (@Sendable () -> Void)?)
         let (accepted, wake, overflowHandler) = state.withLock { state -> Outcome in
             guard state.ending == nil else { return (false, nil, nil) }
             var overflowHandler: (@Sendable () -> Void)?
-            if state.queuedBytes + frame.byteCount > byteLimit {
+            if state.queuedBytes + bytes > byteLimit {
                 state.ending = .overflow
                 state.frames.removeAll()
                 state.queuedBytes = 0
                 overflowHandler = state.overflowHandler
             } else {
-                state.frames.append(frame)
-                state.queuedBytes += frame.byteCount
+                state.frames.append(contentsOf: frames)
+                state.queuedBytes += bytes
             }
             return (state.ending == nil, state.wakeConsumer(), overflowHandler)
         }
@@ -146,8 +159,8 @@ public final class Outbox: Sendable {
     public func take() -> Batch {
         state.withLock { state in
             if !state.frames.isEmpty {
-                let frames = Array(state.frames)
-                state.frames.removeAll(keepingCapacity: true)
+                let frames = state.frames
+                state.frames = []
                 state.queuedBytes = 0
                 return .frames(frames)
             }

@@ -157,9 +157,8 @@ public final class RelaySession: Sendable {
         guard isLoading(subscription) else { return }
         let reader = readContext
         let head = RelayMessage.eventPrefix(subscription)
-        for event in stored + fetched where relay.canSee(event, context: reader) {
-            outbox.send(event: event.json, after: head)
-        }
+        let answer = fetched.isEmpty ? stored : stored + fetched
+        outbox.send(events: answer.lazy.filter { self.relay.canSee($0, context: reader) }.map(\.json), after: head)
         // NIP-43: a REQ for kind 28935 is answered with an invite code made for this reader.
         if let invite = await relay.groups?.invite(answering: filters, reader: reader) {
             outbox.send(event: invite.json, after: head)
@@ -170,7 +169,8 @@ public final class RelaySession: Sendable {
             state.subscriptions[subscription] = .live(eventPrefix: head)
             return held
         }
-        let sent = Set((stored + fetched).map(\.id))
+        guard !heldBack.isEmpty else { return }
+        let sent = Set(answer.map(\.id))
         for event in heldBack where !sent.contains(event.id) {
             outbox.send(event: event.json, after: head)
         }

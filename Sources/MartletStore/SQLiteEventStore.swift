@@ -144,8 +144,10 @@ public final class SQLiteEventStore: EventStore {
                 var events: [StoredEvent] = []
                 for plan in plans {
                     let limit = max(0, min(plan.filter.limit ?? maxLimit, maxLimit))
-                    for event in try NewestEvents.read(plan, limit: limit, context, db)
-                    where seen.insert(event.id).inserted {
+                    let read = try NewestEvents.read(plan, limit: limit, context, db)
+                    // One filter's events are distinct already; only a union needs the check.
+                    guard plans.count > 1 else { return read }
+                    for event in read where seen.insert(event.id).inserted {
                         events.append(event)
                     }
                 }
