@@ -35,10 +35,10 @@ enum NewestEvents {
             return try storedEvents(statement)
         }
         if plan.streamCount == 1 {
-            let (sql, arguments) = plan.newestSQL(limit: limit)
+            let (sql, arguments) = plan.newestSQL()
             let statement = try context.catalog.statement(sql, db)
             statement.setUncheckedArguments(StatementArguments(values: arguments))
-            return try storedEvents(statement)
+            return try newest(statement, limit: limit)
         }
         return try merge(plan, limit: limit, context, db)
     }
@@ -49,15 +49,39 @@ enum NewestEvents {
         var events: [StoredEvent] = []
         let rows = try Row.fetchCursor(statement)
         while let row = try rows.next() {
-            let json = try row.withUnsafeData(atIndex: 0) { data in data.map { [UInt8]($0) } }
-            guard let json else { throw StoreError("stored event has no JSON") }
-            do {
-                events.append(try StoredEvent(storedJSON: json))
-            } catch {
-                throw StoreError("stored event does not decode: \(error)")
-            }
+            events.append(try storedEvent(row))
         }
         return events
+    }
+
+    /// The newest `limit` rows of a statement that yields them by `created_at` descending
+    /// (`FilterPlan.newestSQL`), in NIP-01's order: "in the case of the same created_at the
+    /// lowest id (lexical order) should be first". Rows are read past the limit only while
+    /// they tie with the last one kept, since the lowest ids of that `created_at` may come
+    /// later in the index.
+    static func newest(_ statement: Statement, limit: Int) throws -> [StoredEvent] {
+        var events: [StoredEvent] = []
+        events.reserveCapacity(limit)
+        let rows = try Row.fetchCursor(statement)
+        while let row = try rows.next() {
+            let event = try storedEvent(row)
+            if events.count >= limit, event.createdAt < events[events.count - 1].createdAt { break }
+            events.append(event)
+        }
+        // Nearly in order already: only runs of equal created_at move.
+        events.sort(by: newestFirst)
+        if events.count > limit { events.removeLast(events.count - limit) }
+        return events
+    }
+
+    private static func storedEvent(_ row: Row) throws -> StoredEvent {
+        let json = try row.withUnsafeData(atIndex: 0) { data in data.map { [UInt8]($0) } }
+        guard let json else { throw StoreError("stored event has no JSON") }
+        do {
+            return try StoredEvent(storedJSON: json)
+        } catch {
+            throw StoreError("stored event does not decode: \(error)")
+        }
     }
 
     private struct Stream {

@@ -131,6 +131,34 @@ struct SQLiteEventStoreTests {
         #expect(feed.contains("events_pubkey_kind_created"), "\(feed)")
         let tag = try store.explainQueryPlans([Filter(tags: [UInt8(ascii: "e"): ["x"]])])[0]
         #expect(tag.contains("SEARCH tags USING PRIMARY KEY (name=? AND value=?)"), "\(tag)")
+        // A one-stream REQ is read in its index's order and its ties ordered by the reader:
+        // no row (with its JSON) goes through a sorter.
+        let oneStream = [
+            Filter(authors: [Author().pubkey], kinds: [1], limit: 100), Filter(authors: [Author().pubkey], limit: 100),
+            Filter(kinds: [1], limit: 100), Filter(tags: [UInt8(ascii: "t"): ["nostr"]], limit: 100),
+            Filter(since: 1_700_000_000, until: 1_700_086_400, limit: 100), Filter(limit: 100),
+        ]
+        for (filter, plan) in zip(oneStream, try store.explainQueryPlans(oneStream)) {
+            #expect(!plan.contains("TEMP B-TREE"), "\(filter): \(plan)")
+        }
+        try await SQLiteFactory().dispose(store)
+    }
+
+    @Test("a limit that falls inside a run of equal created_at keeps that run's lowest ids, whatever order they were stored in")
+    func limitInsideTies() async throws {
+        let store = try await SQLiteFactory().makeSQLiteStore()
+        let author = Author()
+        // NIP-01: "in the case of the same created_at the lowest id (lexical order) should be first".
+        let tied = (0..<40).map { author.event(content: "tie \($0)", createdAt: 1_700_000_000) }
+        let newer = (0..<5).map { author.event(content: "newer \($0)", createdAt: 1_700_000_100) }
+        let older = (0..<5).map { author.event(content: "older \($0)", createdAt: 1_600_000_000) }
+        // Stored highest id first, so index order and id order disagree inside the run.
+        _ = try await store.save(older + tied.sorted { $0.id > $1.id } + newer)
+        for filter in [Filter(kinds: [1], limit: 20), Filter(authors: [author.pubkey], limit: 20), Filter(limit: 20)] {
+            let found = try await store.query([filter], maxLimit: 500, now: 1_800_000_000)
+            let expected = newer.sorted { $0.id < $1.id } + tied.sorted { $0.id < $1.id }.prefix(15)
+            #expect(found.map(\.id) == expected.map(\.id), "\(filter)")
+        }
         try await SQLiteFactory().dispose(store)
     }
 }
