@@ -69,7 +69,11 @@ public final class AccessLists: Sendable {
 
     /// Whether `ip` (any spelling, IPv4-mapped IPv6 included) is blocked by an address or a range.
     public func isBlocked(ip: String) -> Bool {
-        guard let address = IPAddress.bytes(ip) else { return false }
+        // Asked for every message a connection sends; most relays block nobody, and parsing
+        // the address each time was 2% of an empty REQ's cost.
+        guard state.withLock({ !$0.blockedAddresses.isEmpty || !$0.blockedRanges.isEmpty }),
+            let address = IPAddress.bytes(ip)
+        else { return false }
         return state.withLock { state in
             state.blockedAddresses.contains(address) || state.blockedRanges.contains { $0.contains(address) }
         }
