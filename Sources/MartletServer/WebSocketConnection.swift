@@ -192,7 +192,19 @@ struct OutboxPump: Sendable {
     let channel: any Channel
     let wire: WireMetrics
     /// Text for NIP-01's JSON, binary for axon's MessagePack.
-    var opcode: WebSocketOpcode = .text
+    let opcode: WebSocketOpcode
+    /// The frame encoder's place in the pipeline, looked up at the first batch: writes from
+    /// it go on towards the socket (through TLS, if any) without being encoded again. Once
+    /// the channel closes and the encoder is removed, a write from it fails.
+    private let encoder: NIOLoopBoundBox<ChannelHandlerContext?>
+
+    init(outbox: Outbox, channel: any Channel, wire: WireMetrics, opcode: WebSocketOpcode) {
+        self.outbox = outbox
+        self.channel = channel
+        self.wire = wire
+        self.opcode = opcode
+        encoder = .makeEmptyBox(valueType: ChannelHandlerContext.self, eventLoop: channel.eventLoop)
+    }
 
     /// Starts pumping; the future succeeds with how the outbox ended once it is written
     /// out, and fails with the first write error.
@@ -211,11 +223,10 @@ struct OutboxPump: Sendable {
         case .ended(let ending):
             drained.succeed(ending)
         case .frames(let frames):
-            // The frame encoder's place in the pipeline: writes from it go on towards the
-            // socket (through TLS, if any) without being encoded again. Gone once the
-            // channel is closing.
-            guard let encoder = try? channel.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
-            else { return drained.fail(ChannelError.ioOnClosedChannel) }
+            if encoder.value == nil {
+                encoder.value = try? channel.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
+            }
+            guard let encoder = encoder.value else { return drained.fail(ChannelError.ioOnClosedChannel) }
             var data = channel.allocator.buffer(capacity: frames.reduce(0) { $0 + $1.byteCount + Self.maxHeaderSize })
             for frame in frames {
                 data.writeServerFrameHeader(opcode: opcode, payloadLength: frame.byteCount)
