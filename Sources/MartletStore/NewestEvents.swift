@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import NostrCore
 
 /// Reads the newest events of one filter, reading no more rows than the limit needs.
@@ -48,8 +49,8 @@ enum NewestEvents {
     static func storedEvents(_ statement: Statement) throws -> [StoredEvent] {
         var events: [StoredEvent] = []
         let rows = try Row.fetchCursor(statement)
-        while let row = try rows.next() {
-            events.append(try storedEvent(row))
+        while try rows.next() != nil {
+            events.append(try storedEvent(statement))
         }
         return events
     }
@@ -63,8 +64,8 @@ enum NewestEvents {
         var events: [StoredEvent] = []
         events.reserveCapacity(limit)
         let rows = try Row.fetchCursor(statement)
-        while let row = try rows.next() {
-            let event = try storedEvent(row)
+        while try rows.next() != nil {
+            let event = try storedEvent(statement)
             if events.count >= limit, event.createdAt < events[events.count - 1].createdAt { break }
             events.append(event)
         }
@@ -74,9 +75,12 @@ enum NewestEvents {
         return events
     }
 
-    private static func storedEvent(_ row: Row) throws -> StoredEvent {
-        let json = try row.withUnsafeData(atIndex: 0) { data in data.map { [UInt8]($0) } }
-        guard let json else { throw StoreError("stored event has no JSON") }
+    /// Column 0 of the statement's current row. Read from SQLite's own buffer into the one
+    /// array the event keeps: through `Row` it went by way of a `Data` first.
+    private static func storedEvent(_ statement: Statement) throws -> StoredEvent {
+        let handle = statement.sqliteStatement
+        guard let blob = sqlite3_column_blob(handle, 0) else { throw StoreError("stored event has no JSON") }
+        let json = [UInt8](UnsafeRawBufferPointer(start: blob, count: Int(sqlite3_column_bytes(handle, 0))))
         do {
             return try StoredEvent(storedJSON: json)
         } catch {
