@@ -137,7 +137,8 @@ public final class SQLiteEventStore: EventStore {
         let plans = Self.plans(filters, now: now, visibility: visibility)
         guard !plans.isEmpty else { return [] }
         let catalog = self.catalog
-        return try await read { db in
+        let oneStatement = plans.count == 1 && plans[0].streamCount == 1 && !plans[0].isRanked
+        return try await read(oneStatement: oneStatement) { db in
             try SQLiteQueryBudget.run(db, timeout: timeout) { budget in
                 let context = NewestEvents.Context(catalog: catalog, budget: budget)
                 var seen = Set<EventID>()
@@ -330,6 +331,17 @@ public final class SQLiteEventStore: EventStore {
 
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await reporting("read") { try await pool.read(body) }
+    }
+
+    /// A read that runs one statement only, when `oneStatement`: SQLite reads a statement
+    /// from one snapshot of its own, so GRDB's transaction around it (BEGIN and COMMIT
+    /// prepared and run on every read) is skipped. Several statements keep it: they must
+    /// see the same snapshot.
+    func read<T: Sendable>(
+        oneStatement: Bool, _ body: @escaping @Sendable (Database) throws -> T
+    ) async throws -> T {
+        guard oneStatement else { return try await read(body) }
+        return try await reporting("read") { try await pool.unsafeRead(body) }
     }
 
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
