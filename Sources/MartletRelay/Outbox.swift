@@ -100,11 +100,14 @@ public final class Outbox: Sendable {
         send(OutboundFrame(eventPrefix: prefix, json: json))
     }
 
-    /// Queues an EVENT message for each of `events` (stored JSON) under one lock: a REQ's
-    /// answer, often its limit of 100 or more. `false` when the outbox has ended.
+    /// Queues an EVENT message for each of `events` (stored JSON), then `message` if any,
+    /// under one lock: a REQ's answer, often its limit of 100 or more, and its EOSE.
+    /// `false` when the outbox has ended.
     @discardableResult
-    public func send(events: some Sequence<[UInt8]>, after prefix: [UInt8]) -> Bool {
-        send(events.map { OutboundFrame(eventPrefix: prefix, json: $0) })
+    public func send(events: some Sequence<[UInt8]>, after prefix: [UInt8], then message: RelayMessage? = nil) -> Bool {
+        var frames = events.map { OutboundFrame(eventPrefix: prefix, json: $0) }
+        if let message { frames.append(OutboundFrame(message: message.encoded())) }
+        return send(frames)
     }
 
     /// Queues a binary message made of a subscription's `prefix` and an encoded event that

@@ -158,12 +158,13 @@ public final class RelaySession: Sendable {
         let reader = readContext
         let head = RelayMessage.eventPrefix(subscription)
         let answer = fetched.isEmpty ? stored : stored + fetched
-        outbox.send(events: answer.lazy.filter { self.relay.canSee($0, context: reader) }.map(\.json), after: head)
+        var visible = answer.filter { relay.canSee($0, context: reader) }.map(\.json)
         // NIP-43: a REQ for kind 28935 is answered with an invite code made for this reader.
         if let invite = await relay.groups?.invite(answering: filters, reader: reader) {
-            outbox.send(event: invite.json, after: head)
+            visible.append(invite.json)
         }
-        outbox.send(.eose(subscription))
+        // With EOSE in the same batch, the answer usually leaves in one write.
+        outbox.send(events: visible, after: head, then: .eose(subscription))
         let heldBack: [Event] = state.withLock { state in
             guard case .loading(let held) = state.subscriptions[subscription] else { return [] }
             state.subscriptions[subscription] = .live(eventPrefix: head)
