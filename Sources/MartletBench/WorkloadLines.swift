@@ -6,8 +6,9 @@ internal import NostrCore
 ///
 /// The events are those of `Workload.events`, drawn and signed in chunks so that memory
 /// stays flat however many are asked for; the same seed, anchor and count give the same
-/// events (only the signatures differ: BIP-340 draws fresh auxiliary randomness). Queries of `martlet bench query --preload 0 --seed <seed>` find
-/// the same authors and topics, so the seeded store answers them.
+/// events (only the signatures differ: BIP-340 draws fresh auxiliary randomness). Queries
+/// of `martlet bench query --preload 0 --seed <seed>` find the same authors and topics, so
+/// the seeded store answers them.
 ///
 /// ```swift
 /// let lines = WorkloadLines(seed: 1, count: 1_000_000, now: anchor)

@@ -68,7 +68,8 @@ struct BenchGenerateTests {
             // older versions MAY be discarded". An older profile or follow list arriving after a
             // newer one is refused as a duplicate; one arriving before is saved, then replaced.
             // A batch is ingested concurrently, so which of the two happens is not fixed.
-            let summary = try #require(imported.output.wholeMatch(of: /import: 400 lines, (\d+) saved, 0 already stored, (\d+) rejected(?: \(duplicate: (\d+)\))?\n/))
+            let pattern = /import: 400 lines, (\d+) saved, 0 already stored, (\d+) rejected(?: \(duplicate: (\d+)\))?\n/
+            let summary = try #require(imported.output.wholeMatch(of: pattern))
             let saved = try #require(Int(summary.1))
             let rejected = try #require(Int(summary.2))
             #expect(saved + rejected == 400)
