@@ -15,7 +15,7 @@ struct Bench: AsyncParsableCommand {
             before timing starts; only loopback relays are accepted. Compare relays side by \
             side in one session (`martlet bench compare`), on release builds: debug figures mean nothing.
             """,
-        subcommands: [Measure.self, Compare.self],
+        subcommands: [Measure.self, Compare.self, Generate.self],
         defaultSubcommand: Measure.self)
 }
 
