@@ -167,7 +167,7 @@ struct FilterPlan {
     }
 
     /// The events of a filter that is one stream (`streamCount == 1`), newest first, in
-    /// the driving index's order: the reader (`NewestEvents`) stops stepping once it has
+    /// the driving index's order, as (JSON, id, created_at): the reader (`NewestEvents`) stops stepping once it has
     /// its limit and the `created_at` ties at the boundary, and orders ties by id itself.
     /// Ordered by id here too, SQLite sorted every row it read, JSON and all, in a
     /// temporary b-tree: a third of a REQ's time in SQLite. A search is read by
@@ -178,7 +178,7 @@ struct FilterPlan {
         let from = source(key: nil, into: &conditions)
         addResiduals(to: &conditions, visible: true)
         return (
-            "SELECT events.json FROM \(from) WHERE \(conditions.sql) ORDER BY \(timeColumn) DESC",
+            "SELECT events.json, events.id, \(timeColumn) FROM \(from) WHERE \(conditions.sql) ORDER BY \(timeColumn) DESC",
             conditions.arguments
         )
     }

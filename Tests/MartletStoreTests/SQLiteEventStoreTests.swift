@@ -144,16 +144,24 @@ struct SQLiteEventStoreTests {
         try await SQLiteFactory().dispose(store)
     }
 
-    @Test("a limit that falls inside a run of equal created_at keeps that run's lowest ids, whatever order they were stored in")
-    func limitInsideTies() async throws {
+    enum StoredOrder: CaseIterable, Sendable { case highestIDFirst, lowestIDFirst, shuffled }
+
+    @Test(
+        "a limit that falls inside a run of equal created_at keeps that run's lowest ids, whatever order they were stored in",
+        arguments: StoredOrder.allCases)
+    func limitInsideTies(_ order: StoredOrder) async throws {
         let store = try await SQLiteFactory().makeSQLiteStore()
         let author = Author()
         // NIP-01: "in the case of the same created_at the lowest id (lexical order) should be first".
-        let tied = (0..<40).map { author.event(content: "tie \($0)", createdAt: 1_700_000_000) }
+        let tied = (0..<300).map { author.event(content: "tie \($0)", createdAt: 1_700_000_000) }
         let newer = (0..<5).map { author.event(content: "newer \($0)", createdAt: 1_700_000_100) }
         let older = (0..<5).map { author.event(content: "older \($0)", createdAt: 1_600_000_000) }
-        // Stored highest id first, so index order and id order disagree inside the run.
-        _ = try await store.save(older + tied.sorted { $0.id > $1.id } + newer)
+        let stored = switch order {
+        case .highestIDFirst: tied.sorted { $0.id > $1.id }
+        case .lowestIDFirst: tied.sorted { $0.id < $1.id }
+        case .shuffled: tied.shuffled()
+        }
+        _ = try await store.save(older + stored + newer)
         for filter in [Filter(kinds: [1], limit: 20), Filter(authors: [author.pubkey], limit: 20), Filter(limit: 20)] {
             let found = try await store.query([filter], maxLimit: 500, now: 1_800_000_000)
             let expected = newer.sorted { $0.id < $1.id } + tied.sorted { $0.id < $1.id }.prefix(15)
