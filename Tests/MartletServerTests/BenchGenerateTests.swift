@@ -118,24 +118,6 @@ struct BenchGenerateTests {
 
     /// A database of the test's own (the CLI's store lives in schema `public`), dropped after.
     private func withDatabase(_ body: (String) async throws -> Void) async throws {
-        let database = "martlet_generate_" + TestPostgres.freshSchema().dropFirst(5)
-        var components = try #require(TestPostgres.url.flatMap(URLComponents.init(string:)))
-        components.path = "/" + database
-        let url = try #require(components.string)
-        try await TestPostgres.withAdminClient { admin in
-            try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(database)"))
-        }
-        func drop() async throws {
-            try await TestPostgres.withAdminClient { admin in
-                try await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(database) WITH (FORCE)"))
-            }
-        }
-        do {
-            try await body(url)
-        } catch {
-            try? await drop()
-            throw error
-        }
-        try await drop()
+        try await TestPostgres.withDatabase(prefix: "martlet_generate_", body)
     }
 }

@@ -119,25 +119,7 @@ struct HostedRelaysPostgresTests {
 
     /// A database of the test's own on the test server, dropped afterwards.
     private func withDatabase(_ body: (String) async throws -> Void) async throws {
-        let database = "martlet_hosted_" + TestPostgres.freshSchema().dropFirst(5)
-        var components = try #require(TestPostgres.url.flatMap(URLComponents.init(string:)))
-        components.path = "/" + database
-        let url = try #require(components.string)
-        try await TestPostgres.withAdminClient { admin in
-            try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(database)"))
-        }
-        func drop() async throws {
-            try await TestPostgres.withAdminClient { admin in
-                try await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(database) WITH (FORCE)"))
-            }
-        }
-        do {
-            try await body(url)
-        } catch {
-            try? await drop()
-            throw error
-        }
-        try await drop()
+        try await TestPostgres.withDatabase(prefix: "martlet_hosted_", body)
     }
 }
 

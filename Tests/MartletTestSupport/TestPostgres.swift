@@ -91,6 +91,31 @@ public enum TestPostgres {
         }
     }
 
+    /// Runs `body` with the URL of a database of its own on the test server, named
+    /// `prefix` and a fresh suffix, and drops it afterwards (for a relay whose store lives in
+    /// schema `public`, as the CLI's does).
+    public static func withDatabase(prefix: String, _ body: (String) async throws -> Void) async throws {
+        let database = prefix + freshSchema().dropFirst(5)
+        var components = try #require(url.flatMap(URLComponents.init(string:)))
+        components.path = "/" + database
+        let databaseURL = try #require(components.string)
+        try await withAdminClient { admin in
+            try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(database)"))
+        }
+        func drop() async throws {
+            try await withAdminClient { admin in
+                try await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(database) WITH (FORCE)"))
+            }
+        }
+        do {
+            try await body(databaseURL)
+        } catch {
+            try? await drop()
+            throw error
+        }
+        try await drop()
+    }
+
     /// A server a test may stop and start with pg_ctl.
     public struct RestartableServer: Sendable {
         public let url: String
