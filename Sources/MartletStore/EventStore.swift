@@ -81,13 +81,7 @@ extension EventStore {
         _ filters: [Filter], maxLimit: Int, now: Int64, visibility: ReadVisibility, timeout: Duration?
     ) async throws -> [Event] {
         try await queryStored(filters, maxLimit: maxLimit, now: now, visibility: visibility, timeout: timeout)
-            .map { stored in
-                do {
-                    return try stored.decoded()
-                } catch {
-                    throw StoreError("stored event does not decode: \(error)")
-                }
-            }
+            .map { stored in try decodingStored { try stored.decoded() } }
     }
 
     /// Every matching event, whoever reads, with no time budget of its own (the relay's own
@@ -168,5 +162,15 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         var error = StoreError(message)
         error.isTimeout = true
         return error
+    }
+}
+
+/// Reads stored event bytes with `decode`: bytes the relay wrote that do not decode mean a
+/// damaged store, one error whichever store and whichever way they are read.
+func decodingStored<T>(_ decode: () throws -> T) throws -> T {
+    do {
+        return try decode()
+    } catch {
+        throw StoreError("stored event does not decode: \(error)")
     }
 }

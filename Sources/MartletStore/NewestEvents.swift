@@ -99,11 +99,7 @@ enum NewestEvents {
         let handle = statement.sqliteStatement
         guard let blob = sqlite3_column_blob(handle, 0) else { throw StoreError("stored event has no JSON") }
         let json = [UInt8](UnsafeRawBufferPointer(start: blob, count: Int(sqlite3_column_bytes(handle, 0))))
-        do {
-            return try StoredEvent(storedJSON: json)
-        } catch {
-            throw StoreError("stored event does not decode: \(error)")
-        }
+        return try decodingStored { try StoredEvent(storedJSON: json) }
     }
 
     private struct Stream {

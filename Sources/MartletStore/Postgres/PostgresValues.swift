@@ -133,7 +133,7 @@ extension PostgresRowSequence {
     func storedEvents() async throws -> [StoredEvent] {
         var events: [StoredEvent] = []
         for try await json in decode(ByteBuffer.self) {
-            events.append(try StoredEvent(stored: json))
+            events.append(try decodingStored { try StoredEvent(storedJSON: Array(json.readableBytesView)) })
         }
         return events
     }
@@ -141,21 +141,7 @@ extension PostgresRowSequence {
 
 extension Event {
     init(stored json: ByteBuffer) throws {
-        do {
-            self = try EventDecoder.decode(storedJSON: Array(json.readableBytesView))
-        } catch {
-            throw StoreError("stored event does not decode: \(error)")
-        }
-    }
-}
-
-extension StoredEvent {
-    init(stored json: ByteBuffer) throws {
-        do {
-            try self.init(storedJSON: Array(json.readableBytesView))
-        } catch {
-            throw StoreError("stored event does not decode: \(error)")
-        }
+        self = try decodingStored { try EventDecoder.decode(storedJSON: Array(json.readableBytesView)) }
     }
 }
 
