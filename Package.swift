@@ -190,6 +190,7 @@ let package = Package(
             name: "MartletStoreTests",
             dependencies: [
                 "MartletStore", "NostrCore", "MartletTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],

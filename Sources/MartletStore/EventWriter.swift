@@ -43,13 +43,14 @@ struct EventWriter {
     private func insert(_ event: Event, dTag: String?) throws {
         try execute(
             """
-            INSERT INTO events(id, pubkey, created_at, kind, d_tag, expires_at, json)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO events(id, pubkey, created_at, kind, d_tag, expires_at, body, sig)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 event.id.databaseValue, event.pubkey.databaseValue, .init(value: event.createdAt),
                 event.kind.databaseValue, dTag?.databaseValue ?? .null,
-                event.expiration?.databaseValue ?? .null, Data(event.json).databaseValue,
+                event.expiration?.databaseValue ?? .null, Data(StoredBody.cut(event)).databaseValue,
+                Data(event.sig.bytes).databaseValue,
             ])
         let rowid = db.lastInsertedRowID
         let tagStatement = try db.cachedStatement(

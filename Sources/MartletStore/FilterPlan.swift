@@ -11,7 +11,7 @@ import NostrCore
 ///
 /// ```swift
 /// let plan = FilterPlan(filter, now: now, visibility: .everything)
-/// let sql = plan.newestSQL(limit: 100) // SELECT events.json FROM ... LIMIT ?
+/// let (sql, arguments) = plan.newestSQL() // SELECT events.id, ... FROM ... ORDER BY ...
 /// ```
 struct FilterPlan {
     /// Streams read one by one at most. Each costs a page read (about 9 µs: a REQ of 500
@@ -154,7 +154,7 @@ struct FilterPlan {
         // sort was most of a common word's cost.
         return (
             """
-            SELECT kept.json FROM (SELECT rowid, score, created_at, id FROM (\
+            SELECT \(StoredRow.columns("kept")) FROM (SELECT rowid, score, created_at, id FROM (\
             SELECT events.rowid AS rowid, events.created_at AS created_at, events.id AS id, \
             \(SearchRankFunction.name)(events_fts\(rankArguments)) AS score FROM \(from) \
             WHERE \(conditions.sql) \(order)LIMIT \(Self.rankedCandidates)) \
@@ -167,7 +167,7 @@ struct FilterPlan {
     }
 
     /// The events of a filter that is one stream (`streamCount == 1`), newest first, in
-    /// the driving index's order, as (JSON, id, created_at): the reader (`NewestEvents`) stops stepping once it has
+    /// the driving index's order, as `StoredRow.columns`: the reader (`NewestEvents`) stops stepping once it has
     /// its limit and the `created_at` ties at the boundary, and orders ties by id itself.
     /// Ordered by id here too, SQLite sorted every row it read, JSON and all, in a
     /// temporary b-tree: a third of a REQ's time in SQLite. A search is read by
@@ -178,7 +178,7 @@ struct FilterPlan {
         let from = source(key: nil, into: &conditions)
         addResiduals(to: &conditions, visible: true)
         return (
-            "SELECT events.json, events.id, \(timeColumn) FROM \(from) WHERE \(conditions.sql) ORDER BY \(timeColumn) DESC",
+            "SELECT \(StoredRow.columns("events")) FROM \(from) WHERE \(conditions.sql) ORDER BY \(timeColumn) DESC",
             conditions.arguments
         )
     }

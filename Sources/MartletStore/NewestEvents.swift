@@ -44,24 +44,23 @@ enum NewestEvents {
         return try merge(plan, limit: limit, context, db)
     }
 
-    /// Column 0 of every row, the stored JSON, as a stored event (its opening read, the
-    /// rest left as bytes).
+    /// Every row of a statement selecting `StoredRow.columns`, as stored events.
     static func storedEvents(_ statement: Statement) throws -> [StoredEvent] {
         var events: [StoredEvent] = []
         let rows = try Row.fetchCursor(statement)
         while try rows.next() != nil {
-            events.append(try storedEvent(statement))
+            events.append(try StoredRow.event(statement))
         }
         return events
     }
 
-    /// The newest `limit` rows of a statement that yields (JSON, id, created_at) by
+    /// The newest `limit` rows of a statement that yields `StoredRow.columns` by
     /// `created_at` descending (`FilterPlan.newestSQL`), in NIP-01's order: "in the case of
     /// the same created_at the lowest id (lexical order) should be first".
     ///
     /// Once `limit` are kept, rows are read on only while they tie with the last kept, since
     /// lower ids of that `created_at` may come later in the index, and only their id and
-    /// `created_at` are looked at: a row's JSON is taken only if its id displaces a kept one.
+    /// `created_at` are looked at: a row's body is taken only if its id displaces a kept one.
     /// A burst of 5,000 events in one second (the fan-out bench's) made every REQ reaching
     /// it copy and parse 5,000 rows to keep 100.
     static func newest(_ statement: Statement, limit: Int) throws -> [StoredEvent] {
@@ -71,18 +70,15 @@ enum NewestEvents {
         let rows = try Row.fetchCursor(statement)
         while try rows.next() != nil {
             if kept.count < limit {
-                kept.append(try storedEvent(statement))
+                kept.append(try StoredRow.event(statement))
                 // Nearly in order already: only runs of equal created_at move.
                 if kept.count == limit { kept.sort(by: newestFirst) }
                 continue
             }
             let last = kept[limit - 1]
-            guard sqlite3_column_int64(handle, 2) == last.createdAt else { break }
-            guard let idBytes = sqlite3_column_blob(handle, 1), sqlite3_column_bytes(handle, 1) == 32 else {
-                throw StoreError("stored event has no id")
-            }
-            guard EventID(Bytes32(UnsafeRawBufferPointer(start: idBytes, count: 32))) < last.id else { continue }
-            let event = try storedEvent(statement)
+            guard sqlite3_column_int64(handle, StoredRow.createdAtColumn) == last.createdAt else { break }
+            guard EventID(try StoredRow.bytes32(handle, StoredRow.idColumn, "id")) < last.id else { continue }
+            let event = try StoredRow.event(statement)
             kept.removeLast()
             // Kept rows stay in order: the newcomer goes after every row it does not precede.
             var position = kept.count
@@ -91,15 +87,6 @@ enum NewestEvents {
         }
         if kept.count < limit { kept.sort(by: newestFirst) }
         return kept
-    }
-
-    /// Column 0 of the statement's current row. Read from SQLite's own buffer into the one
-    /// array the event keeps: through `Row` it went by way of a `Data` first.
-    private static func storedEvent(_ statement: Statement) throws -> StoredEvent {
-        let handle = statement.sqliteStatement
-        guard let blob = sqlite3_column_blob(handle, 0) else { throw StoreError("stored event has no JSON") }
-        let json = [UInt8](UnsafeRawBufferPointer(start: blob, count: Int(sqlite3_column_bytes(handle, 0))))
-        return try decodingStored { try StoredEvent(storedJSON: json) }
     }
 
     private struct Stream {
@@ -183,7 +170,7 @@ enum NewestEvents {
         guard !rowids.isEmpty else { return [] }
         let list = "[" + rowids.map(String.init).joined(separator: ",") + "]"
         let statement = try catalog.statement(
-            "SELECT json FROM events WHERE rowid IN (SELECT value FROM json_each(?))", db)
+            "SELECT \(StoredRow.columns("events")) FROM events WHERE rowid IN (SELECT value FROM json_each(?))", db)
         statement.setUncheckedArguments([list])
         return try storedEvents(statement)
     }

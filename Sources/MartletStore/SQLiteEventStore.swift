@@ -276,7 +276,7 @@ public final class SQLiteEventStore: EventStore {
                 case .newest where plan.streamCount > 1:
                     let page = plan.pageSQL(key: plan.streamKeys[0])
                     statements = [(page.sql, page.arguments + [0, 0, 0, 1].map { DatabaseValue(value: $0) })]
-                    statements.append(("SELECT json FROM events WHERE rowid IN (SELECT value FROM json_each(?))", [DatabaseValue(value: "[1]")]))
+                    statements.append(("SELECT \(StoredRow.columns("events")) FROM events WHERE rowid IN (SELECT value FROM json_each(?))", [DatabaseValue(value: "[1]")]))
                 case .newest: statements = [plan.newestSQL()]
                 case .count: statements = [Self.countSQL([plan])]
                 case .negentropy: statements = [Self.negentropySQL(plan)]

@@ -15,7 +15,7 @@ enum SQLiteSearchIndex {
     static func apply(_ kinds: SearchableKinds, to db: Database) throws -> Bool {
         let built = try String.fetchOne(db, sql: "SELECT kinds FROM search_index") ?? SearchableKinds.all.description
         guard built != kinds.description else { return false }
-        let content = { (row: String) in "json_extract(CAST(\(row).json AS TEXT), '$.content')" }
+        let content = { (row: String) in "json_extract(CAST(\(row).body AS TEXT), '$.content')" }
         try db.execute(
             sql: """
                 DROP TRIGGER IF EXISTS events_insert_fts;

@@ -66,12 +66,18 @@ public struct StoredEvent: EventFields, Equatable {
     }
 
     private init(opening: CanonicalOpening, json: [UInt8]) {
-        id = EventID(opening.id)
-        pubkey = PublicKey(opening.pubkey)
-        createdAt = opening.createdAt
-        kind = Kind(UInt16(opening.kind))
+        self.init(
+            id: EventID(opening.id), pubkey: PublicKey(opening.pubkey), createdAt: opening.createdAt,
+            kind: Kind(UInt16(opening.kind)), json: json, tagsOffset: opening.tagsOffset)
+    }
+
+    init(id: EventID, pubkey: PublicKey, createdAt: Int64, kind: Kind, json: [UInt8], tagsOffset: Int) {
+        self.id = id
+        self.pubkey = pubkey
+        self.createdAt = createdAt
+        self.kind = kind
         self.json = json
-        tagsOffset = opening.tagsOffset
+        self.tagsOffset = tagsOffset
         decodedTags = nil
     }
 

@@ -70,4 +70,52 @@ struct StoredEventTests {
         let tooLarge = text.replacingOccurrences(of: #""kind":1,"#, with: #""kind":65536,"#)
         #expect(throws: WireError.self) { try StoredEvent(storedJSON: Array(tooLarge.utf8)) }
     }
+
+    /// What the SQLite store keeps of an event besides its columns, and the event it gives back.
+    static func joined(_ event: Event, body: [UInt8], sig: [UInt8]? = nil) throws -> StoredEvent {
+        try body.withUnsafeBytes { body in
+            try (sig ?? event.sig.bytes).withUnsafeBytes { sig in
+                try StoredEvent(
+                    id: event.id, pubkey: event.pubkey, createdAt: event.createdAt, kind: event.kind, body: body, sig: sig)
+            }
+        }
+    }
+
+    @Test("the body is {\"tags\",\"content\"} cut from the JSON, and joined again gives the same bytes", arguments: events)
+    func bodyRoundTrip(_ event: Event) throws {
+        let body = StoredBody.cut(event)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])
+        #expect(Set(object.keys) == ["tags", "content"])
+        #expect(object["content"] as? String == event.content)
+        // The 256 hex digits of id, pubkey and signature, and their keys, are the columns'.
+        #expect(event.json.count - body.count > 256 + 30)
+        let stored = try Self.joined(event, body: body)
+        #expect(stored.json == event.json)
+        #expect(try stored.tags == event.tags)
+        #expect(try stored.decoded() == event)
+    }
+
+    @Test("an event read from JSON laid out otherwise gives the canonical body")
+    func bodyOfOtherLayout() throws {
+        let event = Self.events[1]
+        let reordered = """
+            {"sig":"\(event.sig.hex)","content":"line\\nbreak \\"quoted\\" 🤙","kind":\(event.kind.rawValue),
+             "tags":[["d","article"],["p","\(String(repeating: "ab", count: 32))","wss://r"],["-"]],
+             "created_at":\(event.createdAt),"pubkey":"\(event.pubkey.hex)","id":"\(event.id.hex)"}
+            """
+        let read = try EventDecoder.decode(storedJSON: Array(reordered.utf8))
+        #expect(read.json != event.json)
+        #expect(StoredBody.cut(read) == StoredBody.cut(event))
+    }
+
+    @Test("a body that is not one, or a signature that is not 64 bytes, is refused")
+    func damagedBody() throws {
+        let event = Self.events[0]
+        let body = StoredBody.cut(event)
+        #expect(throws: WireError.self) { try Self.joined(event, body: event.json) }
+        #expect(throws: WireError.self) { try Self.joined(event, body: Array(body.dropLast())) }
+        #expect(throws: WireError.self) { try Self.joined(event, body: []) }
+        #expect(throws: WireError.self) { try Self.joined(event, body: body, sig: Array(event.sig.bytes.prefix(63))) }
+        #expect(throws: WireError.self) { try Self.joined(event, body: body, sig: []) }
+    }
 }

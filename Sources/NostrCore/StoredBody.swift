@@ -1,0 +1,98 @@
+/// The part of an event's canonical JSON that a store keeping id, pubkey, created_at, kind
+/// and signature in binary columns of their own does not already hold:
+/// `{"tags":[…],"content":"…"}`, cut verbatim out of `Event.json`.
+///
+/// Whole, the JSON repeats those five fields as 320 hex digits and their keys, about a
+/// quarter of a typical note, next to the same values in the store's columns. Kept as the
+/// body and joined again on the way out, a million events take about 265 MB less disk and
+/// every write that much less WAL. The body is still a JSON object, so SQL can read its
+/// `content` and `tags` as it read them from the whole event.
+///
+/// ```swift
+/// let body = StoredBody.cut(event)
+/// let again = try StoredEvent(id: event.id, pubkey: event.pubkey, createdAt: event.createdAt,
+///                             kind: event.kind, body: body, sig: event.sig)   // again.json == event.json
+/// ```
+public enum StoredBody {
+    /// `{"tags":`, how every body opens.
+    static let opening: StaticString = #"{"tags":"#
+    /// `,"sig":"` + 128 digits + `"}`, how every canonical JSON closes.
+    private static let signatureTail = 8 + 128 + 2
+
+    /// The body of `event`: its canonical JSON from `"tags"` up to the signature, braced.
+    public static func cut(_ event: Event) -> [UInt8] {
+        if let body = cut(canonical: event.json) { return body }
+        // An event read back from bytes laid out otherwise keeps them as its `json`.
+        let json = EventSerializer.json(
+            id: event.id, pubkey: event.pubkey, createdAt: event.createdAt, kind: event.kind, tags: event.tags,
+            content: event.content, sig: event.sig)
+        return cut(canonical: json)!
+    }
+
+    /// Nil unless `json` opens and closes as `EventSerializer.json` writes them.
+    private static func cut(canonical json: [UInt8]) -> [UInt8]? {
+        // `{"id":"<64>","pubkey":"<64>","created_at":` is 162 bytes; then only digits and
+        // `,"kind":` come before the first `,"tags":`, at most 16 + 8 + 5 bytes on.
+        var start = 162
+        let tagsKey = #","tags":"#.utf8
+        let lastStart = min(start + 30, json.count - signatureTail - tagsKey.count)
+        guard json.starts(with: #"{"id":""#.utf8), lastStart >= start,
+            json[(json.count - signatureTail)...].starts(with: #","sig":""#.utf8)
+        else { return nil }
+        while !json[start...].starts(with: tagsKey) {
+            guard start < lastStart else { return nil }
+            start += 1
+        }
+        start += 1
+        var body = [UInt8]()
+        body.reserveCapacity(json.count - start - signatureTail + 2)
+        body.append(UInt8(ascii: "{"))
+        body.append(contentsOf: json[start..<(json.count - signatureTail)])
+        body.append(UInt8(ascii: "}"))
+        return body
+    }
+
+    /// The canonical JSON of an event stored as `body` and its columns, and where its tags
+    /// array starts in it. Nil when `body` is not a body (`{"tags":` … `}`).
+    static func join(
+        id: EventID, pubkey: PublicKey, createdAt: Int64, kind: Kind, body: UnsafeRawBufferPointer,
+        sig: UnsafeRawBufferPointer
+    ) -> (json: [UInt8], tagsOffset: Int)? {
+        let openingCount = opening.utf8CodeUnitCount
+        guard sig.count == 64, body.count > openingCount + 1, body[body.count - 1] == UInt8(ascii: "}"),
+            UnsafeRawBufferPointer(start: opening.utf8Start, count: openingCount).elementsEqual(body.prefix(openingCount))
+        else { return nil }
+        var json = [UInt8]()
+        json.reserveCapacity(body.count + 330)
+        json.append(contentsOf: #"{"id":""#.utf8)
+        id.raw.appendHex(to: &json)
+        json.append(contentsOf: #"","pubkey":""#.utf8)
+        pubkey.raw.appendHex(to: &json)
+        json.append(contentsOf: #"","created_at":"#.utf8)
+        EventSerializer.appendInteger(createdAt, to: &json)
+        json.append(contentsOf: #","kind":"#.utf8)
+        EventSerializer.appendInteger(Int64(kind.rawValue), to: &json)
+        json.append(UInt8(ascii: ","))
+        let tagsOffset = json.count + openingCount - 1
+        json.append(contentsOf: UnsafeRawBufferPointer(rebasing: body[1..<(body.count - 1)]))
+        json.append(contentsOf: #","sig":""#.utf8)
+        Hex.append(sig, to: &json)
+        json.append(contentsOf: #""}"#.utf8)
+        return (json, tagsOffset)
+    }
+}
+
+extension StoredEvent {
+    /// An event a store kept as its body and columns (`StoredBody`). The rest is trusted
+    /// to be the canonical event the relay stored, as `init(storedJSON:)` trusts its bytes.
+    public init(
+        id: EventID, pubkey: PublicKey, createdAt: Int64, kind: Kind, body: UnsafeRawBufferPointer,
+        sig: UnsafeRawBufferPointer
+    ) throws(WireError) {
+        guard
+            let (json, tagsOffset) = StoredBody.join(
+                id: id, pubkey: pubkey, createdAt: createdAt, kind: kind, body: body, sig: sig)
+        else { throw WireError(.invalidValue, "stored body is not {\"tags\":…}, or the signature is not 64 bytes", at: 0) }
+        self.init(id: id, pubkey: pubkey, createdAt: createdAt, kind: kind, json: json, tagsOffset: tagsOffset)
+    }
+}
