@@ -8,11 +8,12 @@ import NostrCore
 ///
 /// `WriteRules` decides what each event does, asking its questions of the tables as it
 /// goes (a lookup costs a microsecond here); this type only reads and writes the rows.
-/// Removing a row from `events` is all any rule does: triggers take its tags, its
-/// full-text entry and its kind count along.
+/// Removing a row from `events` is all any rule does: triggers take its tags and its kind
+/// count along, and note its full-text entry for `SQLiteSearchIndex.catchUp`, which every
+/// write of events ends with (`SQLiteEventStore.writeEvents`).
 ///
 /// ```swift
-/// let results = try await pool.write { db in try EventWriter(db).save(events) }
+/// let results = try await store.writeEvents { writer in try writer.save(events) }
 /// ```
 struct EventWriter {
     let db: Database

@@ -127,7 +127,7 @@ public final class SQLiteEventStore: EventStore {
 
     public func save(_ events: [Event]) async throws -> [SaveResult] {
         guard !events.isEmpty else { return [] }
-        return try await write { db in try EventWriter(db).save(events) }
+        return try await writeEvents { writer in try writer.save(events) }
     }
 
     public func contains(_ id: EventID) async throws -> Bool {
@@ -194,16 +194,17 @@ public final class SQLiteEventStore: EventStore {
     }
 
     public func vanish(pubkey: PublicKey, until: Int64) async throws -> Int {
-        try await write { db in try EventWriter(db).vanish(pubkey: pubkey, until: until) }
+        try await writeEvents { writer in try writer.vanish(pubkey: pubkey, until: until) }
     }
 
     public func purgeExpired(now: Int64) async throws -> Int {
-        try await write { db in try EventWriter(db).purgeExpired(now: now) }
+        try await writeEvents { writer in try writer.purgeExpired(now: now) }
     }
 
     public func remove(_ ids: [EventID]) async throws -> Int {
         guard !ids.isEmpty else { return 0 }
-        return try await write { db in
+        return try await writeEvents { writer in
+            let db = writer.db
             let statement = try db.cachedStatement(sql: "DELETE FROM events WHERE id = ?")
             var removed = 0
             for id in ids {
@@ -352,6 +353,16 @@ public final class SQLiteEventStore: EventStore {
 
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await reporting("write") { try await pool.write(body) }
+    }
+
+    /// A write that stores or removes events; the search index catches up with it before
+    /// it commits (`SQLiteSearchIndex`).
+    func writeEvents<T: Sendable>(_ body: @escaping @Sendable (EventWriter) throws -> T) async throws -> T {
+        try await write { db in
+            let result = try body(EventWriter(db))
+            try SQLiteSearchIndex.catchUp(db)
+            return result
+        }
     }
 
     /// Runs a database access, passing a `StoreError` on as it is and wrapping any other.

@@ -33,6 +33,16 @@ enum SQLiteSchema {
         }
         migrator.registerMigration("search terms", migrate: createSearchTerms)
         migrator.registerMigration("bodies and signatures", migrate: splitStoredJSON)
+        migrator.registerMigration("search indexed per batch") { db in
+            // What `SQLiteSearchIndex.catchUp` applies at the end of each write; the index is
+            // up to date here, since the triggers it replaces indexed every row at once.
+            try db.execute(
+                sql: """
+                    CREATE TABLE search_pending (event_rowid INTEGER PRIMARY KEY);
+                    CREATE TABLE search_removed (event_rowid INTEGER PRIMARY KEY, content TEXT NOT NULL);
+                    """)
+            try SQLiteSearchIndex.createTriggers(SQLiteSearchIndex.builtKinds(db), db)
+        }
         return migrator
     }
 

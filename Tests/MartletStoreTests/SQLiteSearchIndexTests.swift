@@ -1,0 +1,87 @@
+import Foundation
+import GRDB
+@testable import MartletStore
+import MartletTestSupport
+import NostrCore
+import Testing
+
+/// The full-text index caught up at the end of each write (`SQLiteSearchIndex`): whatever a
+/// batch stores, replaces and deletes, the index holds exactly the searchable events stored.
+@Suite("SQLite search index, caught up per batch")
+struct SQLiteSearchIndexTests {
+    /// Entries in the index against searchable rows in `events`: a removal applied to an
+    /// entry never made, or an entry never removed, makes them differ.
+    static func entriesAndRows(_ store: SQLiteEventStore) async throws -> (entries: Int, rows: Int, behind: Int) {
+        try await store.read { db in
+            let entries = try Int.fetchOne(db, sql: "SELECT count(*) FROM events_fts_docsize") ?? -1
+            let rows = try Int.fetchOne(
+                db, sql: "SELECT count(*) FROM events WHERE \(SearchableKinds.all.sqlCondition("kind"))") ?? -1
+            let behind = try Int.fetchOne(
+                db, sql: "SELECT (SELECT count(*) FROM search_pending) + (SELECT count(*) FROM search_removed)") ?? -1
+            return (entries, rows, behind)
+        }
+    }
+
+    func search(_ store: SQLiteEventStore, _ words: String) async throws -> [EventID] {
+        try await store.query([Filter(search: words)], maxLimit: 100, now: testNow).map(\.id)
+    }
+
+    @Test("an event stored and deleted in one batch is never indexed; the deletion is")
+    func storedAndDeletedInOneBatch() async throws {
+        let store = try await SQLiteFactory().makeSQLiteStore()
+        let author = Author()
+        let note = author.event(content: "charlie was here", createdAt: testTime)
+        let kept = author.event(content: "delta stays", createdAt: testTime + 1)
+        #expect(try await store.save([note, kept, author.deletion(of: [note])]) == [.saved, .saved, .saved])
+        #expect(try await search(store, "charlie").isEmpty)
+        #expect(try await search(store, "delta") == [kept.id])
+        let counts = try await Self.entriesAndRows(store)
+        #expect(counts.entries == counts.rows && counts.behind == 0, "\(counts)")
+        try await SQLiteFactory().dispose(store)
+    }
+
+    /// SQLite gives a new row the rowid of the last one when that one was just deleted: the
+    /// old entry must leave the index before the new one enters it under the same rowid.
+    @Test("a replaced event's words leave the index, its successor's enter it, even under the same rowid")
+    func replacementReusingTheRowid() async throws {
+        let store = try await SQLiteFactory().makeSQLiteStore()
+        let author = Author()
+        let first = author.event(kind: .metadata, content: "alpha profile", createdAt: testTime)
+        #expect(try await store.save([first]) == [.saved])
+        #expect(try await search(store, "alpha") == [first.id])
+        let second = author.event(kind: .metadata, content: "bravo profile", createdAt: testTime + 1)
+        let third = author.event(kind: .metadata, content: "echo profile", createdAt: testTime + 2)
+        // One batch replaces twice; another batch replaces again.
+        #expect(try await store.save([second, third]) == [.saved, .saved])
+        let fourth = author.event(kind: .metadata, content: "foxtrot profile", createdAt: testTime + 3)
+        #expect(try await store.save([fourth]) == [.saved])
+        for gone in ["alpha", "bravo", "echo"] { #expect(try await search(store, gone).isEmpty, "\(gone)") }
+        #expect(try await search(store, "profile") == [fourth.id])
+        let counts = try await Self.entriesAndRows(store)
+        #expect(counts.entries == counts.rows && counts.behind == 0, "\(counts)")
+        try await SQLiteFactory().dispose(store)
+    }
+
+    @Test("every way of removing events keeps the index and the table the same size")
+    func removalsKeepTheIndexExact() async throws {
+        let store = try await SQLiteFactory().makeSQLiteStore()
+        let author = Author()
+        let notes = (0..<20).map { index in
+            author.event(
+                content: "golf note \(index)", tags: index % 4 == 0 ? [["expiration", "\(testTime + 5)"]] : [],
+                createdAt: testTime + Int64(index))
+        }
+        _ = try await store.save(notes)
+        _ = try await store.remove([notes[1].id, notes[2].id])
+        _ = try await store.purgeExpired(now: testTime + 10)
+        _ = try await store.save([author.deletion(of: [notes[3]], at: testTime + 30)])
+        let counts = try await Self.entriesAndRows(store)
+        #expect(counts.entries == counts.rows && counts.behind == 0, "\(counts)")
+        #expect(try await search(store, "golf").count == 20 - 2 - 5 - 1)
+        _ = try await store.vanish(pubkey: author.pubkey, until: testTime + 100)
+        #expect(try await search(store, "golf").isEmpty)
+        let after = try await Self.entriesAndRows(store)
+        #expect(after.entries == after.rows && after.behind == 0, "\(after)")
+        try await SQLiteFactory().dispose(store)
+    }
+}
