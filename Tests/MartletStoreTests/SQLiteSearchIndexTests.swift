@@ -85,3 +85,41 @@ struct SQLiteSearchIndexTests {
         try await SQLiteFactory().dispose(store)
     }
 }
+
+@Suite("search vocabulary")
+struct SearchVocabularyTests {
+    /// ASCII text of every kind: words, digits, punctuation, controls, URLs, hashtags.
+    static let samples: [String] = {
+        var generator = SystemRandomNumberGenerator()
+        var texts = [
+            "GM nostr! Relays_and-clients: 2026 #Nostr https://example.com/a?b=c&d=1",
+            "line\nbreak\ttab\u{01}control ÿ", "", "   ", "a", "CamelCase snake_case kebab-case x1y2z3 007",
+            "quotes \"inside\" and 'single' (parens) [brackets] {braces} <tags> ~!@#$%^&*+=|\\/;:,.?`",
+        ]
+        for _ in 0..<300 {
+            let count = Int.random(in: 0..<80, using: &generator)
+            texts.append(String(decoding: (0..<count).map { _ in UInt8.random(in: 0..<0x80, using: &generator) }, as: UTF8.self))
+        }
+        return texts
+    }()
+
+    @Test("ASCII text gives the terms FTS5's own unicode61 tokenizer gives; other text is left to it")
+    func asciiTermsMatchTheTokenizer() throws {
+        let database = try DatabaseQueue()
+        try database.read { db in
+            let tokenizer = try db.makeTokenizer(SearchVocabulary.tokenizer)
+            for text in Self.samples {
+                var terms = Set<String>()
+                let handled = SearchVocabulary.asciiTerms(of: text, into: &terms)
+                // ÿ is not ASCII: that sample goes to the tokenizer, untouched here.
+                guard !text.contains("ÿ") else {
+                    #expect(!handled && terms.isEmpty)
+                    continue
+                }
+                #expect(handled)
+                let expected = Set(try tokenizer.tokenize(document: text).map(\.token))
+                #expect(terms == expected, "\(text.debugDescription)")
+            }
+        }
+    }
+}
