@@ -27,7 +27,13 @@ enum SearchVocabulary {
         var terms = Set<String>()
         var tokenizer: (any FTS5Tokenizer)?
         for event in events where !SearchQuery.unindexedKinds.contains(event.kind) && !event.content.isEmpty {
-            if asciiTerms(of: event.content, into: &terms) { continue }
+            // ASCII is read directly (`SearchQuery.asciiTokens`, the same terms as unicode61):
+            // through FTS5's tokenizer every note cost a callback and a string per token,
+            // 6% of the relay's CPU during ingest, on its one writer thread.
+            if let tokens = SearchQuery.asciiTokens(event.content) {
+                terms.formUnion(tokens)
+                continue
+            }
             if tokenizer == nil { tokenizer = try db.makeTokenizer(Self.tokenizer) }
             for token in try tokenizer!.tokenize(document: event.content) { terms.insert(token.token) }
         }
@@ -37,32 +43,6 @@ enum SearchVocabulary {
             statement.setUncheckedArguments([term])
             try statement.execute()
         }
-    }
-
-    /// The terms of `text` as the index's tokenizer makes them, when `text` is ASCII: there
-    /// `unicode61` keeps runs of letters and digits, lower-cased, and every other character
-    /// separates them. Returns false, adding nothing, for any other text. Through FTS5's
-    /// tokenizer every note cost a callback and a string per token, inside the write
-    /// transaction: 6% of the relay's CPU during ingest, on its one writer thread.
-    static func asciiTerms(of text: String, into terms: inout Set<String>) -> Bool {
-        let utf8 = text.utf8
-        let isASCII = utf8.withContiguousStorageIfAvailable { bytes in bytes.allSatisfy { $0 < 0x80 } }
-        guard isASCII ?? utf8.allSatisfy({ $0 < 0x80 }) else { return false }
-        var term: [UInt8] = []
-        for byte in utf8 {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-                term.append(byte)
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"):
-                term.append(byte | 0x20)
-            default:
-                guard !term.isEmpty else { continue }
-                terms.insert(String(decoding: term, as: UTF8.self))
-                term.removeAll(keepingCapacity: true)
-            }
-        }
-        if !term.isEmpty { terms.insert(String(decoding: term, as: UTF8.self)) }
-        return true
     }
 
     /// Rebuilds the table from the index's own terms (one pass over the whole index).
