@@ -70,59 +70,36 @@ struct WebSocketConnection<Session: WebSocketSession> {
 
     /// Feeds every message to the session; returns why reading stopped.
     ///
-    /// Frames are assembled per RFC 6455 §5.4: a continuation belongs to the text or binary
-    /// frame that started its message, and a message is handed over once, at its final frame.
-    /// Up to twice `maxMessageLength` is read, so that the relay can salvage an oversized
-    /// EVENT's id and answer `OK false`; beyond that only the NOTICE is sent.
+    /// Frames become messages in `MessageAssembly`; this loop only waits for them, so that
+    /// its frame, which lives as long as the connection, holds little more than the iterator.
     @inline(never)
     private func readMessages(from inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async -> String {
-        let readLimit = maxMessageLength * 2
-        var message = [UInt8]()
-        var inMessage = false
-        var oversized = false
+        var frames = inbound.makeAsyncIterator()
+        var assembly = MessageAssembly(readLimit: maxMessageLength * 2)
         do {
-            for try await frame in inbound {
-                switch (frame.opcode, inMessage) {
-                case (.continuation, false):
-                    return await closeForProtocolError("continuation frame without a message to continue", outbound)
-                case (.continuation, true):
-                    break
-                case (_, true):
-                    return await closeForProtocolError("new message before the previous one ended", outbound)
-                case (_, false):
-                    inMessage = true
-                }
-                if !oversized {
-                    if message.count + frame.data.readableBytes > readLimit {
-                        oversized = true
-                        message.removeAll()
-                    } else {
-                        message.append(contentsOf: frame.data.readableBytesView)
-                    }
-                }
-                guard frame.fin else { continue }
-                defer {
-                    message.removeAll(keepingCapacity: message.capacity <= 64 * 1024)
-                    inMessage = false
-                    oversized = false
-                }
-                if oversized {
-                    session.refuseOversized(limit: maxMessageLength)
-                    if session.outbox.ending != nil { return "outbox ended" }
+            while let frame = try await frames.next() {
+                switch assembly.add(frame) {
+                case .partial:
                     continue
+                case .broken(let reason):
+                    return await closeForProtocolError(reason, outbound)
+                case .oversized:
+                    session.refuseOversized(limit: maxMessageLength)
+                case .complete(let message):
+                    wire.recordClientMessage(message)
+                    await receiveInTaskOfItsOwn(message)
                 }
-                wire.recordClientMessage(message)
-                // The bytes go to the message's own task; this connection keeps no buffer
-                // while it idles.
-                let whole = message
-                message = []
-                await receiveInTaskOfItsOwn(whole)
                 if session.outbox.ending != nil { return "outbox ended" }
             }
             return "client closed"
         } catch {
-            return "read error: \(error)"
+            return Self.readError(error)
         }
+    }
+
+    @inline(never)
+    private static func readError(_ error: any Error) -> String {
+        "read error: \(error)"
     }
 
     /// Hands one message to the session in a task of its own and waits for it to finish, so
@@ -168,6 +145,70 @@ struct WebSocketConnection<Session: WebSocketSession> {
         try? await outbound.write(.custom(last))
         try? await outbound.close(.policyViolation, reason: "slow consumer")
         return "slow consumer"
+    }
+}
+
+/// Turns a connection's data frames into whole messages, per RFC 6455 §5.4: a continuation
+/// belongs to the text or binary frame that started its message, and a message is handed
+/// over once, at its final frame. Up to `readLimit` bytes (twice the advertised
+/// `max_message_length`) are kept, so that the relay can salvage an oversized EVENT's id
+/// and answer `OK false`; beyond that the message is only reported as oversized.
+///
+/// ```swift
+/// var assembly = MessageAssembly(readLimit: 2 * 131_072)
+/// if case .complete(let bytes) = assembly.add(frame) { await session.receive(bytes) }
+/// ```
+struct MessageAssembly {
+    enum Step: Equatable {
+        /// The message goes on in a later frame.
+        case partial
+        case complete([UInt8])
+        /// Ended, and larger than the read limit: its bytes were dropped.
+        case oversized
+        /// Broken fragmentation: the connection must close with 1002 (protocol error).
+        case broken(String)
+    }
+
+    let readLimit: Int
+    /// Empty between messages: the bytes leave with `.complete`, and an idle connection
+    /// keeps no buffer.
+    private var bytes: [UInt8] = []
+    private var inMessage = false
+    private var oversized = false
+
+    init(readLimit: Int) {
+        self.readLimit = readLimit
+    }
+
+    /// Not inlined into the reading loop: an async function's frame would hold its
+    /// temporaries for the connection's whole life.
+    @inline(never)
+    mutating func add(_ frame: WebSocketDataFrame) -> Step {
+        switch (frame.opcode, inMessage) {
+        case (.continuation, false):
+            return .broken("continuation frame without a message to continue")
+        case (.continuation, true):
+            break
+        case (_, true):
+            return .broken("new message before the previous one ended")
+        case (_, false):
+            inMessage = true
+        }
+        if !oversized {
+            if bytes.count + frame.data.readableBytes > readLimit {
+                oversized = true
+                bytes = []
+            } else {
+                bytes.append(contentsOf: frame.data.readableBytesView)
+            }
+        }
+        guard frame.fin else { return .partial }
+        defer {
+            bytes = []
+            inMessage = false
+            oversized = false
+        }
+        return oversized ? .oversized : .complete(bytes)
     }
 }
 
