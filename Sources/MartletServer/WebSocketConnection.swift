@@ -30,6 +30,8 @@ struct WebSocketConnection<Session: WebSocketSession> {
         let remote = session.remoteAddress ?? "unknown"
         logOpened(remote: remote)
         let drained = startWriting(outbound)
+        // The reading loop and the frames it waits in (Hummingbird's and NIO's), in one slab.
+        await TaskStackReservation.reserveForReadingLoop()
         let closedBy = await readMessages(from: inbound, outbound: outbound)
         session.close()
         let reason = await finishWriting(drained, outbound: outbound) ?? closedBy
