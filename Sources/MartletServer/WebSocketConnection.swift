@@ -89,7 +89,11 @@ struct WebSocketConnection<Session: WebSocketSession> {
                     session.refuseOversized(limit: maxMessageLength)
                 case .complete(let message):
                     wire.recordClientMessage(message)
-                    await receiveInTaskOfItsOwn(message)
+                    if session.staysShallow(message) {
+                        await session.receive(message)
+                    } else {
+                        await receiveInTaskOfItsOwn(message)
+                    }
                 }
                 if session.outbox.ending != nil { return "outbox ended" }
             }
@@ -104,7 +108,8 @@ struct WebSocketConnection<Session: WebSocketSession> {
         "read error: \(error)"
     }
 
-    /// Hands one message to the session in a task of its own and waits for it to finish, so
+    /// Hands one message (all but those the session says stay shallow, such as an EVENT)
+    /// to the session in a task of its own and waits for it to finish, so
     /// the order of messages and the back-pressure (nothing more is read meanwhile) stay as
     /// they were, and cancelling this task cancels the message's.
     ///
