@@ -187,29 +187,34 @@ struct MessageAssembly {
         self.readLimit = readLimit
     }
 
+    mutating func add(_ frame: WebSocketDataFrame) -> Step {
+        add(continuing: frame.opcode == .continuation, payload: frame.data, fin: frame.fin)
+    }
+
+    /// One data frame: a continuation, or the first frame of a text or binary message.
     /// Not inlined into the reading loop: an async function's frame would hold its
     /// temporaries for the connection's whole life.
     @inline(never)
-    mutating func add(_ frame: WebSocketDataFrame) -> Step {
-        switch (frame.opcode, inMessage) {
-        case (.continuation, false):
+    mutating func add(continuing: Bool, payload: ByteBuffer, fin: Bool) -> Step {
+        switch (continuing, inMessage) {
+        case (true, false):
             return .broken("continuation frame without a message to continue")
-        case (.continuation, true):
+        case (true, true):
             break
-        case (_, true):
+        case (false, true):
             return .broken("new message before the previous one ended")
-        case (_, false):
+        case (false, false):
             inMessage = true
         }
         if !oversized {
-            if bytes.count + frame.data.readableBytes > readLimit {
+            if bytes.count + payload.readableBytes > readLimit {
                 oversized = true
                 bytes = []
             } else {
-                bytes.append(contentsOf: frame.data.readableBytesView)
+                bytes.append(contentsOf: payload.readableBytesView)
             }
         }
-        guard frame.fin else { return .partial }
+        guard fin else { return .partial }
         defer {
             bytes = []
             inMessage = false
