@@ -1,0 +1,55 @@
+@testable import MartletServer
+import NIOCore
+import Testing
+
+/// What the reading loop decides per message without decoding it: which messages stay in
+/// the connection's task (`JSONMessageHead`), and how frames become messages
+/// (`MessageAssembly`); the real server's behaviour is in `WebSocketFramingTests`.
+@Suite("Message hand-off in the reading loop")
+struct MessageHandOffTests {
+    @Test("an EVENT is told from the other verbs by its opening bytes, whitespace allowed")
+    func eventHead() {
+        #expect(JSONMessageHead.isEvent(Array(#"["EVENT",{"id":"00"}]"#.utf8)))
+        #expect(JSONMessageHead.isEvent(Array(" \n[\t \"EVENT\" ,{}]".utf8)))
+        for other in [#"["REQ","s",{}]"#, #"["COUNT","s",{}]"#, #"["CLOSE","s"]"#, #"["AUTH",{}]"#, #"["EVENTS",{}]"#] {
+            #expect(!JSONMessageHead.isEvent(Array(other.utf8)), "\(other)")
+        }
+        for malformed in ["", "[", #"{"EVENT":1}"#, #""EVENT""#, "[EVENT]", #"["EVEN"#] {
+            #expect(!JSONMessageHead.isEvent(Array(malformed.utf8)), "\(malformed)")
+        }
+    }
+
+    @Test("fragments make one message at the final frame; the next message starts afresh")
+    func fragmentsAssemble() {
+        var assembly = MessageAssembly(readLimit: 100)
+        #expect(assembly.add(continuing: false, payload: ByteBuffer(string: #"["REQ","#), fin: false) == .partial)
+        #expect(
+            assembly.add(continuing: true, payload: ByteBuffer(string: #""s",{}]"#), fin: true)
+                == .complete(Array(#"["REQ","s",{}]"#.utf8)))
+        #expect(assembly.add(continuing: false, payload: ByteBuffer(string: "[]"), fin: true) == .complete(Array("[]".utf8)))
+    }
+
+    @Test("a message past the read limit is reported once, at its final frame, and the next one is read afresh")
+    func oversized() {
+        var assembly = MessageAssembly(readLimit: 8)
+        #expect(assembly.add(continuing: false, payload: ByteBuffer(string: "12345"), fin: false) == .partial)
+        #expect(assembly.add(continuing: true, payload: ByteBuffer(string: "67890"), fin: false) == .partial)
+        #expect(assembly.add(continuing: true, payload: ByteBuffer(string: "1"), fin: true) == .oversized)
+        #expect(
+            assembly.add(continuing: false, payload: ByteBuffer(string: "12345678"), fin: true)
+                == .complete(Array("12345678".utf8)))
+    }
+
+    @Test("broken fragmentation is reported with the reason the close carries")
+    func brokenFragmentation() {
+        var orphan = MessageAssembly(readLimit: 100)
+        #expect(
+            orphan.add(continuing: true, payload: ByteBuffer(string: "x"), fin: true)
+                == .broken("continuation frame without a message to continue"))
+        var interrupted = MessageAssembly(readLimit: 100)
+        #expect(interrupted.add(continuing: false, payload: ByteBuffer(string: "x"), fin: false) == .partial)
+        #expect(
+            interrupted.add(continuing: false, payload: ByteBuffer(string: "y"), fin: true)
+                == .broken("new message before the previous one ended"))
+    }
+}
