@@ -43,6 +43,17 @@ public enum EventSerializer {
     ) -> [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(300 + content.utf8.count + tags.count * 80)
+        appendOpening(id: id, pubkey: pubkey, createdAt: createdAt, kind: kind, to: &out)
+        out.append(contentsOf: #""tags":"#.utf8)
+        appendTags(tags, to: &out)
+        out.append(contentsOf: #","content":"#.utf8)
+        appendString(content, to: &out)
+        appendClosing(sig: sig, to: &out)
+        return out
+    }
+
+    /// `{"id":…,"pubkey":…,"created_at":…,"kind":…,`: what comes before `"tags"` in `json`.
+    static func appendOpening(id: EventID, pubkey: PublicKey, createdAt: Int64, kind: Kind, to out: inout [UInt8]) {
         out.append(contentsOf: #"{"id":""#.utf8)
         id.raw.appendHex(to: &out)
         out.append(contentsOf: #"","pubkey":""#.utf8)
@@ -51,14 +62,14 @@ public enum EventSerializer {
         appendInteger(createdAt, to: &out)
         out.append(contentsOf: #","kind":"#.utf8)
         appendInteger(Int64(kind.rawValue), to: &out)
-        out.append(contentsOf: #","tags":"#.utf8)
-        appendTags(tags, to: &out)
-        out.append(contentsOf: #","content":"#.utf8)
-        appendString(content, to: &out)
+        out.append(UInt8(ascii: ","))
+    }
+
+    /// `,"sig":…}`: what comes after the content in `json`.
+    static func appendClosing(sig: Signature, to out: inout [UInt8]) {
         out.append(contentsOf: #","sig":""#.utf8)
         sig.appendHex(to: &out)
         out.append(contentsOf: #""}"#.utf8)
-        return out
     }
 
     /// Appends `[["f1","f2"],...]`, each field written by `appendString`.

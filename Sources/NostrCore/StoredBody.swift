@@ -9,9 +9,9 @@
 /// `content` and `tags` as it read them from the whole event.
 ///
 /// ```swift
-/// let body = StoredBody.cut(event)
-/// let again = try StoredEvent(id: event.id, pubkey: event.pubkey, createdAt: event.createdAt,
-///                             kind: event.kind, body: body, sig: event.sig)   // again.json == event.json
+/// let body = StoredBody.cut(event)                       // written beside the columns
+/// let again = try StoredEvent(id: id, pubkey: pubkey, createdAt: createdAt, kind: kind,
+///                             body: bodyBytes, sig: sigBytes)  // read back: again.json == event.json
 /// ```
 public enum StoredBody {
     /// `{"tags":`, how every body opens.
@@ -64,20 +64,13 @@ public enum StoredBody {
         else { return nil }
         var json = [UInt8]()
         json.reserveCapacity(body.count + 330)
-        json.append(contentsOf: #"{"id":""#.utf8)
-        id.raw.appendHex(to: &json)
-        json.append(contentsOf: #"","pubkey":""#.utf8)
-        pubkey.raw.appendHex(to: &json)
-        json.append(contentsOf: #"","created_at":"#.utf8)
-        EventSerializer.appendInteger(createdAt, to: &json)
-        json.append(contentsOf: #","kind":"#.utf8)
-        EventSerializer.appendInteger(Int64(kind.rawValue), to: &json)
-        json.append(UInt8(ascii: ","))
+        EventSerializer.appendOpening(id: id, pubkey: pubkey, createdAt: createdAt, kind: kind, to: &json)
         let tagsOffset = json.count + openingCount - 1
         json.append(contentsOf: UnsafeRawBufferPointer(rebasing: body[1..<(body.count - 1)]))
-        json.append(contentsOf: #","sig":""#.utf8)
-        Hex.append(sig, to: &json)
-        json.append(contentsOf: #""}"#.utf8)
+        let signature = Signature(
+            r: Bytes32(UnsafeRawBufferPointer(rebasing: sig[0..<32])),
+            s: Bytes32(UnsafeRawBufferPointer(rebasing: sig[32..<64])))
+        EventSerializer.appendClosing(sig: signature, to: &json)
         return (json, tagsOffset)
     }
 }
