@@ -1,4 +1,3 @@
-import Foundation
 import GRDB
 import NostrCore
 
@@ -88,15 +87,7 @@ enum SQLiteSearchIndex {
 
     /// The rule the index was built by, as `search_index` records it.
     static func builtKinds(_ db: Database) throws -> SearchableKinds {
-        guard let recorded = try String.fetchOne(db, sql: "SELECT kinds FROM search_index"), recorded != "all" else {
-            return .all
-        }
-        var kinds = Set<Kind>()
-        for field in recorded.split(separator: ",") {
-            guard let kind = UInt16(field.trimmingCharacters(in: .whitespaces)) else { continue }
-            kinds.insert(Kind(kind))
-        }
-        return SearchableKinds(only: kinds)
+        try String.fetchOne(db, sql: "SELECT kinds FROM search_index").map(SearchableKinds.init(recorded:)) ?? .all
     }
 
     /// A row's content as the index holds it: read from the stored body.

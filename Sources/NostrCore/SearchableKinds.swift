@@ -38,6 +38,16 @@ public struct SearchableKinds: Hashable, Sendable, CustomStringConvertible {
         only.map { Self.list($0) } ?? "all"
     }
 
+    /// The rule `description` spells: "all", or kinds separated by commas.
+    public init(recorded: String) {
+        guard recorded != "all" else {
+            self = .all
+            return
+        }
+        let kinds = recorded.split(separator: ",").compactMap { UInt16($0.filter { $0 != " " }) }
+        self.init(only: Set(kinds.map { Kind(rawValue: $0) }))
+    }
+
     private static func list(_ kinds: Set<Kind>) -> String {
         kinds.map(\.rawValue).sorted().map(String.init).joined(separator: ", ")
     }

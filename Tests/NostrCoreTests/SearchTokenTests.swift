@@ -24,3 +24,13 @@ struct SearchTokenTests {
         #expect(SearchQuery.tokens("Relay-2 NOSTR") == ["relay", "2", "nostr"])
     }
 }
+
+@Suite("searchable kinds as recorded")
+struct SearchableKindsRecordTests {
+    @Test("a rule's description reads back as the same rule", arguments: [
+        SearchableKinds.all, SearchableKinds(only: [1, 30023]), SearchableKinds(only: [7]), SearchableKinds(only: []),
+    ])
+    func roundTrip(_ kinds: SearchableKinds) {
+        #expect(SearchableKinds(recorded: kinds.description) == kinds)
+    }
+}
