@@ -158,7 +158,7 @@ public final class RelaySession: Sendable {
         let reader = readContext
         let head = RelayMessage.eventPrefix(subscription)
         let answer = fetched.isEmpty ? stored : stored + fetched
-        var visible = answer.filter { relay.canSee($0, context: reader) }.map(\.json)
+        var visible = answer.compactMap { relay.canSee($0, context: reader) ? $0.json : nil }
         // NIP-43: a REQ for kind 28935 is answered with an invite code made for this reader.
         if let invite = await relay.groups?.invite(answering: filters, reader: reader) {
             visible.append(invite.json)

@@ -51,7 +51,7 @@ struct EventWriter {
                 event.id.databaseValue, event.pubkey.databaseValue, .init(value: event.createdAt),
                 event.kind.databaseValue, dTag?.databaseValue ?? .null,
                 event.expiration?.databaseValue ?? .null, Data(StoredBody.cut(event)).databaseValue,
-                Data(event.sig.bytes).databaseValue,
+                event.sig.databaseValue,
             ])
         let rowid = db.lastInsertedRowID
         let tagStatement = try db.cachedStatement(
@@ -108,6 +108,18 @@ struct EventWriter {
             ) AND kind = 1059
             """, [key, .init(value: until)])
         removed += db.changesCount
+        return removed
+    }
+
+    /// Removes the events `ids` name, whatever they are (`martlet delete`, NIP-86). Returns
+    /// how many were stored.
+    func remove(_ ids: [EventID]) throws -> Int {
+        let statement = try db.cachedStatement(sql: "DELETE FROM events WHERE id = ?")
+        var removed = 0
+        for id in ids {
+            try statement.execute(arguments: [id.databaseValue])
+            removed += db.changesCount
+        }
         return removed
     }
 

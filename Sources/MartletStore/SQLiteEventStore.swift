@@ -203,16 +203,7 @@ public final class SQLiteEventStore: EventStore {
 
     public func remove(_ ids: [EventID]) async throws -> Int {
         guard !ids.isEmpty else { return 0 }
-        return try await writeEvents { writer in
-            let db = writer.db
-            let statement = try db.cachedStatement(sql: "DELETE FROM events WHERE id = ?")
-            var removed = 0
-            for id in ids {
-                try statement.execute(arguments: [id.databaseValue])
-                removed += db.changesCount
-            }
-            return removed
-        }
+        return try await writeEvents { writer in try writer.remove(ids) }
     }
 
     public func negentropyItems(_ filter: Filter, now: Int64) async throws -> [TimestampedEventID] {

@@ -47,7 +47,8 @@ enum SQLiteSchema {
     }
 
     /// One row per stored event. `json` held the canonical bytes that are served verbatim
-    /// (since `splitStoredJSON`: `body` and `sig`); the other columns exist to be searched. `d_tag` is "" for replaceable kinds, the
+    /// (since `splitStoredJSON`: `body` and `sig`); the other columns exist to be searched.
+    /// `d_tag` is "" for replaceable kinds, the
     /// `d` value for addressable ones and NULL otherwise, so that `events_address` is the
     /// one-version-per-address rule as a constraint.
     private static func createEvents(_ db: Database) throws {
@@ -245,7 +246,7 @@ enum SQLiteSchema {
                 let json = [UInt8](row[1] as Data)
                 guard let event = try? EventDecoder.decode(storedJSON: json) else { continue }
                 update.setUncheckedArguments([
-                    Data(StoredBody.cut(event)).databaseValue, Data(event.sig.bytes).databaseValue, row[0],
+                    Data(StoredBody.cut(event)).databaseValue, event.sig.databaseValue, row[0],
                 ])
                 try update.execute()
             }

@@ -31,6 +31,16 @@ extension Kind {
     var databaseValue: DatabaseValue { Int64(rawValue).databaseValue }
 }
 
+extension Signature {
+    /// The 64 bytes, `r` then `s`, copied once.
+    var databaseValue: DatabaseValue {
+        var data = Data(capacity: 64)
+        r.withUnsafeBytes { data.append(contentsOf: $0) }
+        s.withUnsafeBytes { data.append(contentsOf: $0) }
+        return data.databaseValue
+    }
+}
+
 /// The stored spelling of a tag value.
 ///
 /// A value of exactly 64 lowercase hex digits (the `e`, `p`, `E`, `P` tags that make up

@@ -22,6 +22,14 @@ struct SQLiteSearchIndexTests {
         }
     }
 
+    /// As many entries as searchable rows, and nothing left to catch up.
+    static func expectIndexMatchesTable(
+        _ store: SQLiteEventStore, sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        let counts = try await entriesAndRows(store)
+        #expect(counts.entries == counts.rows && counts.behind == 0, "\(counts)", sourceLocation: sourceLocation)
+    }
+
     func search(_ store: SQLiteEventStore, _ words: String) async throws -> [EventID] {
         try await store.query([Filter(search: words)], maxLimit: 100, now: testNow).map(\.id)
     }
@@ -35,8 +43,7 @@ struct SQLiteSearchIndexTests {
         #expect(try await store.save([note, kept, author.deletion(of: [note])]) == [.saved, .saved, .saved])
         #expect(try await search(store, "charlie").isEmpty)
         #expect(try await search(store, "delta") == [kept.id])
-        let counts = try await Self.entriesAndRows(store)
-        #expect(counts.entries == counts.rows && counts.behind == 0, "\(counts)")
+        try await Self.expectIndexMatchesTable(store)
         try await SQLiteFactory().dispose(store)
     }
 
@@ -57,8 +64,7 @@ struct SQLiteSearchIndexTests {
         #expect(try await store.save([fourth]) == [.saved])
         for gone in ["alpha", "bravo", "echo"] { #expect(try await search(store, gone).isEmpty, "\(gone)") }
         #expect(try await search(store, "profile") == [fourth.id])
-        let counts = try await Self.entriesAndRows(store)
-        #expect(counts.entries == counts.rows && counts.behind == 0, "\(counts)")
+        try await Self.expectIndexMatchesTable(store)
         try await SQLiteFactory().dispose(store)
     }
 
@@ -75,13 +81,11 @@ struct SQLiteSearchIndexTests {
         _ = try await store.remove([notes[1].id, notes[2].id])
         _ = try await store.purgeExpired(now: testTime + 10)
         _ = try await store.save([author.deletion(of: [notes[3]], at: testTime + 30)])
-        let counts = try await Self.entriesAndRows(store)
-        #expect(counts.entries == counts.rows && counts.behind == 0, "\(counts)")
+        try await Self.expectIndexMatchesTable(store)
         #expect(try await search(store, "golf").count == 20 - 2 - 5 - 1)
         _ = try await store.vanish(pubkey: author.pubkey, until: testTime + 100)
         #expect(try await search(store, "golf").isEmpty)
-        let after = try await Self.entriesAndRows(store)
-        #expect(after.entries == after.rows && after.behind == 0, "\(after)")
+        try await Self.expectIndexMatchesTable(store)
         try await SQLiteFactory().dispose(store)
     }
 }
