@@ -42,23 +42,24 @@ struct EventWriter {
     }
 
     private func insert(_ event: Event, dTag: String?) throws {
+        let tieRank = TieRank.of(event.id)
         try execute(
             """
-            INSERT INTO events(id, pubkey, created_at, kind, d_tag, expires_at, body, sig)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO events(id, pubkey, created_at, kind, d_tag, expires_at, body, sig, tie_rank)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 event.id.databaseValue, event.pubkey.databaseValue, .init(value: event.createdAt),
                 event.kind.databaseValue, dTag?.databaseValue ?? .null,
                 event.expiration?.databaseValue ?? .null, Data(StoredBody.cut(event)).databaseValue,
-                event.sig.databaseValue,
+                event.sig.databaseValue, .init(value: tieRank),
             ])
         let rowid = db.lastInsertedRowID
         let tagStatement = try db.cachedStatement(
-            sql: "INSERT OR IGNORE INTO tags(event_rowid, name, value, created_at) VALUES (?, ?, ?, ?)")
+            sql: "INSERT OR IGNORE INTO tags(event_rowid, name, value, created_at, tie_rank) VALUES (?, ?, ?, ?, ?)")
         for tag in event.tags where tag.indexLetter != nil && tag.fields.count > 1 {
             tagStatement.setUncheckedArguments([
-                rowid, tag.fields[0], TagValue.databaseValue(tag.fields[1]), event.createdAt,
+                rowid, tag.fields[0], TagValue.databaseValue(tag.fields[1]), event.createdAt, tieRank,
             ])
             try tagStatement.execute()
         }

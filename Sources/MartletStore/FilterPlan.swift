@@ -111,9 +111,13 @@ struct FilterPlan {
         }.joined(separator: " AND ")
     }
 
-    /// The column streams are ordered by, and the row id next to it in the same index.
+    /// The columns streams are ordered by, `created_at` then `TieRank`, and the row id next
+    /// to them in the same index.
     private var timeColumn: String {
         if case .tag = driver { "tags.created_at" } else { "events.created_at" }
+    }
+    private var rankColumn: String {
+        if case .tag = driver { "tags.tie_rank" } else { "events.tie_rank" }
     }
     private var rowidColumn: String {
         if case .tag = driver { "tags.event_rowid" } else { "events.rowid" }
@@ -167,34 +171,38 @@ struct FilterPlan {
     }
 
     /// The events of a filter that is one stream (`streamCount == 1`), newest first, in
-    /// the driving index's order, as `StoredRow.columns`: the reader (`NewestEvents`) stops stepping once it has
-    /// its limit and the `created_at` ties at the boundary, and orders ties by id itself.
-    /// Ordered by id here too, SQLite sorted every row it read, JSON and all, in a
-    /// temporary b-tree: a third of a REQ's time in SQLite. A search is read by
-    /// `rankedSQL` instead; here its words are only a condition (EXPLAIN, tests).
+    /// the driving index's order (`created_at`, then `TieRank`), as `StoredRow.columns`: the
+    /// reader (`NewestEvents`) stops stepping once it has its limit and any row sharing the
+    /// last one's rank, and orders those by the whole id itself. Ordered by id here, SQLite
+    /// sorted every row it read, JSON and all, in a temporary b-tree: a third of a REQ's
+    /// time in SQLite. A search is read by `rankedSQL` instead; here its words are only a
+    /// condition (EXPLAIN, tests).
     func newestSQL() -> (sql: String, arguments: [DatabaseValue]) {
         precondition(streamCount == 1, "several streams are merged, see pageSQL")
         var conditions = Conditions()
         let from = source(key: nil, into: &conditions)
         addResiduals(to: &conditions, visible: true)
         return (
-            "SELECT \(StoredRow.columns("events")) FROM \(from) WHERE \(conditions.sql) ORDER BY \(timeColumn) DESC",
+            """
+            SELECT \(StoredRow.columns("events")) FROM \(from) WHERE \(conditions.sql) \
+            ORDER BY \(timeColumn) DESC, \(rankColumn) DESC
+            """,
             conditions.arguments
         )
     }
 
-    /// One page of one stream, newest first: `(created_at, rowid)` strictly after the bound
-    /// `(created_at, rowid)` in stream order. The caller appends four arguments: the bound's
-    /// `created_at` twice, its rowid, and the page size. A nil `key` reads the whole lists
-    /// (a row of `tags` per value: the merge keeps each event once).
+    /// One page of one stream, newest first: `(created_at, tie_rank, rowid)` strictly after
+    /// the bound in stream order. The caller appends four arguments: the bound's
+    /// `created_at`, its rank, its rowid, and the page size. A nil `key` reads the whole
+    /// lists (a row of `tags` per value: the merge keeps each event once).
     func pageSQL(key: [DatabaseValue]?) -> (sql: String, arguments: [DatabaseValue]) {
         var conditions = Conditions()
         let from = source(key: key, into: &conditions)
         addResiduals(to: &conditions, visible: true)
         let sql = """
-            SELECT \(timeColumn), \(rowidColumn) FROM \(from) WHERE \(conditions.sql) \
-            AND \(timeColumn) <= ? AND (\(timeColumn) < ? OR \(rowidColumn) < ?) \
-            ORDER BY \(timeColumn) DESC, \(rowidColumn) DESC LIMIT ?
+            SELECT \(timeColumn), \(rankColumn), \(rowidColumn) FROM \(from) WHERE \(conditions.sql) \
+            AND (\(timeColumn), \(rankColumn), \(rowidColumn)) < (?, ?, ?) \
+            ORDER BY \(timeColumn) DESC, \(rankColumn) DESC, \(rowidColumn) DESC LIMIT ?
             """
         return (sql, conditions.arguments)
     }
@@ -290,7 +298,10 @@ struct FilterPlan {
             var inner = Conditions()
             // Every column of the key, so each test is one lookup in `tags`.
             inner.add(
-                "also.name = ? AND also.created_at = events.created_at AND also.event_rowid = events.rowid",
+                """
+                also.name = ? AND also.created_at = events.created_at AND also.tie_rank = events.tie_rank \
+                AND also.event_rowid = events.rowid
+                """,
                 [.init(value: tag.name)])
             inner.add(tag.values.condition("also.value"))
             conditions.add("EXISTS (SELECT 1 FROM tags AS also WHERE \(inner.sql))", inner.arguments)
@@ -309,7 +320,10 @@ struct FilterPlan {
             if let readers = hidden.readers {
                 var named = Conditions()
                 named.add(
-                    "seen.name = 'p' AND seen.created_at = events.created_at AND seen.event_rowid = events.rowid")
+                    """
+                    seen.name = 'p' AND seen.created_at = events.created_at AND seen.tie_rank = events.tie_rank \
+                    AND seen.event_rowid = events.rowid
+                    """)
                 named.add(readers.condition("seen.value"))
                 conditions.add(
                     "(NOT (\(kind.sql)) OR EXISTS (SELECT 1 FROM tags AS seen WHERE \(named.sql)))",

@@ -55,14 +55,13 @@ enum NewestEvents {
     }
 
     /// The newest `limit` rows of a statement that yields `StoredRow.columns` by
-    /// `created_at` descending (`FilterPlan.newestSQL`), in NIP-01's order: "in the case of
-    /// the same created_at the lowest id (lexical order) should be first".
+    /// `created_at` and `TieRank` descending (`FilterPlan.newestSQL`), in NIP-01's order: "in
+    /// the case of the same created_at the lowest id (lexical order) should be first".
     ///
-    /// Once `limit` are kept, rows are read on only while they tie with the last kept, since
-    /// lower ids of that `created_at` may come later in the index, and only their id and
-    /// `created_at` are looked at: a row's body is taken only if its id displaces a kept one.
-    /// A burst of 5,000 events in one second (the fan-out bench's) made every REQ reaching
-    /// it copy and parse 5,000 rows to keep 100.
+    /// The rank orders ties by the first bits of their ids, so once `limit` are kept only
+    /// rows sharing the last kept one's `created_at` and rank can still belong (a lower id
+    /// with the same first bits, further on in the index): rows are read on while they do,
+    /// which is nearly never, and a row's body is taken only if its id displaces a kept one.
     static func newest(_ statement: Statement, limit: Int) throws -> [StoredEvent] {
         var kept: [StoredEvent] = []
         kept.reserveCapacity(limit)
@@ -77,7 +76,9 @@ enum NewestEvents {
             }
             let last = kept[limit - 1]
             guard sqlite3_column_int64(handle, StoredRow.createdAtColumn) == last.createdAt else { break }
-            guard EventID(try StoredRow.bytes32(handle, StoredRow.idColumn, "id")) < last.id else { continue }
+            let id = EventID(try StoredRow.bytes32(handle, StoredRow.idColumn, "id"))
+            guard TieRank.of(id) == TieRank.of(last.id) else { break }
+            guard id < last.id else { continue }
             let event = try StoredRow.event(statement)
             kept.removeLast()
             // Kept rows stay in order: the newcomer goes after every row it does not precede.
@@ -89,9 +90,27 @@ enum NewestEvents {
         return kept
     }
 
+    /// Where a stream's row stands in the driving index: `FilterPlan.pageSQL`'s order.
+    fileprivate struct Position {
+        var createdAt: Int64
+        var rank: Int64
+        var rowid: Int64
+
+        static let beforeAll = Position(createdAt: .max, rank: .max, rowid: .max)
+
+        func precedes(_ other: Position) -> Bool {
+            (createdAt, rank, rowid) > (other.createdAt, other.rank, other.rowid)
+        }
+
+        /// Whether NIP-01's order can tell the two apart without their whole ids.
+        func ties(_ other: Position) -> Bool {
+            createdAt == other.createdAt && rank == other.rank
+        }
+    }
+
     private struct Stream {
         var arguments: [DatabaseValue]
-        var page: [(createdAt: Int64, rowid: Int64)] = []
+        var page: [Position] = []
         var position = 0
         var exhausted = false
         var pageSize: Int
@@ -108,18 +127,18 @@ enum NewestEvents {
         func fill(_ stream: inout Stream) throws {
             // Each page is too short for SQLite's progress handler to see the clock.
             try context.budget.check()
-            let bound = stream.page.last ?? (createdAt: Int64.max, rowid: Int64.max)
+            let bound = stream.page.last ?? .beforeAll
             var arguments = stream.arguments
             arguments += [
-                .init(value: bound.createdAt), .init(value: bound.createdAt), .init(value: bound.rowid),
+                .init(value: bound.createdAt), .init(value: bound.rank), .init(value: bound.rowid),
                 .init(value: stream.pageSize),
             ]
             statement.setUncheckedArguments(StatementArguments(values: arguments))
-            var page: [(createdAt: Int64, rowid: Int64)] = []
+            var page: [Position] = []
             page.reserveCapacity(stream.pageSize)
             let rows = try Row.fetchCursor(statement)
             while let row = try rows.next() {
-                page.append((row[0], row[1]))
+                page.append(Position(createdAt: row[0], rank: row[1], rowid: row[2]))
             }
             stream.exhausted = page.count < stream.pageSize
             stream.page = page
@@ -134,20 +153,20 @@ enum NewestEvents {
         for index in streams.indices {
             try fill(&streams[index])
             if let first = streams[index].page.first {
-                heads.push(.init(createdAt: first.createdAt, rowid: first.rowid, stream: index))
+                heads.push(.init(position: first, stream: index))
             }
         }
 
         var picked: [Int64] = []
         var seen = Set<Int64>()
-        var boundary: Int64?
+        var boundary: Position?
         while let head = heads.pop() {
-            // Past the limit, only ties of the last created_at are still candidates: the
-            // final order breaks them by id, which the index does not hold.
-            if let boundary, head.createdAt < boundary { break }
-            if seen.insert(head.rowid).inserted {
-                picked.append(head.rowid)
-                if picked.count == limit { boundary = head.createdAt }
+            // Past the limit, only rows sharing the last one's created_at and rank are still
+            // candidates: the final order breaks those by the whole id.
+            if let boundary, !head.position.ties(boundary) { break }
+            if seen.insert(head.position.rowid).inserted {
+                picked.append(head.position.rowid)
+                if picked.count == limit { boundary = head.position }
             }
             var stream = streams[head.stream]
             stream.position += 1
@@ -155,8 +174,7 @@ enum NewestEvents {
                 try fill(&stream)
             }
             if stream.position < stream.page.count {
-                let next = stream.page[stream.position]
-                heads.push(.init(createdAt: next.createdAt, rowid: next.rowid, stream: head.stream))
+                heads.push(.init(position: stream.page[stream.position], stream: head.stream))
             }
             streams[head.stream] = stream
         }
@@ -181,16 +199,13 @@ func newestFirst(_ lhs: some EventFields, _ rhs: some EventFields) -> Bool {
     lhs.createdAt != rhs.createdAt ? lhs.createdAt > rhs.createdAt : lhs.id < rhs.id
 }
 
-/// A max-heap of stream heads ordered as the index is read: `created_at`, then rowid.
+/// A max-heap of stream heads ordered as the index is read: `created_at`, rank, rowid.
 private struct HeadHeap {
     struct Head {
-        var createdAt: Int64
-        var rowid: Int64
+        var position: NewestEvents.Position
         var stream: Int
 
-        func precedes(_ other: Head) -> Bool {
-            createdAt != other.createdAt ? createdAt > other.createdAt : rowid > other.rowid
-        }
+        func precedes(_ other: Head) -> Bool { position.precedes(other.position) }
     }
 
     private var items: [Head] = []

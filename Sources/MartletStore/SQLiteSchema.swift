@@ -43,6 +43,7 @@ enum SQLiteSchema {
                     """)
             try SQLiteSearchIndex.createTriggers(SQLiteSearchIndex.builtKinds(db), db)
         }
+        migrator.registerMigration("ties ranked in the indexes", migrate: rankTies)
         return migrator
     }
 
@@ -252,5 +253,55 @@ enum SQLiteSchema {
             }
             after = last[0]
         }
+    }
+
+    /// Every driving index gains `tie_rank` after `created_at` (`TieRank`), and so does the
+    /// key of `tags`, so that each is read in NIP-01's order and a REQ's limit needs no row
+    /// past it. Rows stored before are ranked here, in this step's transaction: a million
+    /// events pass through the WAL once, as in `splitStoredJSON`. Tags whose event is gone
+    /// are left behind.
+    private static func rankTies(_ db: Database) throws {
+        db.add(function: TieRank.sqlFunction)
+        defer { db.remove(function: TieRank.sqlFunction) }
+        try db.execute(
+            sql: """
+                ALTER TABLE events ADD COLUMN tie_rank INTEGER NOT NULL DEFAULT 0;
+                UPDATE events SET tie_rank = \(TieRank.sqlFunction.name)(id);
+                DROP INDEX events_kind_created;
+                DROP INDEX events_pubkey_created;
+                DROP INDEX events_pubkey_kind_created;
+                DROP INDEX events_created;
+                CREATE INDEX events_kind_created ON events(kind, created_at, tie_rank);
+                CREATE INDEX events_pubkey_created ON events(pubkey, created_at, tie_rank);
+                CREATE INDEX events_pubkey_kind_created ON events(pubkey, kind, created_at, tie_rank);
+                CREATE INDEX events_created ON events(created_at, tie_rank);
+                CREATE TABLE tags_ranked (
+                    name TEXT NOT NULL,
+                    value BLOB NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    tie_rank INTEGER NOT NULL,
+                    event_rowid INTEGER NOT NULL,
+                    PRIMARY KEY (name, value, created_at, tie_rank, event_rowid)
+                ) WITHOUT ROWID;
+                INSERT INTO tags_ranked(name, value, created_at, tie_rank, event_rowid)
+                    SELECT tags.name, tags.value, tags.created_at, events.tie_rank, tags.event_rowid
+                    FROM tags CROSS JOIN events ON events.rowid = tags.event_rowid;
+                DROP TRIGGER events_delete_tags;
+                DROP TABLE tags;
+                ALTER TABLE tags_ranked RENAME TO tags;
+                CREATE TRIGGER events_delete_tags AFTER DELETE ON events BEGIN
+                    DELETE FROM tags
+                    WHERE created_at = old.created_at AND tie_rank = old.tie_rank AND event_rowid = old.rowid
+                    AND name IN (
+                        SELECT json_extract(tag.value, '$[0]') FROM json_each(CAST(old.body AS TEXT), '$.tags') AS tag
+                        WHERE length(json_extract(tag.value, '$[0]')) = 1
+                    )
+                    AND value IN (
+                        SELECT \(tagValueFunction.name)(json_extract(tag.value, '$[1]'))
+                        FROM json_each(CAST(old.body AS TEXT), '$.tags') AS tag
+                        WHERE json_type(tag.value, '$[1]') = 'text'
+                    );
+                END;
+                """)
     }
 }

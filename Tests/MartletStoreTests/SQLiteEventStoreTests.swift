@@ -169,6 +169,43 @@ struct SQLiteEventStoreTests {
         }
         try await SQLiteFactory().dispose(store)
     }
+
+    @Test(
+        "a limit that falls between ids sharing their first 15 bits (the indexes' tie rank) still keeps the lowest ids",
+        arguments: StoredOrder.allCases)
+    func limitInsideRankTies(_ order: StoredOrder) async throws {
+        let store = try await SQLiteFactory().makeSQLiteStore()
+        let author = Author()
+        let t = UInt8(ascii: "t")
+        // 2,000 ids give about 60 pairs sharing 15 bits; none at all once in e^61 runs.
+        let tied = (0..<2_000).map {
+            author.event(content: "burst \($0)", tags: [["t", "burst"]], createdAt: 1_700_000_000)
+        }
+        let byID = tied.sorted { $0.id < $1.id }
+        let sharedBits = byID.indices.dropLast().filter { byID[$0].id.raw.w0 >> 49 == byID[$0 + 1].id.raw.w0 >> 49 }
+        try #require(!sharedBits.isEmpty)
+        let stored = switch order {
+        case .highestIDFirst: Array(byID.reversed())
+        case .lowestIDFirst: byID
+        case .shuffled: tied.shuffled()
+        }
+        _ = try await store.save(stored)
+        let filters = [
+            Filter(kinds: [1]), Filter(kinds: [1, 7]), Filter(authors: [author.pubkey]),
+            Filter(authors: [author.pubkey, Author().pubkey]), Filter(authors: [author.pubkey], kinds: [1, 7]),
+            Filter(tags: [t: ["burst"]]), Filter(tags: [t: ["burst", "other"]]), Filter(),
+        ]
+        // Each limit ends between two ids with the same first bits: the first is kept, the
+        // second is not, whichever the index holds first.
+        for limit in sharedBits.prefix(3).map({ $0 + 1 }) {
+            for var filter in filters {
+                filter.limit = limit
+                let found = try await store.query([filter], maxLimit: 5_000, now: 1_800_000_000)
+                #expect(found.map(\.id) == byID.prefix(limit).map(\.id), "\(filter)")
+            }
+        }
+        try await SQLiteFactory().dispose(store)
+    }
 }
 
 extension SQLiteEventStoreTests {

@@ -73,4 +73,62 @@ struct SQLiteMigrationTests {
         #expect(try await store.query([Filter(tags: [UInt8(ascii: "t"): ["nostr"]])], maxLimit: 100, now: 0).map(\.json) == [later.json])
         try await store.close()
     }
+
+    @Test("rows stored before tie ranks are ranked, their tags keyed by rank, and read in NIP-01's order")
+    func ranksStoredTies() async throws {
+        let directory = SQLiteFactory.root.appendingPathComponent(UUID().uuidString)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent("martlet.sqlite").path
+        let author = Author()
+        let t = UInt8(ascii: "t")
+        let tied = (0..<300).map {
+            author.event(content: "burst \($0)", tags: [["t", "burst"]], createdAt: 1_700_000_000)
+        }
+        let byID = tied.sorted { $0.id < $1.id }
+
+        // The rows as the store wrote them before "ties ranked in the indexes", lowest id
+        // first, so that reading an index by rowid alone gets every tie the wrong way round.
+        let old = try DatabasePool(path: path)
+        try SQLiteSchema.migrator.migrate(old, upTo: "search indexed per batch")
+        try await old.write { db in
+            for event in byID {
+                try db.execute(
+                    sql: "INSERT INTO events(id, pubkey, created_at, kind, body, sig) VALUES (?, ?, ?, 1, ?, ?)",
+                    arguments: [
+                        Data(event.id.raw.bytes), Data(event.pubkey.raw.bytes), event.createdAt,
+                        Data(StoredBody.cut(event)), event.sig.databaseValue,
+                    ])
+                try db.execute(
+                    sql: "INSERT INTO tags(event_rowid, name, value, created_at) VALUES (?, 't', ?, ?)",
+                    arguments: [db.lastInsertedRowID, TagValue.databaseValue("burst"), event.createdAt])
+            }
+        }
+        try old.close()
+
+        let store = try SQLiteEventStore(path: path)
+        for filter in [Filter(kinds: [1], limit: 20), Filter(tags: [t: ["burst"]], limit: 20), Filter(limit: 20)] {
+            let found = try await store.query([filter], maxLimit: 500, now: 1_800_000_000)
+            #expect(found.map(\.id) == byID.prefix(20).map(\.id), "\(filter)")
+        }
+        // Deleting an event still finds its tags under their new key.
+        #expect(try await store.remove([byID[0].id]) == 1)
+        let tagged = try await store.query([Filter(tags: [t: ["burst"]])], maxLimit: 500, now: 1_800_000_000)
+        #expect(tagged.map(\.id) == byID.dropFirst().map(\.id))
+        try await store.close()
+
+        let reopened = try DatabasePool(path: path)
+        try await reopened.read { db in
+            for row in try Row.fetchAll(db, sql: "SELECT id, tie_rank FROM events") {
+                let id = EventID(try Bytes32(row: row, index: 0))
+                #expect(row[1] as Int64 == TieRank.of(id))
+            }
+            let tags = try Int.fetchOne(db, sql: "SELECT count(*) FROM tags") ?? 0
+            let ranked = try Int.fetchOne(
+                db,
+                sql: "SELECT count(*) FROM tags JOIN events ON events.rowid = tags.event_rowid WHERE tags.tie_rank = events.tie_rank")
+            #expect(tags == 299 && ranked == 299)
+        }
+        try reopened.close()
+    }
 }
