@@ -61,8 +61,10 @@ public final class SQLiteEventStore: EventStore {
     public let path: String
     let pool: DatabasePool
     private let catalog = StatementCatalog()
-    /// Whether a one-statement read is running on its caller's thread (`read(oneStatement:)`).
-    private let inlineReader = Atomic<Bool>(false)
+    /// Whether a one-statement read is running on its caller's thread (`read(oneStatement:)`):
+    /// one for the whole process, since a process may open many stores (hosted relays, tests)
+    /// and the cooperative pool has only as many threads as cores.
+    private static let inlineReader = Atomic<Bool>(false)
     private static let logger = Logger(label: "martlet.store.sqlite")
 
     /// Opens the database at `path`, creating its directory and the file on first start and
@@ -343,13 +345,13 @@ public final class SQLiteEventStore: EventStore {
     /// a reader's queue and back woke two threads per REQ, most of what a REQ that matches
     /// nothing cost (10,000 of them: 232–235 µs of relay CPU each, inline 111–148 µs). The
     /// others go to the reader threads as before, so at most one thread of Swift's
-    /// cooperative pool is ever held by SQLite, for no longer than the query's time budget.
+    /// cooperative pool is ever held by SQLite, for no longer than a query's time budget.
     func read<T: Sendable>(
         oneStatement: Bool, _ body: @escaping @Sendable (Database) throws -> T
     ) async throws -> T {
         guard oneStatement else { return try await read(body) }
-        if inlineReader.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {
-            defer { inlineReader.store(false, ordering: .releasing) }
+        if Self.inlineReader.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {
+            defer { Self.inlineReader.store(false, ordering: .releasing) }
             return try await reporting("read") { try pool.unsafeRead(body) }
         }
         return try await reporting("read") { try await pool.unsafeRead(body) }
