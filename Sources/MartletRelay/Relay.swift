@@ -159,6 +159,7 @@ public final class Relay: Service, Sendable {
 
     public func run() async throws {
         async let writing: Void = pipeline.writer.run()
+        let loading = Task { await pipeline.loadStoredIDs() }
         let purging = Task { await self.purgeExpiredPeriodically() }
         let following = Task { await self.followOtherNodes() }
         let administering = Task { await RelayAdministration(relay: self).followChangesOfOtherNodes() }
@@ -166,6 +167,7 @@ public final class Relay: Service, Sendable {
         // Until the service group asks us to stop; the server has stopped taking
         // connections by then, and the writer still commits what was queued.
         try? await gracefulShutdown()
+        loading.cancel()
         purging.cancel()
         following.cancel()
         administering.cancel()
@@ -233,6 +235,8 @@ public final class Relay: Service, Sendable {
     /// committed. A relay that serves runs the writer in `run()` instead.
     public func withIngest<T: Sendable>(_ body: () async throws -> T) async throws -> T {
         let writing = Task { await pipeline.writer.run() }
+        let loading = Task { await pipeline.loadStoredIDs() }
+        defer { loading.cancel() }
         do {
             let result = try await body()
             pipeline.writer.stop()

@@ -28,6 +28,11 @@ public protocol EventStore: Sendable {
     /// Whether an event with this id is stored (the duplicate check before any crypto).
     func contains(_ id: EventID) async throws -> Bool
 
+    /// The ids of stored events above `after` (nil: from the lowest), ascending, at most
+    /// `limit` of them: pages that walk the whole store without holding one read open. The
+    /// ingest pipeline loads its memory of stored ids (`StoredEventIDs`) with them at start.
+    func storedIDs(after: EventID?, limit: Int) async throws -> [EventID]
+
     /// Events matching any of `filters` that `visibility` lets the reader see: each filter
     /// contributes at most `min(filter.limit ?? maxLimit, maxLimit)` of its newest such
     /// events (hidden events are left out before the limit, never after); the union is

@@ -142,6 +142,25 @@ public final class SQLiteEventStore: EventStore {
         }
     }
 
+    public func storedIDs(after: EventID?, limit: Int) async throws -> [EventID] {
+        try await read(oneStatement: true) { db in
+            // The unique index on id is read alone (a covering scan), from where the last page ended.
+            let statement: Statement
+            if let after {
+                statement = try db.cachedStatement(sql: "SELECT id FROM events WHERE id > ? ORDER BY id LIMIT ?")
+                statement.setUncheckedArguments([after.databaseValue, limit])
+            } else {
+                statement = try db.cachedStatement(sql: "SELECT id FROM events ORDER BY id LIMIT ?")
+                statement.setUncheckedArguments([limit])
+            }
+            var ids: [EventID] = []
+            ids.reserveCapacity(limit)
+            let rows = try Row.fetchCursor(statement)
+            while let row = try rows.next() { ids.append(EventID(try Bytes32(row: row, index: 0))) }
+            return ids
+        }
+    }
+
     public func queryStored(
         _ filters: [Filter], maxLimit: Int, now: Int64, visibility: ReadVisibility, timeout: Duration?
     ) async throws -> [StoredEvent] {

@@ -47,6 +47,27 @@ struct StoreContract {
         }
     }
 
+    @Test("stored ids come in ascending pages that walk the whole store", arguments: storeFactories)
+    func storedIDsInPages(_ factory: any StoreFactory) async throws {
+        try await factory.withStore { (store: any EventStore) async throws in
+            #expect(try await store.storedIDs(after: nil, limit: 10).isEmpty)
+            let author = Author()
+            // Forty days apart: on PostgreSQL the pages cross time partitions.
+            let events = (0..<7).map { author.event(content: "note \($0)", createdAt: testTime - Int64($0) * 3_456_000) }
+            _ = try await store.save(events)
+            var walked: [EventID] = []
+            var after: EventID?
+            while true {
+                let page = try await store.storedIDs(after: after, limit: 3)
+                walked += page
+                guard page.count == 3 else { break }
+                after = page.last
+            }
+            #expect(walked == events.map(\.id).sorted())
+            #expect(try await store.storedIDs(after: walked[5], limit: 3) == [walked[6]])
+        }
+    }
+
     @Test("results are newest first, equal created_at ordered by lowest id", arguments: storeFactories)
     func newestFirstWithIDTieBreak(_ factory: any StoreFactory) async throws {
         try await factory.withStore { (store: any EventStore) async throws in

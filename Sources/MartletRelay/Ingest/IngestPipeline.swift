@@ -5,7 +5,8 @@ import NostrCore
 /// The one way an event gets into the relay, whoever brings it: a client's connection, a
 /// mesh peer, `martlet sync` or `martlet import` (`IngestOrigin`).
 ///
-/// In order: the duplicate check (from memory, then one index lookup, no cryptography),
+/// In order: the duplicate check (from memory; an index lookup only for an id the memory of
+/// stored ids cannot rule out; no cryptography),
 /// the id and signature, the write policies the origin calls for (first refusal wins),
 /// then the event's action: an ephemeral event is fanned out, a request to vanish removes
 /// its author's events, anything else is committed by the batching writer and only then
@@ -44,6 +45,10 @@ final class IngestPipeline: Sendable {
     private let hooks: [any IngestHook]
     /// Ids answered as stored lately, so duplicates need neither the store nor a verify.
     private let recentIDs = RecentEventIDs(capacity: 200_000)
+    /// Every id the store may hold (at most 4 MiB): a distinct event, which it rules out,
+    /// needs no store lookup. Loaded from the store by `loadStoredIDs()`, and told of every
+    /// event this pipeline sees stored.
+    private let storedIDs = StoredEventIDs()
     /// Events lately accepted without being stored (ephemeral ones, requests to vanish): the
     /// store cannot call a second copy a duplicate, and a relay mesh would loop it forever.
     private let recentUnstored = RecentEventIDs(capacity: 16_384)
@@ -106,14 +111,21 @@ final class IngestPipeline: Sendable {
 
     /// A duplicate answered without cryptography: from memory, else one index lookup. An
     /// `unstored` event (ephemeral, a request to vanish) is known only to memory.
+    ///
+    /// An id the memory of stored ids rules out is taken as new with no lookup. If the store
+    /// holds it all the same (another node on the same PostgreSQL database stored it, or
+    /// another process wrote the file), the writer still answers `.duplicate`: the check
+    /// only saves a verify, the writer decides.
     private func knownDuplicate(_ event: Event, unstored: Bool) async -> IngestOutcome? {
         if unstored {
             return recentUnstored.contains(event.id) ? .duplicate(.alreadyStored) : nil
         }
+        if storedIDs.excludes(event.id) { return nil }
         if recentIDs.contains(event.id) { return .duplicate(.alreadyStored) }
         do {
             guard try await parts.store.contains(event.id) else { return nil }
             recentIDs.insert(event.id)
+            storedIDs.insert(event.id)
             return .duplicate(.alreadyStored)
         } catch {
             return .refused(.error("could not reach the store"))
@@ -143,10 +155,14 @@ final class IngestPipeline: Sendable {
             // A deletion can make remembered ids stale (a deleted event must be refused,
             // not called a duplicate), so the memory starts over.
             if event.kind == .deletion { recentIDs.removeAll() } else { recentIDs.insert(event.id) }
+            storedIDs.insert(event.id)
             fanOut(event)
             parts.acceptedEvents.notify(event, from: origin)
             return .accepted
-        case .duplicate: return .duplicate(.alreadyStored)
+        case .duplicate:
+            // Stored by someone this pipeline did not hear of (another node, another process).
+            storedIDs.insert(event.id)
+            return .duplicate(.alreadyStored)
         case .superseded: return .duplicate(.superseded)
         case .deleted: return .refused(.blocked("this event was deleted by its author"))
         case .vanished: return .refused(.blocked("its author asked this relay to vanish"))
@@ -181,11 +197,53 @@ final class IngestPipeline: Sendable {
         parts.metrics.recordDeliveries(matches.count)
     }
 
-    /// An ephemeral event another node on the shared store accepted: fanned out here once,
-    /// and a copy that also comes from a client or a peer is then a duplicate.
+    /// An event another node on the shared store accepted: fanned out here once, and a copy
+    /// that also comes from a client or a peer is then a duplicate (an ephemeral one from
+    /// memory; a stored one is remembered as one the store may hold).
     func fanOutFromOtherNode(_ event: Event) {
-        if isEphemeral(event.kind), !recentUnstored.insert(event.id) { return }
+        if isEphemeral(event.kind) {
+            if !recentUnstored.insert(event.id) { return }
+        } else if event.kind != .requestToVanish {
+            storedIDs.insert(event.id)
+        }
         fanOut(event)
+    }
+
+    // MARK: The memory of stored ids
+
+    /// Whether the memory of stored ids may rule ids out yet (`loadStoredIDs()` ended).
+    var hasLoadedStoredIDs: Bool { storedIDs.isLoaded }
+
+    /// Walks the store's ids into the memory of stored ids, a page at a time, then lets it
+    /// rule ids out. Until it ends, and for ever if reading fails, every check looks the id
+    /// up as before: start-up waits for none of it. Ids stored meanwhile are remembered as
+    /// the writer commits them, so a page that has already passed them loses nothing.
+    func loadStoredIDs(pageSize: Int = 10_000) async {
+        let start = ContinuousClock.now
+        var after: EventID?
+        var count = 0
+        do {
+            while true {
+                try Task.checkCancellation()
+                let page = try await parts.store.storedIDs(after: after, limit: pageSize)
+                storedIDs.insert(contentsOf: page)
+                count += page.count
+                guard page.count == pageSize, let last = page.last else { break }
+                after = last
+            }
+        } catch {
+            // A relay stopping while it loads (its store may close under the read) says nothing.
+            if Task.isCancelled || error is CancellationError { return }
+            parts.logger.warning("could not read the stored ids; every duplicate check asks the store: \(error)")
+            return
+        }
+        storedIDs.finishLoading()
+        parts.logger.info(
+            "stored ids loaded",
+            metadata: [
+                "count": "\(count)", "bytes": "\(storedIDs.bytes)",
+                "duration": "\(ContinuousClock.now - start)",
+            ])
     }
 
     // MARK: Changes behind the memory's back

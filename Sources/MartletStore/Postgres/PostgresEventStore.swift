@@ -212,6 +212,24 @@ public final class PostgresEventStore: EventStore, PartitionedEventStore, EventF
         }
     }
 
+    public func storedIDs(after: EventID?, limit: Int) async throws -> [EventID] {
+        // Every partition's index on (id, created_at), merged in id order.
+        let query: PostgresQuery =
+            if let after {
+                "SELECT id FROM events WHERE id > \(after.postgresBytes) ORDER BY id LIMIT \(limit)"
+            } else {
+                "SELECT id FROM events ORDER BY id LIMIT \(limit)"
+            }
+        return try await bounded("stored ids", on: maintenance) { client in
+            var ids: [EventID] = []
+            ids.reserveCapacity(limit)
+            for try await id in try await client.query(query).decode(ByteBuffer.self) {
+                ids.append(EventID(try Bytes32(postgres: id)))
+            }
+            return ids
+        }
+    }
+
     public func queryStored(
         _ filters: [Filter], maxLimit: Int, now: Int64, visibility: ReadVisibility, timeout: Duration?
     ) async throws -> [StoredEvent] {
