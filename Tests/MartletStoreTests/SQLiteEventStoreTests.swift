@@ -144,7 +144,18 @@ struct SQLiteEventStoreTests {
         try await SQLiteFactory().dispose(store)
     }
 
-    enum StoredOrder: CaseIterable, Sendable { case highestIDFirst, lowestIDFirst, shuffled }
+    enum StoredOrder: CaseIterable, Sendable {
+        case highestIDFirst, lowestIDFirst, shuffled
+
+        /// `events` in the order they are to be stored.
+        func arranged(_ events: [Event]) -> [Event] {
+            switch self {
+            case .highestIDFirst: events.sorted { $0.id > $1.id }
+            case .lowestIDFirst: events.sorted { $0.id < $1.id }
+            case .shuffled: events.shuffled()
+            }
+        }
+    }
 
     @Test(
         "a limit that falls inside a run of equal created_at keeps that run's lowest ids, whatever order they were stored in",
@@ -156,12 +167,7 @@ struct SQLiteEventStoreTests {
         let tied = (0..<300).map { author.event(content: "tie \($0)", createdAt: 1_700_000_000) }
         let newer = (0..<5).map { author.event(content: "newer \($0)", createdAt: 1_700_000_100) }
         let older = (0..<5).map { author.event(content: "older \($0)", createdAt: 1_600_000_000) }
-        let stored = switch order {
-        case .highestIDFirst: tied.sorted { $0.id > $1.id }
-        case .lowestIDFirst: tied.sorted { $0.id < $1.id }
-        case .shuffled: tied.shuffled()
-        }
-        _ = try await store.save(older + stored + newer)
+        _ = try await store.save(older + order.arranged(tied) + newer)
         for filter in [Filter(kinds: [1], limit: 20), Filter(authors: [author.pubkey], limit: 20), Filter(limit: 20)] {
             let found = try await store.query([filter], maxLimit: 500, now: 1_800_000_000)
             let expected = newer.sorted { $0.id < $1.id } + tied.sorted { $0.id < $1.id }.prefix(15)
@@ -184,12 +190,7 @@ struct SQLiteEventStoreTests {
         let byID = tied.sorted { $0.id < $1.id }
         let sharedBits = byID.indices.dropLast().filter { byID[$0].id.raw.w0 >> 49 == byID[$0 + 1].id.raw.w0 >> 49 }
         try #require(!sharedBits.isEmpty)
-        let stored = switch order {
-        case .highestIDFirst: Array(byID.reversed())
-        case .lowestIDFirst: byID
-        case .shuffled: tied.shuffled()
-        }
-        _ = try await store.save(stored)
+        _ = try await store.save(order.arranged(tied))
         let filters = [
             Filter(kinds: [1]), Filter(kinds: [1, 7]), Filter(authors: [author.pubkey]),
             Filter(authors: [author.pubkey, Author().pubkey]), Filter(authors: [author.pubkey], kinds: [1, 7]),

@@ -9,12 +9,17 @@ import Testing
 /// as the store wrote it before the step.
 @Suite("SQLite schema steps on stored rows")
 struct SQLiteMigrationTests {
+    /// A fresh folder and the store file's path in it; the caller removes the folder.
+    static func storeFile() throws -> (directory: URL, path: String) {
+        let directory = SQLiteFactory.root.appendingPathComponent(UUID().uuidString)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return (directory, directory.appendingPathComponent("martlet.sqlite").path)
+    }
+
     @Test("whole-JSON rows become bodies and signatures, and read, search and delete as before")
     func splitsStoredJSON() async throws {
-        let directory = SQLiteFactory.root.appendingPathComponent(UUID().uuidString)
+        let (directory, path) = try Self.storeFile()
         defer { try? FileManager.default.removeItem(at: directory) }
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let path = directory.appendingPathComponent("martlet.sqlite").path
         let author = Author()
         let events = [
             author.event(content: "migrating relays", tags: [["t", "nostr"]], createdAt: 1_700_000_001),
@@ -76,10 +81,8 @@ struct SQLiteMigrationTests {
 
     @Test("rows stored before tie ranks are ranked, their tags keyed by rank, and read in NIP-01's order")
     func ranksStoredTies() async throws {
-        let directory = SQLiteFactory.root.appendingPathComponent(UUID().uuidString)
+        let (directory, path) = try Self.storeFile()
         defer { try? FileManager.default.removeItem(at: directory) }
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let path = directory.appendingPathComponent("martlet.sqlite").path
         let author = Author()
         let t = UInt8(ascii: "t")
         let tied = (0..<300).map {
