@@ -3,7 +3,6 @@ import GRDB
 import GRDBSQLite
 import Logging
 public import NostrCore
-import Synchronization
 
 /// The embedded event store: one SQLite file in WAL mode, one writer and a pool of readers.
 ///
@@ -38,6 +37,9 @@ public final class SQLiteEventStore: EventStore {
         public var durableCommits: Bool
         /// The kinds NIP-50 search indexes (`search.kinds`); a change rebuilds the index at open.
         public var searchableKinds = SearchableKinds.all
+        /// How long a query may run on its caller's thread before it is handed to a reader
+        /// (`InlineReads`).
+        public var inlineReadSlice = Duration.milliseconds(5)
 
         public init(readerCount: Int = 4, cacheSizeMiB: Int = 64, mmapSizeMiB: Int = 16_384, durableCommits: Bool = true) {
             self.readerCount = readerCount
@@ -61,16 +63,19 @@ public final class SQLiteEventStore: EventStore {
     public let path: String
     let pool: DatabasePool
     private let catalog = StatementCatalog()
-    /// Whether a one-statement read is running on its caller's thread (`read(oneStatement:)`):
-    /// one for the whole process, since a process may open many stores (hosted relays, tests)
-    /// and the cooperative pool has only as many threads as cores.
-    private static let inlineReader = Atomic<Bool>(false)
+    /// Which queries run on their caller's thread (`queryRead`).
+    let inlineReads: InlineReads
+
+    /// Queries that started on their caller's thread, outlasted `Options.inlineReadSlice`
+    /// and were run again on a reader's queue, since the store opened.
+    public var queriesHandedToReaders: Int { inlineReads.handedOn }
     private static let logger = Logger(label: "martlet.store.sqlite")
 
     /// Opens the database at `path`, creating its directory and the file on first start and
     /// bringing an older file's schema up to date.
     public init(path: String, options: Options = Options()) throws {
         self.path = path
+        inlineReads = InlineReads(readerCount: options.readerCount, slice: options.inlineReadSlice)
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -168,7 +173,7 @@ public final class SQLiteEventStore: EventStore {
         guard !plans.isEmpty else { return [] }
         let catalog = self.catalog
         let oneStatement = plans.count == 1 && plans[0].streamCount == 1 && !plans[0].isRanked
-        return try await read(oneStatement: oneStatement) { db in
+        return try await queryRead(oneStatement: oneStatement, timeout: timeout) { db, timeout in
             try SQLiteQueryBudget.run(db, timeout: timeout) { budget in
                 let context = NewestEvents.Context(catalog: catalog, budget: budget)
                 var seen = Set<EventID>()
@@ -289,6 +294,14 @@ public final class SQLiteEventStore: EventStore {
     public func explainQueryPlans(_ filters: [Filter], for use: QueryUse = .newest, now: Int64 = 0) throws
         -> [String]
     {
+        try inlineReads.counting {
+            try explainQueryPlans(filters, for: use, now: now, in: pool)
+        }
+    }
+
+    private func explainQueryPlans(_ filters: [Filter], for use: QueryUse, now: Int64, in pool: DatabasePool) throws
+        -> [String]
+    {
         try pool.read { db in
             try filters.map { filter in
                 guard !FilterPlan.isImpossible(filter) else { return "NO QUERY (the filter matches nothing)" }
@@ -352,28 +365,54 @@ public final class SQLiteEventStore: EventStore {
     }
 
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        try await reporting("read") { try await pool.read(body) }
+        try await reporting("read") { try await inlineReads.counting { try await pool.read(body) } }
     }
 
     /// A read that runs one statement only, when `oneStatement`: SQLite reads a statement
     /// from one snapshot of its own, so GRDB's transaction around it (BEGIN and COMMIT
     /// prepared and run on every read) is skipped. Several statements keep it: they must
     /// see the same snapshot.
-    ///
-    /// One such read at a time runs on the calling thread (`inlineReader`): the hand-off to
-    /// a reader's queue and back woke two threads per REQ, most of what a REQ that matches
-    /// nothing cost (10,000 of them: 232–235 µs of relay CPU each, inline 111–148 µs). The
-    /// others go to the reader threads as before, so at most one thread of Swift's
-    /// cooperative pool is ever held by SQLite, for no longer than a query's time budget.
     func read<T: Sendable>(
         oneStatement: Bool, _ body: @escaping @Sendable (Database) throws -> T
     ) async throws -> T {
         guard oneStatement else { return try await read(body) }
-        if Self.inlineReader.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {
-            defer { Self.inlineReader.store(false, ordering: .releasing) }
-            return try await reporting("read") { try pool.unsafeRead(body) }
+        return try await reporting("read") { try await inlineReads.counting { try await pool.unsafeRead(body) } }
+    }
+
+    /// A query's read, run on the caller's thread when `InlineReads` lets it, for as long as
+    /// its slice, and otherwise (or once the slice runs out) on a reader's queue. `body`
+    /// gets the time budget it must keep: the slice, or the query's `timeout`.
+    ///
+    /// Inline, a REQ is read without waking a reader's thread and then its own again
+    /// (10,000 REQs that match nothing: 232–235 µs of relay CPU each through the queues,
+    /// 111–148 µs with one inline read at a time).
+    func queryRead<T: Sendable>(
+        oneStatement: Bool, timeout: Duration?, _ body: @escaping @Sendable (Database, Duration?) throws -> T
+    ) async throws -> T {
+        if let value = try readInline(oneStatement: oneStatement, timeout: timeout, body) { return value }
+        return try await read(oneStatement: oneStatement) { db in try body(db, timeout) }
+    }
+
+    /// `body` run here, within the inline slice; nil when it may not run here or outlasted
+    /// the slice.
+    private func readInline<T>(
+        oneStatement: Bool, timeout: Duration?, _ body: (Database, Duration?) throws -> T
+    ) throws -> T? {
+        guard inlineReads.enter() else { return nil }
+        defer { inlineReads.leave() }
+        // A budget no longer than the slice is the query's own: running out of it is final.
+        let sliceIsWholeBudget = timeout.map { $0 <= inlineReads.slice } ?? false
+        let budget = sliceIsWholeBudget ? timeout : inlineReads.slice
+        do {
+            return try oneStatement ? pool.unsafeRead { try body($0, budget) } : pool.read { try body($0, budget) }
+        } catch let error as StoreError where error.isTimeout && !sliceIsWholeBudget {
+            inlineReads.noteHandedOn()
+            return nil
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError("SQLite read failed: \(error)")
         }
-        return try await reporting("read") { try await pool.unsafeRead(body) }
     }
 
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {

@@ -232,3 +232,67 @@ extension SQLiteEventStoreTests {
         try FileManager.default.removeItem(at: root)
     }
 }
+
+extension SQLiteEventStoreTests {
+    /// A store whose queries start on their caller's thread with `slice` to run in.
+    static func store(inlineSlice slice: Duration) throws -> (SQLiteEventStore, URL) {
+        let root = SQLiteFactory.root.appendingPathComponent(UUID().uuidString)
+        var options = SQLiteEventStore.Options()
+        options.inlineReadSlice = slice
+        return (try SQLiteEventStore(path: root.appendingPathComponent("martlet.sqlite").path, options: options), root)
+    }
+
+    /// 3,000 notes by one author, tagged `t` `here`.
+    static func fill(_ store: SQLiteEventStore) async throws -> (Author, [Event]) {
+        let author = Author()
+        let events = (0..<3_000).map { index in
+            author.event(content: "n\(index)", tags: [["t", "here"]], createdAt: testNow - 5_000 + Int64(index))
+        }
+        _ = try await store.save(events)
+        return (author, events)
+    }
+
+    @Test("a query that outlasts its inline slice is run again on a reader, with its whole budget, and answers in full")
+    func inlineSliceHandsOn() async throws {
+        // A slice of one nanosecond is over at SQLite's first look at the clock.
+        let (store, root) = try Self.store(inlineSlice: .nanoseconds(1))
+        defer { try? FileManager.default.removeItem(at: root) }
+        let (author, events) = try await Self.fill(store)
+        // One stream (inline without a transaction) and a union of two (inline in one).
+        let one = [Filter(authors: [author.pubkey], limit: 500)]
+        let union = [Filter(authors: [author.pubkey], limit: 500), Filter(tags: [UInt8(ascii: "t"): ["here"]], limit: 10)]
+        // 3,000 rows each checked for a tag none has: thousands of SQLite steps.
+        let absent = [Filter(authors: [author.pubkey], tags: [UInt8(ascii: "t"): ["absent"]])]
+        let newest = newestOrder(events)
+        for (filters, expected) in [(one, Array(newest.prefix(500))), (union, Array(newest.prefix(500))), (absent, [])] {
+            // Other tests' stores may hold the process's inline slots: a query then goes
+            // straight to a reader. Ask until one started inline and was handed on.
+            var handedOn = false
+            for _ in 0..<200 where !handedOn {
+                let before = store.queriesHandedToReaders
+                let found = try await store.query(
+                    filters, maxLimit: 1_000, now: testNow, visibility: .everything, timeout: .seconds(60))
+                #expect(found.map(\.id) == expected.map(\.id))
+                handedOn = store.queriesHandedToReaders > before
+            }
+            #expect(handedOn, "\(filters) was never handed on")
+        }
+        try await store.close()
+    }
+
+    @Test("a query whose own budget is shorter than the inline slice still times out")
+    func shortBudgetStaysFinal() async throws {
+        let (store, root) = try Self.store(inlineSlice: .seconds(10))
+        defer { try? FileManager.default.removeItem(at: root) }
+        let (author, _) = try await Self.fill(store)
+        let absent = [Filter(authors: [author.pubkey], tags: [UInt8(ascii: "t"): ["absent"]])]
+        let error = await #expect(throws: StoreError.self) {
+            try await store.queryStored(absent, maxLimit: 1_000, now: testNow, visibility: .everything, timeout: .nanoseconds(1))
+        }
+        #expect(error?.isTimeout == true)
+        #expect(store.queriesHandedToReaders == 0)
+        // With no budget it reads to the end.
+        #expect(try await store.query(absent, maxLimit: 1_000, now: testNow, visibility: .everything, timeout: nil).isEmpty)
+        try await store.close()
+    }
+}
