@@ -47,10 +47,15 @@ enum SearchRankFunction {
         var length: Int32 = 0
         var total: Int64 = 0
         var rows: Int64 = 0
-        guard instanceCount(fts, &instances) == SQLITE_OK, columnSize(fts, 0, &length) == SQLITE_OK,
-            totalSize(fts, 0, &total) == SQLITE_OK, rowCount(fts, &rows) == SQLITE_OK
-        else {
+        var code = instanceCount(fts, &instances)
+        if code == SQLITE_OK { code = columnSize(fts, 0, &length) }
+        if code == SQLITE_OK { code = totalSize(fts, 0, &total) }
+        if code == SQLITE_OK { code = rowCount(fts, &rows) }
+        guard code == SQLITE_OK else {
             sqlite3_result_error(context, "\(name): FTS5 could not read the row", -1)
+            // Keeps SQLite's code: an interrupt (a query out of its time budget,
+            // `SQLiteQueryBudget`) must end the statement as an interrupt, not as an error.
+            sqlite3_result_error_code(context, code)
             return
         }
         let averageLength = rows > 0 && total > 0 ? Double(total) / Double(rows) : 1

@@ -246,7 +246,7 @@ extension SQLiteEventStoreTests {
     static func fill(_ store: SQLiteEventStore) async throws -> (Author, [Event]) {
         let author = Author()
         let events = (0..<3_000).map { index in
-            author.event(content: "n\(index)", tags: [["t", "here"]], createdAt: testNow - 5_000 + Int64(index))
+            author.event(content: "note n\(index)", tags: [["t", "here"]], createdAt: testNow - 5_000 + Int64(index))
         }
         _ = try await store.save(events)
         return (author, events)
@@ -258,13 +258,19 @@ extension SQLiteEventStoreTests {
         let (store, root) = try Self.store(inlineSlice: .nanoseconds(1))
         defer { try? FileManager.default.removeItem(at: root) }
         let (author, events) = try await Self.fill(store)
-        // One stream (inline without a transaction) and a union of two (inline in one).
+        // One stream (inline without a transaction), a union of two (inline in one), a search.
         let one = [Filter(authors: [author.pubkey], limit: 500)]
         let union = [Filter(authors: [author.pubkey], limit: 500), Filter(tags: [UInt8(ascii: "t"): ["here"]], limit: 10)]
         // 3,000 rows each checked for a tag none has: thousands of SQLite steps.
         let absent = [Filter(authors: [author.pubkey], tags: [UInt8(ascii: "t"): ["absent"]])]
+        // Ranked (NIP-50): every note scores the same, so newest first.
+        let search = [Filter(limit: 50, search: "note")]
         let newest = newestOrder(events)
-        for (filters, expected) in [(one, Array(newest.prefix(500))), (union, Array(newest.prefix(500))), (absent, [])] {
+        let cases = [
+            (one, Array(newest.prefix(500))), (union, Array(newest.prefix(500))), (absent, []),
+            (search, Array(newest.prefix(50))),
+        ]
+        for (filters, expected) in cases {
             // Other tests' stores may hold the process's inline slots: a query then goes
             // straight to a reader. Ask until one started inline and was handed on.
             var handedOn = false
