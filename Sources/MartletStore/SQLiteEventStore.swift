@@ -295,34 +295,32 @@ public final class SQLiteEventStore: EventStore {
         -> [String]
     {
         try inlineReads.counting {
-            try explainQueryPlans(filters, for: use, now: now, in: pool)
+            try pool.read { db in try Self.describePlans(filters, for: use, now: now, db) }
         }
     }
 
-    private func explainQueryPlans(_ filters: [Filter], for use: QueryUse, now: Int64, in pool: DatabasePool) throws
+    private static func describePlans(_ filters: [Filter], for use: QueryUse, now: Int64, _ db: Database) throws
         -> [String]
     {
-        try pool.read { db in
-            try filters.map { filter in
-                guard !FilterPlan.isImpossible(filter) else { return "NO QUERY (the filter matches nothing)" }
-                let plan = FilterPlan(filter, now: now)
-                var statements: [(sql: String, arguments: [DatabaseValue])] = []
-                switch use {
-                case .newest where plan.streamCount > 1:
-                    let page = plan.pageSQL(key: plan.streamKeys[0])
-                    statements = [(page.sql, page.arguments + [0, 0, 0, 1].map { DatabaseValue(value: $0) })]
-                    statements.append(("SELECT \(StoredRow.columns("events")) FROM events WHERE rowid IN (SELECT value FROM json_each(?))", [DatabaseValue(value: "[1]")]))
-                case .newest: statements = [plan.newestSQL()]
-                case .count: statements = [Self.countSQL([plan])]
-                case .negentropy: statements = [Self.negentropySQL(plan)]
-                }
-                return try statements.flatMap { statement in
-                    try Row.fetchAll(
-                        db, sql: "EXPLAIN QUERY PLAN " + statement.sql,
-                        arguments: StatementArguments(values: statement.arguments)
-                    ).map { $0["detail"] as String }
-                }.joined(separator: "\n")
+        try filters.map { filter in
+            guard !FilterPlan.isImpossible(filter) else { return "NO QUERY (the filter matches nothing)" }
+            let plan = FilterPlan(filter, now: now)
+            var statements: [(sql: String, arguments: [DatabaseValue])] = []
+            switch use {
+            case .newest where plan.streamCount > 1:
+                let page = plan.pageSQL(key: plan.streamKeys[0])
+                statements = [(page.sql, page.arguments + [0, 0, 0, 1].map { DatabaseValue(value: $0) })]
+                statements.append(("SELECT \(StoredRow.columns("events")) FROM events WHERE rowid IN (SELECT value FROM json_each(?))", [DatabaseValue(value: "[1]")]))
+            case .newest: statements = [plan.newestSQL()]
+            case .count: statements = [Self.countSQL([plan])]
+            case .negentropy: statements = [Self.negentropySQL(plan)]
             }
+            return try statements.flatMap { statement in
+                try Row.fetchAll(
+                    db, sql: "EXPLAIN QUERY PLAN " + statement.sql,
+                    arguments: StatementArguments(values: statement.arguments)
+                ).map { $0["detail"] as String }
+            }.joined(separator: "\n")
         }
     }
 
@@ -389,12 +387,14 @@ public final class SQLiteEventStore: EventStore {
     func queryRead<T: Sendable>(
         oneStatement: Bool, timeout: Duration?, _ body: @escaping @Sendable (Database, Duration?) throws -> T
     ) async throws -> T {
-        if let value = try readInline(oneStatement: oneStatement, timeout: timeout, body) { return value }
+        if let value = try await reporting("read", { try readInline(oneStatement: oneStatement, timeout: timeout, body) }) {
+            return value
+        }
         return try await read(oneStatement: oneStatement) { db in try body(db, timeout) }
     }
 
     /// `body` run here, within the inline slice; nil when it may not run here or outlasted
-    /// the slice.
+    /// the slice. Other errors are wrapped by `reporting`, as on a reader.
     private func readInline<T>(
         oneStatement: Bool, timeout: Duration?, _ body: (Database, Duration?) throws -> T
     ) throws -> T? {
@@ -408,10 +408,6 @@ public final class SQLiteEventStore: EventStore {
         } catch let error as StoreError where error.isTimeout && !sliceIsWholeBudget {
             inlineReads.noteHandedOn()
             return nil
-        } catch let error as StoreError {
-            throw error
-        } catch {
-            throw StoreError("SQLite read failed: \(error)")
         }
     }
 
