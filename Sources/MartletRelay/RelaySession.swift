@@ -205,10 +205,8 @@ public final class RelaySession: Sendable {
             return
         }
         do {
-            let reader = readContext
-            let total = try await relay.visibleCount(filters, context: reader)
-            let hll = try await relay.hyperLogLog(filters, context: reader)
-            outbox.send(.count(subscription, count: total, hll: hll?.hex))
+            let answer = try await relay.countAnswer(filters, context: readContext)
+            outbox.send(.count(subscription, count: answer.count, hll: answer.hll?.hex))
         } catch {
             outbox.send(.closed(subscription, message: RejectReason.error("could not count events").message))
         }

@@ -52,6 +52,12 @@ public protocol EventStore: Sendable {
     /// (NIP-45); `limit` is ignored.
     func count(_ filters: [Filter], now: Int64) async throws -> Int
 
+    /// NIP-45's COUNT with `hll`: `count(filters)` and the HyperLogLog of the matching
+    /// events' authors at `offset` (8 to 23), read together so that both describe the
+    /// same events.
+    func countWithHyperLogLog(_ filters: [Filter], offset: Int, now: Int64) async throws
+        -> (count: Int, hll: HyperLogLog)
+
     /// The distinct pubkeys of the stored, unexpired events matching any of `filters`
     /// (NIP-45's HyperLogLog reads nothing else of them); `limit` is ignored.
     func distinctAuthors(_ filters: [Filter], now: Int64) async throws -> [PublicKey]

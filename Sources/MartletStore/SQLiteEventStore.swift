@@ -205,6 +205,30 @@ public final class SQLiteEventStore: EventStore {
         }
     }
 
+    public func countWithHyperLogLog(_ filters: [Filter], offset: Int, now: Int64) async throws
+        -> (count: Int, hll: HyperLogLog)
+    {
+        let plans = Self.plans(filters, now: now)
+        guard !plans.isEmpty else { return (0, HyperLogLog(offset: offset)) }
+        let catalog = self.catalog
+        return try await read { db in
+            // One pass over the matching events: each row is one event (UNION keeps an
+            // event matching two filters once), counted and its author added.
+            let parts = plans.map { $0.rowSetSQL(columns: "events.rowid, events.pubkey", readsRows: true) }
+            let statement = try catalog.statement(
+                "SELECT pubkey FROM (\(parts.map(\.sql).joined(separator: " UNION ")))", db)
+            statement.setUncheckedArguments(StatementArguments(values: parts.flatMap(\.arguments)))
+            var count = 0
+            var hll = HyperLogLog(offset: offset)
+            let rows = try Row.fetchCursor(statement)
+            while let row = try rows.next() {
+                hll.add(PublicKey(try Bytes32(row: row, index: 0)))
+                count += 1
+            }
+            return (count, hll)
+        }
+    }
+
     public func distinctAuthors(_ filters: [Filter], now: Int64) async throws -> [PublicKey] {
         let plans = Self.plans(filters, now: now)
         guard !plans.isEmpty else { return [] }

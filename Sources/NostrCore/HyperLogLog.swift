@@ -49,9 +49,14 @@ public struct HyperLogLog: Sendable, Equatable {
                 zeros += byte.leadingZeroBitCount
                 break
             }
-            let value = UInt8(zeros + 1)
-            if value > registers[register] { registers[register] = value }
+            raise(register: register, to: UInt8(zeros + 1))
         }
+    }
+
+    /// Keeps `value` in `register` if it is larger than what the register holds: how
+    /// registers computed elsewhere (a database, another relay) join these.
+    public mutating func raise(register: Int, to value: UInt8) {
+        if value > registers[register] { registers[register] = value }
     }
 
     /// The 256 registers as 512 hex characters, COUNT's `hll`.

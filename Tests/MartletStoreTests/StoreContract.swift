@@ -211,6 +211,57 @@ struct StoreContract {
         }
     }
 
+    @Test("COUNT's hll is read with the count, register for register as NIP-45 computes it", arguments: storeFactories)
+    func countWithHyperLogLog(_ factory: any StoreFactory) async throws {
+        try await factory.withStore { (store: any EventStore) async throws in
+            let target = String(repeating: "ef", count: 32)
+            let tagged: [Tag] = [["e", target]]
+            let authors = (0..<60).map { _ in Author() }
+            var events = authors.enumerated().map { index, author in
+                author.event(kind: 7, tags: tagged, createdAt: 1_700_000_000 + Int64(index))
+            }
+            // An author whose bits after every register byte are zero to the end, and one
+            // whose last 8 bytes are zero but for the last bit: NIP-45's "leading zero
+            // bits" run to the pubkey's last byte, which a database's bit arithmetic must
+            // reach too. Stores keep what the relay verified, so these need no real key.
+            let crafted: [[UInt8]] = [
+                (0..<9).map { UInt8(0x31 + $0) } + Array(repeating: 0, count: 23),
+                (0..<24).map { UInt8(0x31 + $0) } + Array(repeating: 0, count: 7) + [1],
+            ]
+            for (index, bytes) in crafted.enumerated() {
+                let pubkey = PublicKey(Bytes32(bytes: bytes)!)
+                let createdAt = 1_700_000_100 + Int64(index)
+                let id = Event.computeID(pubkey: pubkey, createdAt: createdAt, kind: 7, tags: tagged, content: "+")
+                let sig = Signature(r: Bytes32(w0: 1, w1: 2, w2: 3, w3: 4), s: Bytes32(w0: 5, w1: 6, w2: 7, w3: 8))
+                events.append(Event(id: id, pubkey: pubkey, createdAt: createdAt, kind: 7, tags: tagged, content: "+", sig: sig))
+            }
+            // A second reaction by one author: counted, and the same register value again.
+            events.append(authors[0].event(kind: 7, content: "again", tags: tagged, createdAt: 1_700_000_150))
+            events.append(Author().event(kind: 1, tags: tagged, createdAt: 1_700_000_200))
+            // NIP-40: an expired reaction is not counted, nor is its author.
+            events.append(Author().event(kind: 7, tags: tagged + [["expiration", "1700000500"]], createdAt: 1_700_000_300))
+            _ = try await store.save(events)
+            let reactions = Filter(kinds: [7], tags: [UInt8(ascii: "e"): [target]])
+            let reactors = events.filter { $0.kind == 7 && $0.tags.count == 1 }.map(\.pubkey)
+            #expect(reactors.count == 63 && Set(reactors).count == 62)
+
+            for offset in 8...23 {
+                var expected = HyperLogLog(offset: offset)
+                for pubkey in reactors { expected.add(pubkey) }
+                let answer = try await store.countWithHyperLogLog([reactions], offset: offset, now: testNow)
+                #expect(answer.count == 63)
+                #expect(answer.hll == expected, "offset \(offset)")
+            }
+            // Two filters that share events: each event counted once, as `count` does.
+            let filters = [reactions, Filter(authors: [authors[0].pubkey], kinds: [1, 7]), Filter(kinds: [1])]
+            let union = try await store.countWithHyperLogLog(filters, offset: 8, now: testNow)
+            #expect(union.count == 64)
+            #expect(try await store.count(filters, now: testNow) == 64)
+            let nothing = try await store.countWithHyperLogLog([Filter(kinds: [9])], offset: 16, now: testNow)
+            #expect(nothing.count == 0 && nothing.hll == HyperLogLog(offset: 16))
+        }
+    }
+
     @Test("negentropy items ascend by created_at, then id", arguments: storeFactories)
     func negentropyItemsAscend(_ factory: any StoreFactory) async throws {
         try await factory.withStore { (store: any EventStore) async throws in

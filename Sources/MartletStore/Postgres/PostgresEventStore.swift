@@ -267,6 +267,44 @@ public final class PostgresEventStore: EventStore, PartitionedEventStore, EventF
         }
     }
 
+    public func countWithHyperLogLog(_ filters: [Filter], offset: Int, now: Int64) async throws
+        -> (count: Int, hll: HyperLogLog)
+    {
+        let plans = filters.compactMap { PostgresFilterSQL($0, now: now) }
+        guard !plans.isEmpty else { return (0, HyperLogLog(offset: offset)) }
+        var binds = SQLBinds()
+        let union = plans.map { $0.rowSet(columns: "e.seq, e.pubkey", &binds) }.joined(separator: " UNION ")
+        let register = binds.bind(Int32(offset))
+        let rest = binds.bind(Int32(offset + 2))
+        // The registers are computed where the rows are: at most 256 rows travel, not one
+        // pubkey per matching author. A register keeps NIP-45's "number of leading zero
+        // bits ... plus one" from the byte after it on, which is the 1-based position of
+        // the first 1 in those bits (their width plus one when there is none). The count
+        // comes first, as register -1.
+        let query = binds.query(
+            """
+            WITH matching AS (\(union)),
+            bits AS (SELECT pubkey, ('x' || encode(substring(pubkey FROM \(rest)), 'hex'))::varbit AS rest FROM matching)
+            SELECT -1::int8, count(*)::int8 FROM matching
+            UNION ALL
+            SELECT get_byte(pubkey, \(register))::int8,
+                max(CASE position(B'1' IN rest) WHEN 0 THEN length(rest) + 1 ELSE position(B'1' IN rest) END)::int8
+            FROM bits GROUP BY 1
+            """)
+        return try await bounded("count", on: reads) { client in
+            var count = 0
+            var hll = HyperLogLog(offset: offset)
+            for try await (register, value) in try await client.query(query).decode((Int64, Int64).self) {
+                if register < 0 {
+                    count = Int(value)
+                } else {
+                    hll.raise(register: Int(register), to: UInt8(value))
+                }
+            }
+            return (count, hll)
+        }
+    }
+
     public func distinctAuthors(_ filters: [Filter], now: Int64) async throws -> [PublicKey] {
         let plans = filters.compactMap { PostgresFilterSQL($0, now: now) }
         guard !plans.isEmpty else { return [] }
