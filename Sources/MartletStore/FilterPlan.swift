@@ -43,8 +43,8 @@ struct FilterPlan {
     init(_ filter: Filter, now: Int64, visibility: ReadVisibility = .everything) {
         self.filter = filter
         self.now = now
-        ids = filter.ids.map { SQLList(strings: $0.sorted().map(\.hex)) }
-        authors = filter.authors.map { SQLList(strings: $0.sorted().map(\.hex)) }
+        ids = filter.ids.map { SQLList(keys: $0.sorted().map(\.raw)) }
+        authors = filter.authors.map { SQLList(keys: $0.sorted().map(\.raw)) }
         kinds = filter.kinds.map { SQLList(integers: $0.sorted().map { Int64($0.rawValue) }) }
         tags = filter.tags.sorted { $0.key < $1.key }.map { letter, values in
             (name: String(UnicodeScalar(letter)), values: SQLList(strings: values.sorted()))
@@ -52,7 +52,7 @@ struct FilterPlan {
         let privateKinds = visibility.privateKinds(in: filter)
         hidden = privateKinds.isEmpty ? nil : (
             kinds: SQLList(integers: privateKinds.map { Int64($0.rawValue) }),
-            readers: visibility.readers.isEmpty ? nil : SQLList(strings: visibility.readers.sorted().map(\.hex))
+            readers: visibility.readers.isEmpty ? nil : SQLList(keys: visibility.readers.sorted().map(\.raw))
         )
         ftsQuery = filter.search.flatMap(FilterPlan.ftsQuery)
 

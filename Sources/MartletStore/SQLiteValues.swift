@@ -64,22 +64,36 @@ enum TagValue {
 /// read in index order and stopped at the limit.
 ///
 /// ```swift
-/// let list = SQLList(strings: authors.map(\.hex))
+/// let list = SQLList(keys: authors.map(\.raw))
 /// conditions.add(list.condition("events.pubkey"))   // events.pubkey IN (SELECT ...)
 /// ```
 struct SQLList {
     /// Each element in its stored spelling (stream keys, a single value).
     let values: [DatabaseValue]
-    /// The whole list as a JSON array.
-    let json: DatabaseValue
+    /// The elements as JSON array items, spelled as `json_each` reads them back.
+    private let items: Items
     /// The SQL that turns `json_each`'s `value` into the stored spelling.
     let element: String
 
-    /// Strings stored by `TagValue`'s rule: ids, pubkeys, tag values.
+    private enum Items {
+        case keys([Bytes32])
+        case strings([String])
+        case integers([Int64])
+    }
+
+    /// Ids and pubkeys: stored as their 32 bytes, which `TagValue` makes of their hex too.
+    init(keys: [Bytes32]) {
+        precondition(!keys.isEmpty, "an empty list matches nothing and must not reach SQL")
+        values = keys.map(\.databaseValue)
+        items = .keys(keys)
+        element = "\(SQLiteSchema.tagValueFunction.name)(value)"
+    }
+
+    /// Strings stored by `TagValue`'s rule: tag values.
     init(strings: [String]) {
         precondition(!strings.isEmpty, "an empty list matches nothing and must not reach SQL")
         values = strings.map(TagValue.databaseValue)
-        json = JSONArray.strings(strings).databaseValue
+        items = .strings(strings)
         element = "\(SQLiteSchema.tagValueFunction.name)(value)"
     }
 
@@ -87,8 +101,19 @@ struct SQLList {
     init(integers: [Int64]) {
         precondition(!integers.isEmpty, "an empty list matches nothing and must not reach SQL")
         values = integers.map(\.databaseValue)
-        json = ("[" + integers.map(String.init).joined(separator: ",") + "]").databaseValue
+        items = .integers(integers)
         element = "value"
+    }
+
+    /// The whole list as one JSON array. Written only for a list of several: most filters
+    /// name one author, one kind, one `#e`, and a REQ matching nothing spent 3% of its CPU
+    /// spelling arrays no statement bound.
+    var json: DatabaseValue {
+        switch items {
+        case .keys(let keys): JSONArray.strings(keys.map(\.hex)).databaseValue
+        case .strings(let strings): JSONArray.strings(strings).databaseValue
+        case .integers(let integers): ("[" + integers.map(String.init).joined(separator: ",") + "]").databaseValue
+        }
     }
 
     /// `column = ?` for one element, `column IN (SELECT ... FROM json_each(?))` for more.
@@ -98,26 +123,36 @@ struct SQLList {
     }
 }
 
-/// JSON text for lists bound to `json_each`.
+/// A JSON array of strings, written byte by byte: ids and pubkeys, the common case, have
+/// nothing to escape.
 enum JSONArray {
     static func strings(_ strings: [String]) -> String {
-        var json = "["
+        var json: [UInt8] = [UInt8(ascii: "[")]
+        json.reserveCapacity(strings.reduce(2) { $0 + $1.utf8.count + 3 })
         for (index, string) in strings.enumerated() {
-            if index > 0 { json += "," }
-            json += "\""
-            for scalar in string.unicodeScalars {
-                switch scalar {
-                case "\"": json += "\\\""
-                case "\\": json += "\\\\"
-                case _ where scalar.value < 0x20:
-                    let hex = String(scalar.value, radix: 16)
-                    json += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                default: json.unicodeScalars.append(scalar)
+            if index > 0 { json.append(UInt8(ascii: ",")) }
+            json.append(UInt8(ascii: "\""))
+            for byte in string.utf8 {
+                switch byte {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                    json.append(UInt8(ascii: "\\"))
+                    json.append(byte)
+                case 0..<0x20:
+                    json.append(contentsOf: Array("\\u00".utf8))
+                    json.append(hexDigit(byte >> 4))
+                    json.append(hexDigit(byte & 0xF))
+                default:
+                    json.append(byte)
                 }
             }
-            json += "\""
+            json.append(UInt8(ascii: "\""))
         }
-        return json + "]"
+        json.append(UInt8(ascii: "]"))
+        return String(decoding: json, as: UTF8.self)
+    }
+
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
     }
 }
 

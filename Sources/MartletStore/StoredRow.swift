@@ -15,7 +15,7 @@ import NostrCore
 enum StoredRow {
     /// `t.id, t.pubkey, t.created_at, t.kind, t.body, t.sig` for the table named `table`.
     static func columns(_ table: String) -> String {
-        ["id", "pubkey", "created_at", "kind", "body", "sig"].map { "\(table).\($0)" }.joined(separator: ", ")
+        "\(table).id, \(table).pubkey, \(table).created_at, \(table).kind, \(table).body, \(table).sig"
     }
 
     /// Column of `id` and of `created_at` in `columns`, for readers that look at them alone.

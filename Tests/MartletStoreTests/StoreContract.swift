@@ -157,6 +157,25 @@ struct StoreContract {
         }
     }
 
+    @Test("tag values that JSON must escape match in a list of several", arguments: storeFactories)
+    func escapedTagValuesInLists(_ factory: any StoreFactory) async throws {
+        try await factory.withStore { (store: any EventStore) async throws in
+            // A list of several values travels to SQLite as one JSON array (`SQLList`):
+            // quotes, backslashes and control characters must come back out as they went in.
+            let values = ["say \"hi\"", "back\\slash", "bell\u{0007}tab\t", "ünï ⚡️", "plain"]
+            let author = Author()
+            let events = values.enumerated().map { index, value in
+                author.event(tags: [["t", value]], createdAt: 1_700_000_000 + Int64(index))
+            }
+            _ = try await store.save(events)
+            let filter = Filter(tags: [UInt8(ascii: "t"): Set(values.dropLast())])
+            #expect(Set(try await store.query(filter).map(\.id)) == Set(events.dropLast().map(\.id)))
+            #expect(try await store.count([filter], now: testNow) == 4)
+            let near = Filter(tags: [UInt8(ascii: "t"): ["say \\\"hi\\\"", "back\\\\slash", "bell"]])
+            #expect(try await store.query(near).isEmpty)
+        }
+    }
+
     @Test("a filter with an empty list matches nothing", arguments: storeFactories)
     func emptyListsMatchNothing(_ factory: any StoreFactory) async throws {
         try await factory.withStore { (store: any EventStore) async throws in
