@@ -30,9 +30,10 @@ struct WebSocketConnection<Session: WebSocketSession> {
         let remote = session.remoteAddress ?? "unknown"
         logOpened(remote: remote)
         let drained = startWriting(outbound)
+        let executor = EventLoopTaskExecutor(channel.eventLoop)
         // The reading loop and the frames it waits in (Hummingbird's and NIO's), in one slab.
         await TaskStackReservation.reserveForReadingLoop()
-        let closedBy = await readMessages(from: inbound, outbound: outbound)
+        let closedBy = await readMessages(from: inbound, outbound: outbound, on: executor)
         session.close()
         let reason = await finishWriting(drained, outbound: outbound) ?? closedBy
         logClosed(remote: remote, reason: reason)
@@ -70,12 +71,24 @@ struct WebSocketConnection<Session: WebSocketSession> {
             : OutboxPump(outbox: session.outbox, channel: channel, wire: wire, opcode: Session.outboundOpcode).start()
     }
 
-    /// Feeds every message to the session; returns why reading stopped.
-    ///
+    /// Feeds every message to the session on the connection's event loop (see
+    /// `EventLoopTaskExecutor`); returns why reading stopped.
+    @inline(never)
+    private func readMessages(
+        from inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, on executor: EventLoopTaskExecutor
+    ) async -> String {
+        await withTaskExecutorPreference(executor) {
+            await readMessages(from: inbound, outbound: outbound, handingOffTo: executor)
+        }
+    }
+
     /// Frames become messages in `MessageAssembly`; this loop only waits for them, so that
     /// its frame, which lives as long as the connection, holds little more than the iterator.
     @inline(never)
-    private func readMessages(from inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async -> String {
+    private func readMessages(
+        from inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter,
+        handingOffTo executor: EventLoopTaskExecutor
+    ) async -> String {
         var frames = inbound.makeAsyncIterator()
         var assembly = MessageAssembly(readLimit: maxMessageLength * 2)
         do {
@@ -92,7 +105,7 @@ struct WebSocketConnection<Session: WebSocketSession> {
                     if session.staysShallow(message) {
                         await session.receive(message)
                     } else {
-                        await receiveInTaskOfItsOwn(message)
+                        await receiveInTaskOfItsOwn(message, on: executor)
                     }
                 }
                 if session.outbox.ending != nil { return "outbox ended" }
@@ -123,10 +136,11 @@ struct WebSocketConnection<Session: WebSocketSession> {
     /// instead of being queued for another thread while this one waits. A REQ answered
     /// inline (`InlineReads`) then often ends without a thread switch: 1.5 switches a REQ
     /// and its CLOSE instead of 2.2 (BENCHMARKS.md, "One thread hop fewer per message").
+    /// It prefers the connection's event loop, as the reading loop does.
     @inline(never)
-    private func receiveInTaskOfItsOwn(_ message: [UInt8]) async {
+    private func receiveInTaskOfItsOwn(_ message: [UInt8], on executor: EventLoopTaskExecutor) async {
         let session = session
-        let work = Task.immediate { await session.receive(message) }
+        let work = Task.immediate(executorPreference: executor) { await session.receive(message) }
         await withTaskCancellationHandler {
             await work.value
         } onCancel: {

@@ -1,10 +1,12 @@
 @testable import MartletServer
 import NIOCore
+import NIOPosix
 import Testing
 
 /// What the reading loop decides per message without decoding it: which messages stay in
-/// the connection's task (`JSONMessageHead`), and how frames become messages
-/// (`MessageAssembly`); the real server's behaviour is in `WebSocketFramingTests`.
+/// the connection's task (`JSONMessageHead`), how frames become messages
+/// (`MessageAssembly`), and where the tasks run (`EventLoopTaskExecutor`); the real
+/// server's behaviour is in `WebSocketFramingTests`.
 @Suite("Message hand-off in the reading loop")
 struct MessageHandOffTests {
     @Test("an EVENT is told from the other verbs by its opening bytes, whitespace allowed")
@@ -52,4 +54,31 @@ struct MessageHandOffTests {
             interrupted.add(continuing: false, payload: ByteBuffer(string: "y"), fin: true)
                 == .broken("new message before the previous one ended"))
     }
+
+    @Test("a task that prefers a connection's event loop runs on that loop, before and after it suspends")
+    func tasksRunOnTheEventLoop() async throws {
+        let loops = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let loop = loops.next()
+        let executor = EventLoopTaskExecutor(loop)
+        let reading = await Task(executorPreference: executor) { () async -> [Bool] in
+            let atStart = loop.inEventLoop
+            await Task.yield()
+            let afterYielding = loop.inEventLoop
+            // Off to an actor on the cooperative pool and back, as a REQ waits for a reader.
+            _ = await Elsewhere().identity(1)
+            // The message's own task, as `receiveInTaskOfItsOwn` starts it.
+            let message = await Task.immediate(executorPreference: executor) { () async -> Bool in
+                await Task.yield()
+                return loop.inEventLoop
+            }.value
+            return [atStart, afterYielding, loop.inEventLoop, message]
+        }.value
+        try await loops.shutdownGracefully()
+        #expect(reading == [true, true, true, true])
+    }
+}
+
+/// An actor of its own, so that calling it leaves the event loop.
+private actor Elsewhere {
+    func identity(_ value: Int) -> Int { value }
 }
