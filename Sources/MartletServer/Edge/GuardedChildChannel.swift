@@ -45,10 +45,12 @@ struct GuardedChildChannel<Base: ServerChildChannel>: ServerChildChannel {
 
     /// Read buffers sized by what arrives, starting small: most connections are idle
     /// subscribers whose reads are a handshake, a short REQ or a pong. Against NIO's
-    /// default first buffer of 2 KiB this saved 1.5 kB of every idle subscribed connection
-    /// (32.7 to 31.2 kB, the `connections` bench); busy connections grow theirs as before.
+    /// default first buffer of 2 KiB, 512 bytes saved 1.5 kB of every idle subscribed
+    /// connection (32.7 to 31.2 kB, the `connections` bench) and 256 another 0.3 kB (25.3 to
+    /// 25.0); a larger message takes a read or two more, and busy connections grow theirs
+    /// as before.
     static var readBuffers: AdaptiveRecvByteBufferAllocator {
-        AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536)
+        AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 65_536)
     }
 
     func handle(value: Value, logger: Logger) async {
