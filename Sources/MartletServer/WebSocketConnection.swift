@@ -136,7 +136,9 @@ struct WebSocketConnection<Session: WebSocketSession> {
     /// instead of being queued for another thread while this one waits. A REQ answered
     /// inline (`InlineReads`) then often ends without a thread switch: 1.5 switches a REQ
     /// and its CLOSE instead of 2.2 (BENCHMARKS.md, "One thread hop fewer per message").
-    /// It prefers the connection's event loop, as the reading loop does.
+    /// It prefers the connection's event loop, as the reading loop does; with both there, an
+    /// empty REQ and its CLOSE cost no thread switch at all (BENCHMARKS.md, "A connection's
+    /// tasks on its event loop").
     @inline(never)
     private func receiveInTaskOfItsOwn(_ message: [UInt8], on executor: EventLoopTaskExecutor) async {
         let session = session
