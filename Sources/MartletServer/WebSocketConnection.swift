@@ -31,7 +31,8 @@ struct WebSocketConnection<Session: WebSocketSession> {
         logOpened(remote: remote)
         let drained = startWriting(outbound)
         let executor = EventLoopTaskExecutor(channel.eventLoop)
-        // The reading loop and the frames it waits in (Hummingbird's and NIO's), in one slab.
+        // The reading loop, its event-loop preference and the frames it waits in
+        // (Hummingbird's and NIO's), in one slab.
         await TaskStackReservation.reserveForReadingLoop()
         let closedBy = await readMessages(from: inbound, outbound: outbound, on: executor)
         session.close()
@@ -78,14 +79,14 @@ struct WebSocketConnection<Session: WebSocketSession> {
         from inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, on executor: EventLoopTaskExecutor
     ) async -> String {
         await withTaskExecutorPreference(executor) {
-            await readMessages(from: inbound, outbound: outbound, handingOffTo: executor)
+            await readLoop(from: inbound, outbound: outbound, handingOffTo: executor)
         }
     }
 
     /// Frames become messages in `MessageAssembly`; this loop only waits for them, so that
     /// its frame, which lives as long as the connection, holds little more than the iterator.
     @inline(never)
-    private func readMessages(
+    private func readLoop(
         from inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter,
         handingOffTo executor: EventLoopTaskExecutor
     ) async -> String {
