@@ -18,6 +18,8 @@ public struct Workload: Sendable {
     public let authors: [SecretKey]
     public let topics: [String]
     public let seed: UInt64
+    /// Seconds before `now` over which events' `created_at` are spread: 30 days.
+    public static let span: Int64 = 30 * 86_400
 
     public init(seed: UInt64, authorCount: Int = 1000) {
         var random = SplitMix64(seed: seed)
@@ -35,9 +37,14 @@ public struct Workload: Sendable {
     /// `count` distinct events of the mixed shape, signed on every core. `stream` separates
     /// the draws of different phases of one run; `now` anchors `created_at`.
     public func events(count: Int, stream: UInt64, now: Int64) async -> [Event] {
+        await Self.sign(blueprints(count: count, stream: stream, now: now), authors: authors)
+    }
+
+    /// The unsigned draws behind `events(count:stream:now:)`, for callers that place the
+    /// events in time themselves before signing.
+    func blueprints(count: Int, stream: UInt64, now: Int64) -> [Blueprint] {
         var random = SplitMix64(seed: seed &* 0x9E37_79B9 &+ stream)
-        let blueprints = (0..<count).map { _ in blueprint(&random, now: now) }
-        return await Self.sign(blueprints, authors: authors)
+        return (0..<count).map { _ in blueprint(&random, now: now) }
     }
 
     /// `count` short kind-1 notes with `created_at` over the last 30 days: regular events,
@@ -46,7 +53,7 @@ public struct Workload: Sendable {
         var random = SplitMix64(seed: seed &* 0x9E37_79B9 &+ stream)
         let blueprints = (0..<count).map { index in
             Blueprint(
-                author: author(&random), kind: .textNote, createdAt: now - Int64.random(in: 0..<(30 * 86_400), using: &random),
+                author: author(&random), kind: .textNote, createdAt: now - Int64.random(in: 0..<Self.span, using: &random),
                 tags: [["t", topic(&random)]],
                 content: "note \(index): " + text(&random, length: Int.random(in: 20...120, using: &random)))
         }
@@ -85,7 +92,7 @@ public struct Workload: Sendable {
             default: Kind(30023)
             }
         let author = author(&random)
-        let createdAt = now - Int64.random(in: 0..<(30 * 86_400), using: &random)
+        let createdAt = now - Int64.random(in: 0..<Self.span, using: &random)
         var tags = [Tag]()
         if kind == Kind(30023) {
             tags.append(["d", "article-\(random.next() % 100_000)"])

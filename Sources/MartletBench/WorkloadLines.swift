@@ -24,10 +24,23 @@ public struct WorkloadLines: Sendable {
     /// Unix time anchoring `created_at` (the events span the 30 days before it).
     public let now: Int64
 
-    public init(seed: UInt64, count: Int, now: Int64) {
+    /// Where the lines' `created_at` fall in the 30 days.
+    public let order: Order
+
+    public enum Order: Sendable {
+        /// Each event's `created_at` drawn at random, as the bench's other scenarios publish:
+        /// a store filled this way holds its history in no particular order.
+        case drawn
+        /// `created_at` rising from the first line to the last, evenly over the 30 days, as
+        /// a live relay receives events: its tables are written in roughly time order.
+        case arrival
+    }
+
+    public init(seed: UInt64, count: Int, now: Int64, order: Order = .drawn) {
         self.workload = Workload(seed: seed)
         self.count = max(0, count)
         self.now = now
+        self.order = order
     }
 
     /// Calls `write` with each chunk's lines (every event's JSON and a newline), in order,
@@ -39,7 +52,11 @@ public struct WorkloadLines: Sendable {
         var chunk: UInt64 = 0
         while written < count {
             let size = min(Self.chunkSize, count - written)
-            let events = await workload.events(count: size, stream: Self.stream(chunk), now: now)
+            var blueprints = workload.blueprints(count: size, stream: Self.stream(chunk), now: now)
+            if order == .arrival {
+                for index in blueprints.indices { blueprints[index].createdAt = arrivalTime(ofLine: written + index) }
+            }
+            let events = await Workload.sign(blueprints, authors: workload.authors)
             var bytes = [UInt8]()
             bytes.reserveCapacity(events.reduce(0) { $0 + $1.json.count + 1 })
             for event in events {
@@ -51,6 +68,12 @@ public struct WorkloadLines: Sendable {
             chunk += 1
             progress(written)
         }
+    }
+
+    /// The `created_at` of line `line` in arrival order: the first line 30 days before `now`,
+    /// the last just before it.
+    func arrivalTime(ofLine line: Int) -> Int64 {
+        now - Workload.span + Int64(Double(line) / Double(count) * Double(Workload.span))
     }
 
     /// Each chunk draws from a stream of its own, far above the few small streams the

@@ -13,7 +13,10 @@ extension Bench {
                 The events of the ingest and query scenarios' workload (mostly notes, some \
                 reactions, profiles, follow lists and articles over the 30 days before --anchor), \
                 signed on every core in chunks of \(WorkloadLines.chunkSize). The same seed, anchor \
-                and count give the same events (ids; each signature draws fresh randomness). Seed a relay, then query what is there:
+                and count give the same events (ids; each signature draws fresh randomness). With \
+                --arrival-order, created_at rises from each line to the next, as a live relay \
+                receives events, so the store is written in time order. Seed a relay, then query \
+                what is there:
                   martlet bench generate --events 1000000 | martlet import - --database <url>
                   martlet bench ws://127.0.0.1:7777 query --preload 0
                 Progress goes to stderr.
@@ -24,6 +27,8 @@ extension Bench {
         var seed: UInt64 = 1
         @Option(help: "Unix time anchoring the events' created_at (default: now).") var anchor: Int64?
         @Option(help: "File to write (default: standard output).") var output: String?
+        @Flag(help: "Rising created_at from the first line to the last, as a live relay receives events (default: drawn at random over the 30 days).")
+        var arrivalOrder = false
 
         func validate() throws {
             guard events > 0 else { throw ValidationError("--events must be positive") }
@@ -39,7 +44,9 @@ extension Bench {
             } else {
                 sink = FileHandle.standardOutput
             }
-            let lines = WorkloadLines(seed: seed, count: events, now: anchor ?? Int64(Date().timeIntervalSince1970))
+            let lines = WorkloadLines(
+                seed: seed, count: events, now: anchor ?? Int64(Date().timeIntervalSince1970),
+                order: arrivalOrder ? .arrival : .drawn)
             let status = StatusLine()
             let started = ContinuousClock.now
             try await lines.write { bytes in try sink.write(contentsOf: bytes) } progress: { written in

@@ -36,6 +36,29 @@ struct BenchGenerateTests {
         #expect(others.count == 250 && Set(others).isDisjoint(with: events.map(\.id)), "another seed, other events")
     }
 
+    @Test("with --arrival-order, created_at rises from line to line over the 30 days, and the events are the same draws")
+    func arrivalOrder() async throws {
+        let base = ["bench", "generate", "--events", "300", "--seed", "9", "--anchor", "1760000000"]
+        let ordered = try await MartletCommand.run(base + ["--arrival-order"])
+        let drawn = try await MartletCommand.run(base)
+        #expect(ordered.status == 0 && drawn.status == 0, "\(ordered.errors)")
+        let events = try ordered.output.split(separator: "\n").map { try EventDecoder.decode(json: Array($0.utf8)) }
+        let drawnEvents = try drawn.output.split(separator: "\n").map { try EventDecoder.decode(json: Array($0.utf8)) }
+        #expect(events.count == 300)
+        for event in events { try event.validate() }
+        let times = events.map(\.createdAt)
+        #expect(times == times.sorted(), "never earlier than the line before")
+        let (first, last) = (try #require(times.first), try #require(times.last))
+        let anchor: Int64 = 1_760_000_000
+        #expect(first == anchor - Workload.span, "the first line 30 days before the anchor")
+        #expect(last > anchor - 86_400 && last < anchor, "the last within the day before it")
+        #expect(Set(times).count == 300, "spread evenly: 300 lines over 30 days never share a second")
+        // Only the time moved: the same authors, kinds, tags and content as the drawn lines.
+        #expect(events.map(\.pubkey) == drawnEvents.map(\.pubkey))
+        #expect(events.map(\.kind) == drawnEvents.map(\.kind))
+        #expect(events.map(\.content) == drawnEvents.map(\.content))
+    }
+
     @Test("more events than one signing chunk: every chunk draws new events", .timeLimit(.minutes(2)))
     func chunksDoNotRepeat() async throws {
         var ids: [EventID] = []
