@@ -107,6 +107,33 @@ struct SearchVocabularyTests {
         return texts
     }()
 
+    @Test("any text split into ASCII terms and other words gives the terms FTS5's tokenizer gives the whole text")
+    func splitWordsMatchTheTokenizer() throws {
+        var generator = SystemRandomNumberGenerator()
+        // The bench's words (accents, CJK, emoji, quotes) and characters unicode61 folds,
+        // splits on or keeps: combining marks, a non-breaking space, Greek, a digit of
+        // another script, a private-use character.
+        let pieces = [
+            "café", "naïve", "日本語", "🚀", "⚡️", "ñandú", "\"quoted\"", "back\\slash", "tab\there", "über",
+            "e\u{301}", "\u{a0}", "ΣΊΣΥΦΟΣ", "٣", "\u{e000}", "Relay", "GM", "x1", "_", "-", ".", " ", "\n", "ß",
+        ]
+        var texts = Self.samples + ["Café-Bar ÜBER", "über.relay", "a⚡b", "日本語のnostr"]
+        for _ in 0..<400 {
+            let count = Int.random(in: 0..<30, using: &generator)
+            texts.append((0..<count).map { _ in pieces.randomElement(using: &generator)! }.joined())
+        }
+        let database = try DatabaseQueue()
+        try database.read { db in
+            let tokenizer = try db.makeTokenizer(SearchVocabulary.tokenizer)
+            for text in texts {
+                let words = SearchVocabulary.Words(text)
+                let split = words.asciiTerms + (try tokenizer.tokenize(document: words.others).map(\.token))
+                let whole = try tokenizer.tokenize(document: text).map(\.token)
+                #expect(split.sorted() == whole.sorted(), "\(text.debugDescription)")
+            }
+        }
+    }
+
     @Test("ASCII text gives the tokens FTS5's own unicode61 tokenizer gives, in order; other text is left to it")
     func asciiTermsMatchTheTokenizer() throws {
         let database = try DatabaseQueue()
