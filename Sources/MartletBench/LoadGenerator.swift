@@ -47,9 +47,10 @@ public struct BenchConfiguration: Sendable {
     public var differences = 1_000
     /// Bytes of one negentropy message the local side writes (0: no limit).
     public var frameSizeLimit = 60_000
-    /// Unix time that anchors the negentropy notes' `created_at` (nil: now). With the same
-    /// seed and anchor a run makes the same notes, so a relay preloaded once answers the
-    /// next run's preload `duplicate:` and keeps exactly the set that run expects.
+    /// Unix time that anchors the preloaded events' `created_at` and the query scenario's
+    /// windows (nil: now). With the same seed and anchor a run makes the same events and
+    /// asks for the same windows, so a relay preloaded once (or seeded by `bench generate
+    /// --anchor`) answers the next run's preload `duplicate:` and the same REQs again.
     public var anchor: Int64?
     /// The relay's process id, for its CPU seconds and resident memory.
     public var pid: Int32?
@@ -200,10 +201,11 @@ struct RunContext: Sendable {
                              benchCPUSeconds: ProcessProbe.ownCPUSeconds() - benchBefore))
     }
 
-    /// Signs `count` events of the mixed workload (never inside a timed phase).
-    func signedEvents(_ count: Int, stream: UInt64, label: String) async -> [Event] {
+    /// Signs `count` events of the mixed workload (never inside a timed phase), over the
+    /// 30 days before `anchor`.
+    func signedEvents(_ count: Int, stream: UInt64, label: String, anchor: Int64? = nil) async -> [Event] {
         let start = monotonicNanos()
-        let events = await workload.events(count: count, stream: stream, now: now)
+        let events = await workload.events(count: count, stream: stream, now: anchor ?? now)
         log("signed \(events.count) \(label) events in \(Self.seconds(since: start)) s on \(System.coreCount) cores")
         return events
     }

@@ -30,7 +30,7 @@ struct LoadOptions: ParsableArguments {
     var differences = 1_000
     @Option(help: "Bytes of one negentropy message this side writes, 0 for no limit (negentropy).")
     var frameSizeLimit = 60_000
-    @Option(help: "Unix time anchoring the notes' created_at; repeat it to find a preloaded relay's set again (negentropy).")
+    @Option(help: "Unix time anchoring the preloaded events' created_at and the query scenario's windows (default: now); repeat it to ask a seeded or preloaded relay the same again (query, negentropy).")
     var anchor: Int64?
     @Option(help: "REQs or COUNTs to time (query, search, count).") var queries = 2_000
     @Option(help: "Reactions to the note whose reactions are counted (count).") var reactions = 1_000
