@@ -30,59 +30,17 @@ enum SearchVocabulary {
             // ASCII words are read directly: through FTS5's tokenizer every note cost a
             // callback and a string per token, 6% of the relay's CPU during ingest, on its
             // one writer thread. Only words with other characters still go through it.
-            let words = Words(event.content)
+            let words = SearchQuery.splitWords(event.content)
             terms.formUnion(words.asciiTerms)
-            guard !words.others.isEmpty else { continue }
+            guard !words.otherWords.isEmpty else { continue }
             if tokenizer == nil { tokenizer = try db.makeTokenizer(Self.tokenizer) }
-            for token in try tokenizer!.tokenize(document: words.others) { terms.insert(token.token) }
+            for token in try tokenizer!.tokenize(document: words.otherWords) { terms.insert(token.token) }
         }
         guard !terms.isEmpty else { return }
         let statement = try db.cachedStatement(sql: "INSERT OR IGNORE INTO search_terms(term) VALUES (?)")
         for term in terms {
             statement.setUncheckedArguments([term])
             try statement.execute()
-        }
-    }
-
-    /// A text's words, split where `unicode61` would split them in any case: at ASCII bytes
-    /// other than letters and digits. The tokenizer classes every character on its own, so
-    /// a word reads the same alone as within the text. A word of ASCII letters and digits
-    /// is its own term, lower-cased; the words holding other characters are left, joined
-    /// by spaces, for the tokenizer (which folds them and may split them further).
-    struct Words {
-        var asciiTerms: [String] = []
-        var others = ""
-
-        init(_ text: String) {
-            var word: [UInt8] = []
-            var othersBytes: [UInt8] = []
-            var wordIsASCII = true
-            func endWord() {
-                guard !word.isEmpty else { return }
-                if wordIsASCII {
-                    asciiTerms.append(String(decoding: word, as: UTF8.self))
-                } else {
-                    if !othersBytes.isEmpty { othersBytes.append(UInt8(ascii: " ")) }
-                    othersBytes.append(contentsOf: word)
-                }
-                word.removeAll(keepingCapacity: true)
-                wordIsASCII = true
-            }
-            for byte in text.utf8 {
-                switch byte {
-                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-                    word.append(byte)
-                case UInt8(ascii: "A")...UInt8(ascii: "Z"):
-                    word.append(byte | 0x20)
-                case 0x80...:
-                    word.append(byte)
-                    wordIsASCII = false
-                default:
-                    endWord()
-                }
-            }
-            endWord()
-            others = String(decoding: othersBytes, as: UTF8.self)
         }
     }
 

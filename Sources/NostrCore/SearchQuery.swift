@@ -78,22 +78,46 @@ public struct SearchQuery: Hashable, Sendable {
         let utf8 = text.utf8
         let isASCII = utf8.withContiguousStorageIfAvailable { bytes in bytes.allSatisfy { $0 < 0x80 } }
         guard isASCII ?? utf8.allSatisfy({ $0 < 0x80 }) else { return nil }
-        var tokens: [String] = []
-        var token: [UInt8] = []
-        for byte in utf8 {
+        return splitWords(text).asciiTerms
+    }
+
+    /// `text`'s words, split where `unicode61` would split them in any case: at ASCII bytes
+    /// other than letters and digits. That tokenizer classes every character on its own, so
+    /// a word reads the same alone as within the text. A word of ASCII letters and digits
+    /// is its own term, lower-cased, in `asciiTerms` (in order); the words holding other
+    /// characters are left in `otherWords`, joined by spaces, for the tokenizer (which folds
+    /// them and may split them further).
+    public static func splitWords(_ text: String) -> (asciiTerms: [String], otherWords: String) {
+        var asciiTerms: [String] = []
+        var otherWords: [UInt8] = []
+        var word: [UInt8] = []
+        var wordIsASCII = true
+        func endWord() {
+            guard !word.isEmpty else { return }
+            if wordIsASCII {
+                asciiTerms.append(String(decoding: word, as: UTF8.self))
+            } else {
+                if !otherWords.isEmpty { otherWords.append(UInt8(ascii: " ")) }
+                otherWords.append(contentsOf: word)
+            }
+            word.removeAll(keepingCapacity: true)
+            wordIsASCII = true
+        }
+        for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-                token.append(byte)
+                word.append(byte)
             case UInt8(ascii: "A")...UInt8(ascii: "Z"):
-                token.append(byte | 0x20)
+                word.append(byte | 0x20)
+            case 0x80...:
+                word.append(byte)
+                wordIsASCII = false
             default:
-                guard !token.isEmpty else { continue }
-                tokens.append(String(decoding: token, as: UTF8.self))
-                token.removeAll(keepingCapacity: true)
+                endWord()
             }
         }
-        if !token.isEmpty { tokens.append(String(decoding: token, as: UTF8.self)) }
-        return tokens
+        endWord()
+        return (asciiTerms, String(decoding: otherWords, as: UTF8.self))
     }
 
     /// `tokens` of any text, scalar by scalar.

@@ -126,8 +126,8 @@ struct SearchVocabularyTests {
         try database.read { db in
             let tokenizer = try db.makeTokenizer(SearchVocabulary.tokenizer)
             for text in texts {
-                let words = SearchVocabulary.Words(text)
-                let split = words.asciiTerms + (try tokenizer.tokenize(document: words.others).map(\.token))
+                let words = SearchQuery.splitWords(text)
+                let split = words.asciiTerms + (try tokenizer.tokenize(document: words.otherWords).map(\.token))
                 let whole = try tokenizer.tokenize(document: text).map(\.token)
                 #expect(split.sorted() == whole.sorted(), "\(text.debugDescription)")
             }
