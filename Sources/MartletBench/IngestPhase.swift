@@ -130,7 +130,7 @@ extension RunContext {
 
     /// The `ingest` and `duplicates` scenarios.
     func ingest(into report: inout BenchReport) async throws {
-        let events = await signedEvents(configuration.events, stream: 1, label: "ingest")
+        let events = await signedEvents(configuration.events, stream: 1, label: "ingest", endingAt: now)
         log("timing \(configuration.verifySamples) verifications on one core")
         let bound = VerifyBound.measure(events: events, samples: configuration.verifySamples)
         report.verifyBound = bound

@@ -137,6 +137,8 @@ struct RunContext: Sendable {
 
     var url: LoopbackRelayURL { configuration.url }
     var now: Int64 { Int64(Date().timeIntervalSince1970) }
+    /// Where preloaded events and query windows end: `--anchor`, or now.
+    var anchor: Int64 { configuration.anchor ?? now }
     var phaseDeadline: NIODeadline { .now() + .seconds(Int64(configuration.timeout)) }
 
     /// Opens `count` connections, at most `parallel` handshakes at a time (a burst of a
@@ -202,10 +204,10 @@ struct RunContext: Sendable {
     }
 
     /// Signs `count` events of the mixed workload (never inside a timed phase), over the
-    /// 30 days before `anchor`.
-    func signedEvents(_ count: Int, stream: UInt64, label: String, anchor: Int64? = nil) async -> [Event] {
+    /// 30 days before `end`.
+    func signedEvents(_ count: Int, stream: UInt64, label: String, endingAt end: Int64) async -> [Event] {
         let start = monotonicNanos()
-        let events = await workload.events(count: count, stream: stream, now: anchor ?? now)
+        let events = await workload.events(count: count, stream: stream, now: end)
         log("signed \(events.count) \(label) events in \(Self.seconds(since: start)) s on \(System.coreCount) cores")
         return events
     }

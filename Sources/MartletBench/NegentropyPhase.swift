@@ -91,7 +91,7 @@ extension RunContext {
     /// `{}`, as in a full sync between two relays, and anything else stored counts as a
     /// difference.
     func negentropy(into report: inout BenchReport) async throws {
-        let anchor = configuration.anchor ?? now
+        let anchor = self.anchor
         let notes = await workload.notes(count: configuration.preload, stream: 4, now: anchor)
         log("preload: \(notes.count) notes anchored at \(anchor) (--anchor \(anchor) repeats them)")
         report.phases.append(try await publish(notes, name: "preload"))

@@ -128,13 +128,14 @@ extension RunContext {
     /// The `query` scenario: preload, then every shape in turn, timed to EOSE. Windows fall
     /// in the 30 days before the anchor, where the preloaded (or seeded) events are.
     func query(into report: inout BenchReport) async throws {
-        let preloadNow = configuration.anchor ?? now
+        // Read once, before the preload: without --anchor, windows end where its events do.
+        let anchor = self.anchor
         try await preload(into: &report)
         var random = SplitMix64(seed: configuration.seed &+ 3)
         let requests = (0..<configuration.queries).map { index in
             let shape = QueryShape.mixed[index % QueryShape.mixed.count]
             let subscription = "q\(index)"
-            return (subscription, shape, Frames.request(subscription, filter(shape, &random, now: preloadNow)))
+            return (subscription, shape, Frames.request(subscription, filter(shape, &random, now: anchor)))
         }
         try await time(requests, name: "query", shapes: QueryShape.mixed, into: &report)
     }

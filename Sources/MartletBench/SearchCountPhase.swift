@@ -59,7 +59,7 @@ extension RunContext {
     /// The query, search and count scenarios' preload: the mixed workload, `preload` events.
     func preload(into report: inout BenchReport) async throws {
         guard configuration.preload > 0 else { return }
-        let events = await signedEvents(configuration.preload, stream: 2, label: "preload", anchor: configuration.anchor)
+        let events = await signedEvents(configuration.preload, stream: 2, label: "preload", endingAt: anchor)
         log("preload: \(events.count) events")
         report.phases.append(try await publish(events, name: "preload"))
     }
