@@ -25,6 +25,13 @@ public protocol EventStore: Sendable {
     /// - Ephemeral events are never passed here.
     func save(_ events: [Event]) async throws -> [SaveResult]
 
+    /// `save(events)`, calling `committed` once the transaction has committed and the
+    /// store's writer is free for the next batch, which may be before the commit is
+    /// durable; returns, as `save` does, once it is. `committed` is called at most once,
+    /// and not at all if the transaction fails. A batching writer hands the store its next
+    /// batch on `committed`, so the next commit overlaps this one's sync.
+    func save(_ events: [Event], whenCommitted committed: @escaping @Sendable () -> Void) async throws -> [SaveResult]
+
     /// Whether an event with this id is stored (the duplicate check before any crypto).
     func contains(_ id: EventID) async throws -> Bool
 
@@ -87,6 +94,15 @@ public protocol EventStore: Sendable {
 }
 
 extension EventStore {
+    /// A store whose commit is durable when it returns: `committed` is called on return.
+    public func save(_ events: [Event], whenCommitted committed: @escaping @Sendable () -> Void) async throws
+        -> [SaveResult]
+    {
+        let results = try await save(events)
+        committed()
+        return results
+    }
+
     /// `queryStored`, each event decoded whole.
     public func query(
         _ filters: [Filter], maxLimit: Int, now: Int64, visibility: ReadVisibility, timeout: Duration?

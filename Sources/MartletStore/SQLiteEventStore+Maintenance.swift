@@ -42,11 +42,11 @@ extension SQLiteEventStore {
         }
     }
 
-    /// Whether the writer syncs every commit (`synchronous=FULL`), as the relay reports it
-    /// to operators who ask what `OK true` promises.
-    public func commitsAreDurable() async throws -> Bool {
-        try await pool.writeWithoutTransaction { db in
-            try Int.fetchOne(db, sql: "PRAGMA synchronous") == 2
-        }
-    }
+    /// Whether every commit is synced to disk before its write returns (`WALSyncer`), as
+    /// the relay reports it to operators who ask what `OK true` promises.
+    public var commitsAreDurable: Bool { walSyncer != nil }
+
+    /// How many syncs of the WAL have made commits durable since the store opened (none
+    /// without `durableCommits`). One sync covers every batch committed while it waited.
+    public var walSyncs: Int { walSyncer?.syncsCompleted ?? 0 }
 }

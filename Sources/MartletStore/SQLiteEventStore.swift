@@ -31,15 +31,18 @@ public final class SQLiteEventStore: EventStore {
         /// How much of the file is memory-mapped, in MiB: mapped pages are read without
         /// copying them into the page cache.
         public var mmapSizeMiB: Int
-        /// Whether a committed batch survives a power cut (`synchronous=FULL`: the WAL is
-        /// synced at every commit; the batching writer makes that one fsync per batch), or
-        /// only a crash of the process (`NORMAL`: synced at checkpoints).
+        /// Whether a committed batch survives a power cut (the WAL is synced after every
+        /// commit, off the writer's thread: `WALSyncer`; the batching writer makes that one
+        /// fsync per batch, or fewer), or only a crash of the process (synced at checkpoints).
         public var durableCommits: Bool
         /// The kinds NIP-50 search indexes (`search.kinds`); a change rebuilds the index at open.
         public var searchableKinds = SearchableKinds.all
         /// How long a query may run on its caller's thread before it is handed to a reader
         /// (`InlineReads`).
         public var inlineReadSlice = Duration.milliseconds(5)
+        /// Runs in place of the WAL's `fdatasync` when set: tests hold it to see what the
+        /// store does while a commit waits to be made durable.
+        var syncWAL: (@Sendable () throws -> Void)?
 
         public init(readerCount: Int = 4, cacheSizeMiB: Int = 64, mmapSizeMiB: Int = 16_384, durableCommits: Bool = true) {
             self.readerCount = readerCount
@@ -62,6 +65,8 @@ public final class SQLiteEventStore: EventStore {
     /// The database file.
     public let path: String
     let pool: DatabasePool
+    /// Syncs the WAL after commits, when they are to be durable.
+    let walSyncer: WALSyncer?
     private let catalog = StatementCatalog()
     /// Which queries run on their caller's thread (`queryRead`).
     let inlineReads: InlineReads
@@ -76,6 +81,12 @@ public final class SQLiteEventStore: EventStore {
     public init(path: String, options: Options = Options()) throws {
         self.path = path
         inlineReads = InlineReads(readerCount: options.readerCount, slice: options.inlineReadSlice)
+        walSyncer =
+            switch (options.durableCommits, options.syncWAL) {
+            case (false, _): nil
+            case (true, let sync?): WALSyncer(sync: sync)
+            case (true, nil): WALSyncer(walPath: path + "-wal")
+            }
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -104,12 +115,10 @@ public final class SQLiteEventStore: EventStore {
         do {
             // GRDB's pool turns on WAL and synchronous=NORMAL after `prepareDatabase`: a
             // commit is then durable against a crash of the process, with one fsync per
-            // checkpoint. `OK true` should mean more: FULL syncs the WAL at each commit, which
-            // the batching writer pays once per batch. The writer is one lasting connection,
-            // so setting it there once holds.
+            // checkpoint. `OK true` should mean more, and `write` waits for `walSyncer` to
+            // sync the WAL after the commit. (FULL would sync inside the commit, and the one
+            // writer would wait out each fsync instead of committing the next batch.)
             pool = try DatabasePool(path: path, configuration: configuration)
-            let synchronous = options.durableCommits ? "FULL" : "NORMAL"
-            try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = \(synchronous)") }
             let migrator = SQLiteSchema.migrator
             let pending = try pool.read { try migrator.hasCompletedMigrations($0) } == false
             try migrator.migrate(pool)
@@ -136,8 +145,14 @@ public final class SQLiteEventStore: EventStore {
     }
 
     public func save(_ events: [Event]) async throws -> [SaveResult] {
+        try await save(events, whenCommitted: {})
+    }
+
+    public func save(_ events: [Event], whenCommitted committed: @escaping @Sendable () -> Void) async throws
+        -> [SaveResult]
+    {
         guard !events.isEmpty else { return [] }
-        return try await writeEvents { writer in try writer.save(events) }
+        return try await writeEvents(whenCommitted: committed) { writer in try writer.save(events) }
     }
 
     public func contains(_ id: EventID) async throws -> Bool {
@@ -435,14 +450,25 @@ public final class SQLiteEventStore: EventStore {
         }
     }
 
-    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        try await reporting("write") { try await pool.write(body) }
+    /// `body` in one write transaction; returns once the commit is durable (with
+    /// `durableCommits`), having called `committed` when it committed.
+    func write<T: Sendable>(
+        whenCommitted committed: @Sendable () -> Void = {}, _ body: @escaping @Sendable (Database) throws -> T
+    ) async throws -> T {
+        try await reporting("write") {
+            let result = try await pool.write(body)
+            committed()
+            try await walSyncer?.untilSynced()
+            return result
+        }
     }
 
     /// A write that stores or removes events; the search index catches up with it before
     /// it commits (`SQLiteSearchIndex`).
-    func writeEvents<T: Sendable>(_ body: @escaping @Sendable (EventWriter) throws -> T) async throws -> T {
-        try await write { db in
+    func writeEvents<T: Sendable>(
+        whenCommitted committed: @Sendable () -> Void = {}, _ body: @escaping @Sendable (EventWriter) throws -> T
+    ) async throws -> T {
+        try await write(whenCommitted: committed) { db in
             let result = try body(EventWriter(db))
             try SQLiteSearchIndex.catchUp(db)
             return result

@@ -18,17 +18,26 @@ struct SQLiteEventStoreTests {
         try FileManager.default.removeItem(at: directory)
     }
 
-    @Test("commits are synced (synchronous=FULL) by default; durableCommits false keeps NORMAL")
+    @Test("with durable commits (the default) each save returns after a sync of the WAL that began after it; without, nothing is synced")
     func durableByDefault() async throws {
         let directory = SQLiteFactory.root.appendingPathComponent(UUID().uuidString)
         defer { try? FileManager.default.removeItem(at: directory) }
+        let author = Author()
         let durable = try SQLiteEventStore(path: directory.appendingPathComponent("durable.sqlite").path)
-        #expect(try await durable.commitsAreDurable())
+        #expect(durable.commitsAreDurable)
+        for second in 1...3 {
+            let synced = durable.walSyncs
+            #expect(try await durable.save([author.event(createdAt: testTime + Int64(second))]) == [.saved])
+            // One save at a time: no sync that began before this save's commit may answer it.
+            #expect(durable.walSyncs > synced)
+        }
         try await durable.close()
         var options = SQLiteEventStore.Options()
         options.durableCommits = false
         let fast = try SQLiteEventStore(path: directory.appendingPathComponent("fast.sqlite").path, options: options)
-        #expect(try await fast.commitsAreDurable() == false)
+        #expect(fast.commitsAreDurable == false)
+        #expect(try await fast.save([author.event(createdAt: testTime)]) == [.saved])
+        #expect(fast.walSyncs == 0)
         try await fast.close()
     }
 

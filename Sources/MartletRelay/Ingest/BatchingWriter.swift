@@ -56,31 +56,45 @@ public final class BatchingWriter: Sendable {
 
     /// Commits batches until `stop()` is called, then commits everything still queued and
     /// returns.
+    ///
+    /// The next batch goes to the store as soon as this one has committed, while the store
+    /// may still be making it durable (`EventStore.save(_:whenCommitted:)`): each batch's
+    /// writers are answered when theirs is durable, and the store's writer is not left idle
+    /// during an fsync.
     public func run() async {
-        while true {
-            let (batch, finished) = state.withLock { state -> ([Pending], Bool) in
-                let count = min(state.pending.count, batchSize)
-                let batch = Array(state.pending.prefix(count))
-                state.pending.removeFirst(count)
-                return (batch, batch.isEmpty && state.stopping)
-            }
-            if finished { return }
-            if batch.isEmpty {
-                await withCheckedContinuation { continuation in
-                    let resumeNow = state.withLock { state in
-                        if !state.pending.isEmpty || state.stopping { return true }
-                        state.waiter = continuation
-                        return false
-                    }
-                    if resumeNow { continuation.resume() }
+        let (commits, committed) = AsyncStream.makeStream(of: Void.self)
+        var commitsLeft = commits.makeAsyncIterator()
+        await withDiscardingTaskGroup { group in
+            while true {
+                let (batch, finished) = state.withLock { state -> ([Pending], Bool) in
+                    let count = min(state.pending.count, batchSize)
+                    let batch = Array(state.pending.prefix(count))
+                    state.pending.removeFirst(count)
+                    return (batch, batch.isEmpty && state.stopping)
                 }
-                continue
-            }
-            do {
-                let results = try await store.save(batch.map(\.event))
-                for (pending, result) in zip(batch, results) { pending.continuation.resume(returning: result) }
-            } catch {
-                for pending in batch { pending.continuation.resume(throwing: error) }
+                if finished { return }
+                if batch.isEmpty {
+                    await withCheckedContinuation { continuation in
+                        let resumeNow = state.withLock { state in
+                            if !state.pending.isEmpty || state.stopping { return true }
+                            state.waiter = continuation
+                            return false
+                        }
+                        if resumeNow { continuation.resume() }
+                    }
+                    continue
+                }
+                let done = Once { committed.yield() }
+                group.addTask { [store] in
+                    do {
+                        let results = try await store.save(batch.map(\.event), whenCommitted: done.run)
+                        for (pending, result) in zip(batch, results) { pending.continuation.resume(returning: result) }
+                    } catch {
+                        for pending in batch { pending.continuation.resume(throwing: error) }
+                    }
+                    done.run()
+                }
+                _ = await commitsLeft.next()
             }
         }
     }
@@ -94,5 +108,22 @@ public final class BatchingWriter: Sendable {
             return waiter
         }
         waiter?.resume()
+    }
+}
+
+/// An action run the first time `run` is called and never again.
+private final class Once: Sendable {
+    private let action: Mutex<(@Sendable () -> Void)?>
+
+    init(_ action: @escaping @Sendable () -> Void) {
+        self.action = Mutex(action)
+    }
+
+    func run() {
+        let action = self.action.withLock { action in
+            defer { action = nil }
+            return action
+        }
+        action?()
     }
 }
