@@ -113,12 +113,15 @@ public final class SQLiteEventStore: EventStore {
             }
         }
         do {
-            // GRDB's pool turns on WAL and synchronous=NORMAL after `prepareDatabase`: a
-            // commit is then durable against a crash of the process, with one fsync per
-            // checkpoint. `OK true` should mean more, and `write` waits for `walSyncer` to
-            // sync the WAL after the commit. (FULL would sync inside the commit, and the one
-            // writer would wait out each fsync instead of committing the next batch.)
+            // NORMAL: a commit writes its frames without syncing them, durable against a
+            // crash of the process, with one fsync per checkpoint. `OK true` should mean
+            // more, and `write` waits for `walSyncer` to sync the WAL after the commit. FULL
+            // (Debian's default in WAL mode) would sync inside the commit, and the one writer
+            // would wait out each fsync instead of committing the next batch. GRDB's pool
+            // sets NORMAL too, after `prepareDatabase`; said here, it does not rest on that.
+            // The writer is one lasting connection, so setting it there once holds.
             pool = try DatabasePool(path: path, configuration: configuration)
+            try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = NORMAL") }
             let migrator = SQLiteSchema.migrator
             let pending = try pool.read { try migrator.hasCompletedMigrations($0) } == false
             try migrator.migrate(pool)

@@ -1,5 +1,6 @@
 import Foundation
-import MartletStore
+import GRDB
+@testable import MartletStore
 import MartletTestSupport
 import NostrCore
 import Testing
@@ -25,6 +26,9 @@ struct SQLiteEventStoreTests {
         let author = Author()
         let durable = try SQLiteEventStore(path: directory.appendingPathComponent("durable.sqlite").path)
         #expect(durable.commitsAreDurable)
+        // The commit itself does not sync (Debian's SQLite would, FULL being its default in
+        // WAL mode): the syncer does, off the writer's thread.
+        #expect(try await durable.pool.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == 1)
         for second in 1...3 {
             let synced = durable.walSyncs
             #expect(try await durable.save([author.event(createdAt: testTime + Int64(second))]) == [.saved])
