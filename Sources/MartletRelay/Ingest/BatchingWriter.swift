@@ -62,39 +62,44 @@ public final class BatchingWriter: Sendable {
     /// writers are answered when theirs is durable, and the store's writer is not left idle
     /// during an fsync.
     public func run() async {
-        let (commits, committed) = AsyncStream.makeStream(of: Void.self)
-        var commitsLeft = commits.makeAsyncIterator()
         await withDiscardingTaskGroup { group in
-            while true {
-                let (batch, finished) = state.withLock { state -> ([Pending], Bool) in
-                    let count = min(state.pending.count, batchSize)
-                    let batch = Array(state.pending.prefix(count))
-                    state.pending.removeFirst(count)
-                    return (batch, batch.isEmpty && state.stopping)
-                }
-                if finished { return }
-                if batch.isEmpty {
-                    await withCheckedContinuation { continuation in
-                        let resumeNow = state.withLock { state in
-                            if !state.pending.isEmpty || state.stopping { return true }
-                            state.waiter = continuation
-                            return false
+            while let batch = await nextBatch() {
+                // Resumed once the batch has committed (or failed); its writers are
+                // answered by the child task, once it is durable.
+                await withCheckedContinuation { committed in
+                    let resume = Once { committed.resume() }
+                    group.addTask { [store] in
+                        do {
+                            let results = try await store.save(batch.map(\.event), whenCommitted: resume.run)
+                            for (pending, result) in zip(batch, results) { pending.continuation.resume(returning: result) }
+                        } catch {
+                            for pending in batch { pending.continuation.resume(throwing: error) }
                         }
-                        if resumeNow { continuation.resume() }
+                        resume.run()
                     }
-                    continue
                 }
-                let done = Once { committed.yield() }
-                group.addTask { [store] in
-                    do {
-                        let results = try await store.save(batch.map(\.event), whenCommitted: done.run)
-                        for (pending, result) in zip(batch, results) { pending.continuation.resume(returning: result) }
-                    } catch {
-                        for pending in batch { pending.continuation.resume(throwing: error) }
-                    }
-                    done.run()
+            }
+        }
+    }
+
+    /// The next batch, waiting while none is queued; nil once stopping with nothing left.
+    private func nextBatch() async -> [Pending]? {
+        while true {
+            let (batch, finished) = state.withLock { state -> ([Pending], Bool) in
+                let count = min(state.pending.count, batchSize)
+                let batch = Array(state.pending.prefix(count))
+                state.pending.removeFirst(count)
+                return (batch, batch.isEmpty && state.stopping)
+            }
+            if finished { return nil }
+            if !batch.isEmpty { return batch }
+            await withCheckedContinuation { continuation in
+                let resumeNow = state.withLock { state in
+                    if !state.pending.isEmpty || state.stopping { return true }
+                    state.waiter = continuation
+                    return false
                 }
-                _ = await commitsLeft.next()
+                if resumeNow { continuation.resume() }
             }
         }
     }
