@@ -33,7 +33,7 @@ struct EventWriter {
             return result
         case .save(let effects):
             if let replaced = effects.replacing?.row {
-                try execute("DELETE FROM events WHERE rowid = ?", [.init(value: replaced)])
+                try DirectStatement(db, "DELETE FROM events WHERE rowid = ?").execute { $0.bind(replaced) }
             }
             try insert(event, dTag: effects.address?.dTag)
             if let deletion = effects.deletion { try apply(deletion) }
@@ -43,25 +43,35 @@ struct EventWriter {
 
     private func insert(_ event: Event, dTag: String?) throws {
         let tieRank = TieRank.of(event.id)
-        try execute(
+        let body = StoredBody.cut(event)
+        try DirectStatement(
+            db,
             """
             INSERT INTO events(id, pubkey, created_at, kind, d_tag, expires_at, body, sig, tie_rank)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            [
-                event.id.databaseValue, event.pubkey.databaseValue, .init(value: event.createdAt),
-                event.kind.databaseValue, dTag?.databaseValue ?? .null,
-                event.expiration?.databaseValue ?? .null, Data(StoredBody.cut(event)).databaseValue,
-                event.sig.databaseValue, .init(value: tieRank),
-            ])
+            """
+        ).execute { values in
+            values.bind(event.id.raw)
+            values.bind(event.pubkey.raw)
+            values.bind(event.createdAt)
+            values.bind(Int64(event.kind.rawValue))
+            if let dTag { values.bind(dTag) } else { values.bindNull() }
+            if let expiration = event.expiration { values.bind(expiration) } else { values.bindNull() }
+            values.bind(body)
+            values.bind(event.sig)
+            values.bind(tieRank)
+        }
         let rowid = db.lastInsertedRowID
-        let tagStatement = try db.cachedStatement(
-            sql: "INSERT OR IGNORE INTO tags(event_rowid, name, value, created_at, tie_rank) VALUES (?, ?, ?, ?, ?)")
+        let insertTag = try DirectStatement(
+            db, "INSERT OR IGNORE INTO tags(event_rowid, name, value, created_at, tie_rank) VALUES (?, ?, ?, ?, ?)")
         for tag in event.tags where tag.indexLetter != nil && tag.fields.count > 1 {
-            tagStatement.setUncheckedArguments([
-                rowid, tag.fields[0], TagValue.databaseValue(tag.fields[1]), event.createdAt, tieRank,
-            ])
-            try tagStatement.execute()
+            try insertTag.execute { values in
+                values.bind(rowid)
+                values.bind(tag.fields[0])
+                values.bind(tagValue: tag.fields[1])
+                values.bind(event.createdAt)
+                values.bind(tieRank)
+            }
         }
     }
 
@@ -140,37 +150,42 @@ struct EventWriter {
 /// The tables' answers to `WriteRules`' questions, read at the moment each is asked.
 extension EventWriter: WriteFacts {
     func isStored(_ id: EventID) throws -> Bool {
-        try Bool.fetchOne(
-            db.cachedStatement(sql: "SELECT 1 FROM events WHERE id = ?"),
-            arguments: [id.databaseValue]) != nil
+        try DirectStatement(db, "SELECT 1 FROM events WHERE id = ?").firstRow(binding: { $0.bind(id.raw) }) { _ in true }
+            ?? false
     }
 
     func vanishedUntil(_ pubkey: PublicKey) throws -> Int64? {
-        try Int64.fetchOne(
-            db.cachedStatement(sql: "SELECT until FROM vanished WHERE pubkey = ?"),
-            arguments: [pubkey.databaseValue])
+        try DirectStatement(db, "SELECT until FROM vanished WHERE pubkey = ?").firstRow(binding: { $0.bind(pubkey.raw) }) {
+            $0.int64(0)
+        }
     }
 
     func isDeleted(_ id: EventID, author: PublicKey) throws -> Bool {
-        try Bool.fetchOne(
-            db.cachedStatement(sql: "SELECT 1 FROM deleted_ids WHERE id = ? AND pubkey = ?"),
-            arguments: [id.databaseValue, author.databaseValue]) != nil
+        try DirectStatement(db, "SELECT 1 FROM deleted_ids WHERE id = ? AND pubkey = ?").firstRow(binding: {
+            $0.bind(id.raw)
+            $0.bind(author.raw)
+        }) { _ in true } ?? false
     }
 
     func deletedUntil(_ address: StoredAddress) throws -> Int64? {
-        try Int64.fetchOne(
-            db.cachedStatement(
-                sql: "SELECT deleted_until FROM deleted_addresses WHERE pubkey = ? AND kind = ? AND d_tag = ?"),
-            arguments: [address.pubkey.databaseValue, address.kind.databaseValue, address.dTag])
+        try DirectStatement(
+            db, "SELECT deleted_until FROM deleted_addresses WHERE pubkey = ? AND kind = ? AND d_tag = ?"
+        ).firstRow(binding: { $0.bind(address) }) { $0.int64(0) }
     }
 
     func currentVersion(at address: StoredAddress) throws -> StoredVersion? {
-        let statement = try db.cachedStatement(
-            sql: "SELECT rowid, created_at, id FROM events WHERE pubkey = ? AND kind = ? AND d_tag = ?")
-        guard
-            let row = try Row.fetchOne(
-                statement, arguments: [address.pubkey.databaseValue, address.kind.databaseValue, address.dTag])
-        else { return nil }
-        return StoredVersion(row: row[0], createdAt: row[1], id: EventID(try Bytes32(row: row, index: 2)))
+        try DirectStatement(db, "SELECT rowid, created_at, id FROM events WHERE pubkey = ? AND kind = ? AND d_tag = ?")
+            .firstRow(binding: { $0.bind(address) }) { row in
+                StoredVersion(row: row.int64(0), createdAt: row.int64(1), id: EventID(try row.bytes32(2, "id")))
+            }
+    }
+}
+
+extension DirectStatement.Arguments {
+    /// `pubkey = ? AND kind = ? AND d_tag = ?`'s three values.
+    fileprivate mutating func bind(_ address: StoredAddress) {
+        bind(address.pubkey.raw)
+        bind(Int64(address.kind.rawValue))
+        bind(address.dTag)
     }
 }

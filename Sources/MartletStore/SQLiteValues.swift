@@ -47,11 +47,21 @@ extension Signature {
 /// most tags) is kept as its 32 bytes, anything else as text. SQLite never equates a
 /// blob with a text, so applying the same rule to filter values keeps matching exact.
 enum TagValue {
+    enum Spelling {
+        case key(Bytes32)
+        case text(String)
+    }
+
+    static func spelling(_ value: String) -> Spelling {
+        if value.utf8.count == 64, let raw = Bytes32(hex: value) { return .key(raw) }
+        return .text(value)
+    }
+
     static func databaseValue(_ value: String) -> DatabaseValue {
-        if value.utf8.count == 64, let raw = Bytes32(hex: value) {
-            return raw.databaseValue
+        switch spelling(value) {
+        case .key(let raw): raw.databaseValue
+        case .text(let text): text.databaseValue
         }
-        return value.databaseValue
     }
 }
 
