@@ -95,6 +95,31 @@ struct StoredEventTests {
         #expect(try stored.decoded() == event)
     }
 
+    @Test("joined again, any id, key, signature and time are spelled as the event's JSON spells them")
+    func joinedSpellings() throws {
+        // Random words reach every digit in every place of the three hex fields.
+        var generator = SystemRandomNumberGenerator()
+        func random() -> Bytes32 {
+            Bytes32(w0: generator.next(), w1: generator.next(), w2: generator.next(), w3: generator.next())
+        }
+        let boundaries: [Bytes32] = [.zero, Bytes32(w0: .max, w1: .max, w2: .max, w3: .max)]
+        for index in 0..<500 {
+            let event = Event(
+                id: EventID(index < 2 ? boundaries[index] : random()), pubkey: PublicKey(random()),
+                createdAt: Int64.random(in: 0...EventDecoder.maxTimestamp, using: &generator),
+                kind: Kind(UInt16.random(in: 0...UInt16.max, using: &generator)), tags: [Tag(["t", "x"])], content: "c",
+                sig: Signature(r: random(), s: index < 2 ? boundaries[index] : random()))
+            // Spelled here by `hex` and string interpolation, neither of which the join uses.
+            let expected = """
+                {"id":"\(event.id.hex)","pubkey":"\(event.pubkey.hex)","created_at":\(event.createdAt),\
+                "kind":\(event.kind.rawValue),"tags":[["t","x"]],"content":"c","sig":"\(event.sig.hex)"}
+                """
+            #expect(event.json == Array(expected.utf8))
+            let stored = try Self.joined(event, body: StoredBody.cut(event))
+            #expect(stored.json == Array(expected.utf8))
+        }
+    }
+
     @Test("an event read from JSON laid out otherwise gives the canonical body")
     func bodyOfOtherLayout() throws {
         let event = Self.events[1]
