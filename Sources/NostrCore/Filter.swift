@@ -74,7 +74,26 @@ extension Set<String> {
     /// equivalent spellings equal ("é" and "e\u{301}"); NIP-01 tag values are compared as
     /// sent, as every store compares them, so a live match must not be looser than a query.
     func containsExactly(_ value: String) -> Bool {
+        // A few values are compared directly: at fan-out every subscription a new event is
+        // tested against hashed the event's tag value again, for a set of one value or two.
+        if count <= Self.directComparisons { return contains { $0.hasSameCodeUnits(as: value) } }
         guard let index = firstIndex(of: value) else { return false }
-        return self[index].utf8.elementsEqual(value.utf8)
+        return self[index].hasSameCodeUnits(as: value)
+    }
+
+    private static let directComparisons = 4
+}
+
+extension String {
+    /// Whether both hold the same UTF-8 code units, compared as buffers where they are
+    /// contiguous (native strings are): `utf8.elementsEqual` went code unit by code unit
+    /// through the generic view.
+    func hasSameCodeUnits(as other: String) -> Bool {
+        let (mine, theirs) = (utf8, other.utf8)
+        guard mine.count == theirs.count else { return false }
+        let compared = mine.withContiguousStorageIfAvailable { mine in
+            theirs.withContiguousStorageIfAvailable { theirs in mine.elementsEqual(theirs) }
+        }
+        return (compared ?? nil) ?? mine.elementsEqual(theirs)
     }
 }

@@ -114,6 +114,11 @@ struct FilterTests {
         let precomposed = Filter(tags: [UInt8(ascii: "t"): ["caf\u{E9}"]])
         #expect(!decomposed.matches(event))
         #expect(precomposed.matches(event))
+        // Sets of a few values are compared one by one, larger ones looked up: both exactly.
+        let others: Set<String> = ["a", "b", "c", "d", "e"]
+        #expect(!Filter(tags: [UInt8(ascii: "t"): others.union(["cafe\u{301}"])]).matches(event))
+        #expect(Filter(tags: [UInt8(ascii: "t"): others.union(["caf\u{E9}"])]).matches(event))
+        #expect(!Filter(tags: [UInt8(ascii: "t"): others]).matches(event))
     }
 
     @Test("filter JSON: keys in a fixed order, lists sorted, so equal filters encode to equal bytes")
