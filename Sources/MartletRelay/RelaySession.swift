@@ -238,7 +238,11 @@ public final class RelaySession: Sendable {
     /// Sends a live event to one of this session's subscriptions (called by fan-out).
     public func deliver(_ event: Event, to subscription: SubscriptionID) {
         let generation = relay.access.generation
-        let (known, authenticated) = state.withLock { ($0.readPermission, $0.authenticated) }
+        // One lock for all a delivery reads: at fan-out this runs for every subscriber of
+        // every event. A second is taken only while the subscription is still loading.
+        let (known, authenticated, phase) = state.withLock {
+            ($0.readPermission, $0.authenticated, $0.subscriptions[subscription])
+        }
         let revoked =
             known.map { $0.generation == generation } == true
             ? known?.refusal : readRevocation(at: generation, authenticated: authenticated)
@@ -246,16 +250,22 @@ public final class RelaySession: Sendable {
             endSubscriptions(revoked)
             return
         }
-        guard relay.canSee(event, context: ReadContext(authenticated: authenticated, remoteAddress: remoteAddress))
+        guard let phase,
+            relay.canSee(event, context: ReadContext(authenticated: authenticated, remoteAddress: remoteAddress))
         else { return }
-        let head = state.withLock { (state) -> [UInt8]? in
-            switch state.subscriptions[subscription] {
-            case .live(let eventPrefix): return eventPrefix
-            case .loading(var held):
-                if held.count < RelaySession.maxHeldBackEvents { held.append(event) }
-                state.subscriptions[subscription] = .loading(heldBack: held)
-                return nil
-            case nil: return nil
+        let head: [UInt8]?
+        if case .live(let eventPrefix) = phase {
+            head = eventPrefix
+        } else {
+            head = state.withLock { (state) -> [UInt8]? in
+                switch state.subscriptions[subscription] {
+                case .live(let eventPrefix): return eventPrefix
+                case .loading(var held):
+                    if held.count < RelaySession.maxHeldBackEvents { held.append(event) }
+                    state.subscriptions[subscription] = .loading(heldBack: held)
+                    return nil
+                case nil: return nil
+                }
             }
         }
         // The event's bytes are shared with every other subscriber's outbox, not copied.

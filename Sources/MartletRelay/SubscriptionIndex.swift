@@ -95,7 +95,10 @@ public protocol LiveEventSubscriber: AnyObject, Sendable {
 extension RelaySession: LiveEventSubscriber {}
 
 /// A subscription that receives live events.
-public struct LiveSubscription: Sendable {
+///
+/// A class: fan-out hands a thousand of them out for one event, and copying a struct of a
+/// session, an id and filters retained each of the three.
+public final class LiveSubscription: Sendable {
     public let session: any LiveEventSubscriber
     public let id: SubscriptionID
     public let filters: [Filter]
