@@ -8,9 +8,9 @@ import NostrCore
 /// Through GRDB's `StatementArguments` every value became a `DatabaseValue` (each blob a
 /// `Data` of its own) and was checked against the statement again before it was bound:
 /// with the rest of GRDB's bookkeeping, a tenth of the relay's CPU during ingest, on its
-/// one writer thread, for the five statements each event runs (4% remains). Here the bytes go from the event's own storage to
-/// `sqlite3_bind_blob`, spelled exactly as GRDB spells them (`SQLiteValues`), so that a
-/// value written one way is found the other.
+/// one writer thread, for the five statements each event runs (4% remains). Here the
+/// bytes go from the event's own storage to `sqlite3_bind_blob`, spelled exactly as GRDB
+/// spells them (`SQLiteValues`), so that a value written one way is found the other.
 ///
 /// Only inside a transaction GRDB opened on the same connection: GRDB does not see these
 /// statements run, so a transaction observer would miss their changes (the store installs

@@ -150,14 +150,13 @@ struct EventWriter {
 /// The tables' answers to `WriteRules`' questions, read at the moment each is asked.
 extension EventWriter: WriteFacts {
     func isStored(_ id: EventID) throws -> Bool {
-        try DirectStatement(db, "SELECT 1 FROM events WHERE id = ?").firstRow(binding: { $0.bind(id.raw) }) { _ in true }
-            ?? false
+        try DirectStatement(db, "SELECT 1 FROM events WHERE id = ?")
+            .firstRow(binding: { $0.bind(id.raw) }) { _ in true } ?? false
     }
 
     func vanishedUntil(_ pubkey: PublicKey) throws -> Int64? {
-        try DirectStatement(db, "SELECT until FROM vanished WHERE pubkey = ?").firstRow(binding: { $0.bind(pubkey.raw) }) {
-            $0.int64(0)
-        }
+        try DirectStatement(db, "SELECT until FROM vanished WHERE pubkey = ?")
+            .firstRow(binding: { $0.bind(pubkey.raw) }) { $0.int64(0) }
     }
 
     func isDeleted(_ id: EventID, author: PublicKey) throws -> Bool {

@@ -110,7 +110,9 @@ public struct SearchQuery: Hashable, Sendable {
                     otherWords.append(contentsOf: word)
                 } else if wordHasUpper {
                     asciiTerms.append(String(unsafeUninitializedCapacity: word.count) { lowered in
-                        for (index, byte) in word.enumerated() { lowered[index] = Self.isUpper(byte) ? byte | 0x20 : byte }
+                        for (index, byte) in word.enumerated() {
+                            lowered[index] = Self.isUpper(byte) ? byte | 0x20 : byte
+                        }
                         return word.count
                     })
                 } else {
