@@ -98,12 +98,7 @@ struct DirectStatement {
 
         /// The 64 bytes, `r` then `s`, as `Signature.databaseValue` spells them.
         mutating func bind(_ signature: Signature) {
-            let (r, s) = (signature.r, signature.s)
-            var big = (
-                r.w0.bigEndian, r.w1.bigEndian, r.w2.bigEndian, r.w3.bigEndian,
-                s.w0.bigEndian, s.w1.bigEndian, s.w2.bigEndian, s.w3.bigEndian
-            )
-            Swift.withUnsafeBytes(of: &big) { bind($0) }
+            signature.withUnsafeBytes { bind($0) }
         }
 
         /// A tag's value in its stored spelling (`TagValue`).

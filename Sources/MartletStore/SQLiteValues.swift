@@ -33,12 +33,7 @@ extension Kind {
 
 extension Signature {
     /// The 64 bytes, `r` then `s`, copied once.
-    var databaseValue: DatabaseValue {
-        var data = Data(capacity: 64)
-        r.withUnsafeBytes { data.append(contentsOf: $0) }
-        s.withUnsafeBytes { data.append(contentsOf: $0) }
-        return data.databaseValue
-    }
+    var databaseValue: DatabaseValue { withUnsafeBytes { Data($0) }.databaseValue }
 }
 
 /// The stored spelling of a tag value.

@@ -63,6 +63,17 @@ public struct Signature: Hashable, Sendable, CustomStringConvertible {
 
     public var bytes: [UInt8] { r.bytes + s.bytes }
 
+    /// Calls `body` with the 64 bytes, `r` then `s`, from the stack: the one spelling the
+    /// verifier and the stores read.
+    @inlinable
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        var big = (
+            r.w0.bigEndian, r.w1.bigEndian, r.w2.bigEndian, r.w3.bigEndian,
+            s.w0.bigEndian, s.w1.bigEndian, s.w2.bigEndian, s.w3.bigEndian
+        )
+        return try Swift.withUnsafeBytes(of: &big) { try body($0) }
+    }
+
     @inlinable
     public func appendHex(to output: inout [UInt8]) {
         r.appendHex(to: &output)

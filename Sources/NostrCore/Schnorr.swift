@@ -20,13 +20,9 @@ public enum Schnorr {
     /// Verifies with an already lifted key (lifting costs about a fifth of a verify, so
     /// callers that see the same author often keep `XOnlyKey`s around).
     public static func verify(_ signature: Signature, digest: Bytes32, key: XOnlyKey) -> Bool {
-        var sig = (signature.r.w0.bigEndian, signature.r.w1.bigEndian, signature.r.w2.bigEndian,
-                   signature.r.w3.bigEndian, signature.s.w0.bigEndian, signature.s.w1.bigEndian,
-                   signature.s.w2.bigEndian, signature.s.w3.bigEndian)
-        var message = (digest.w0.bigEndian, digest.w1.bigEndian, digest.w2.bigEndian, digest.w3.bigEndian)
         var parsed = key.parsed
-        return withUnsafeBytes(of: &sig) { sigBytes in
-            withUnsafeBytes(of: &message) { messageBytes in
+        return signature.withUnsafeBytes { sigBytes in
+            digest.withUnsafeBytes { messageBytes in
                 secp256k1_schnorrsig_verify(
                     martlet_secp256k1_static_context(),
                     sigBytes.baseAddress!.assumingMemoryBound(to: UInt8.self),
