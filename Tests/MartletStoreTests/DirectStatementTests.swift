@@ -10,12 +10,19 @@ struct DirectStatementTests {
     static let key = Bytes32(hex: String(repeating: "ab", count: 32))!
     static let signature = Signature(r: Bytes32(hex: String(repeating: "01", count: 32))!, s: key)
 
+    /// `body` in a write on a fresh in-memory table `t` of `columns`, with a direct
+    /// statement inserting one row of them.
+    static func withTable(_ columns: String, _ body: (Database, DirectStatement) throws -> Void) throws {
+        try DatabaseQueue().write { db in
+            try db.execute(sql: "CREATE TABLE t(\(columns))")
+            let placeholders = columns.split(separator: ",").map { _ in "?" }.joined(separator: ", ")
+            try body(db, DirectStatement(db, "INSERT INTO t VALUES (\(placeholders))"))
+        }
+    }
+
     @Test("values bound directly are found by GRDB's spelling of them, and read back the same")
     func spellingsAgree() throws {
-        let database = try DatabaseQueue()
-        try database.write { db in
-            try db.execute(sql: "CREATE TABLE t(key BLOB, number INTEGER, text TEXT, absent BLOB, sig BLOB, tag)")
-            let insert = try DirectStatement(db, "INSERT INTO t VALUES (?, ?, ?, ?, ?, ?)")
+        try Self.withTable("key BLOB, number INTEGER, text TEXT, absent BLOB, sig BLOB, tag") { db, insert in
             for tag in [Self.key.hex, "topic", Self.key.hex.uppercased()] {
                 try insert.execute { values in
                     values.bind(Self.key)
@@ -54,10 +61,7 @@ struct DirectStatementTests {
 
     @Test("a failing statement throws SQLite's error, and runs again afterwards")
     func failuresAreThrown() throws {
-        let database = try DatabaseQueue()
-        try database.write { db in
-            try db.execute(sql: "CREATE TABLE t(key BLOB NOT NULL UNIQUE)")
-            let insert = try DirectStatement(db, "INSERT INTO t VALUES (?)")
+        try Self.withTable("key BLOB NOT NULL UNIQUE") { db, insert in
             try insert.execute { $0.bind(Self.key) }
             #expect {
                 try insert.execute { $0.bind(Self.key) }
