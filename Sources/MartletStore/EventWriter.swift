@@ -13,44 +13,49 @@ import NostrCore
 /// write of events ends with (`SQLiteEventStore.writeEvents`).
 ///
 /// ```swift
-/// let results = try await store.writeEvents { writer in try writer.save(events) }
+/// let saved = try await store.writeEvents { writer in try writer.save(events) }
 /// ```
 struct EventWriter {
     let db: Database
 
     init(_ db: Database) { self.db = db }
 
-    func save(_ events: [Event]) throws -> [SaveResult] {
-        let results = try events.map(save)
+    /// Each event's result, and the rowid it was stored under (nil when it was not).
+    func save(_ events: [Event]) throws -> [(result: SaveResult, rowid: Int64?)] {
+        var rowids = try RowidMark(db)
+        let saved = try events.map { try save($0, rowids: &rowids) }
+        try rowids.record()
         // NIP-50: the terms of what was stored, so that a prefix search can name them.
-        try SearchVocabulary.record(zip(events, results).lazy.filter { $0.1 == .saved }.map(\.0), db)
-        return results
+        try SearchVocabulary.record(zip(events, saved).lazy.filter { $0.1.rowid != nil }.map(\.0), db)
+        return saved
     }
 
-    private func save(_ event: Event) throws -> SaveResult {
+    private func save(_ event: Event, rowids: inout RowidMark) throws -> (result: SaveResult, rowid: Int64?) {
         switch try WriteRules.decide(event, facts: self) {
         case .refuse(let result):
-            return result
+            return (result, nil)
         case .save(let effects):
             if let replaced = effects.replacing?.row {
                 try DirectStatement(db, "DELETE FROM events WHERE rowid = ?").execute { $0.bind(replaced) }
             }
-            try insert(event, dTag: effects.address?.dTag)
+            let rowid = rowids.next()
+            try insert(event, rowid: rowid, dTag: effects.address?.dTag)
             if let deletion = effects.deletion { try apply(deletion) }
-            return .saved
+            return (.saved, rowid)
         }
     }
 
-    private func insert(_ event: Event, dTag: String?) throws {
+    private func insert(_ event: Event, rowid: Int64, dTag: String?) throws {
         let tieRank = TieRank.of(event.id)
         let body = StoredBody.cut(event)
         try DirectStatement(
             db,
             """
-            INSERT INTO events(id, pubkey, created_at, kind, d_tag, expires_at, body, sig, tie_rank)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO events(rowid, id, pubkey, created_at, kind, d_tag, expires_at, body, sig, tie_rank)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """
         ).execute { values in
+            values.bind(rowid)
             values.bind(event.id.raw)
             values.bind(event.pubkey.raw)
             values.bind(event.createdAt)
@@ -61,7 +66,6 @@ struct EventWriter {
             values.bind(event.sig)
             values.bind(tieRank)
         }
-        let rowid = db.lastInsertedRowID
         let insertTag = try DirectStatement(
             db, "INSERT OR IGNORE INTO tags(event_rowid, name, value, created_at, tie_rank) VALUES (?, ?, ?, ?, ?)")
         for tag in event.tags where tag.indexLetter != nil && tag.fields.count > 1 {
@@ -186,5 +190,46 @@ extension DirectStatement.Arguments {
         bind(address.pubkey.raw)
         bind(Int64(address.kind.rawValue))
         bind(address.dTag)
+    }
+}
+
+/// The rowid each stored event gets: one past the highest any event was ever given, so that
+/// a rowid names one event for ever and `EventCache` needs no invalidation. SQLite's own
+/// choice is one past the highest present, which hands a deleted newest event's rowid to
+/// the next event stored.
+///
+/// The mark is read once a batch and written back once, inside its transaction: every
+/// writer, in this process or another (`martlet import` beside a running relay), goes
+/// through `EventWriter`.
+///
+/// ```swift
+/// var rowids = try RowidMark(db)
+/// let rowid = rowids.next()
+/// try rowids.record()
+/// ```
+struct RowidMark {
+    private let db: Database
+    private var highest: Int64
+    private let recorded: Int64
+
+    init(_ db: Database) throws {
+        self.db = db
+        // The table's highest too: rows written by a Martlet from before the mark.
+        highest =
+            try DirectStatement(
+                db, "SELECT max((SELECT highest FROM events_rowid_mark), coalesce((SELECT max(rowid) FROM events), 0))"
+            ).firstRow(binding: { _ in }) { $0.int64(0) } ?? 0
+        recorded = highest
+    }
+
+    mutating func next() -> Int64 {
+        highest += 1
+        return highest
+    }
+
+    /// Writes the mark back, if an event was given a rowid.
+    func record() throws {
+        guard highest != recorded else { return }
+        try DirectStatement(db, "UPDATE events_rowid_mark SET highest = ?").execute { $0.bind(highest) }
     }
 }

@@ -39,6 +39,8 @@ struct FilterPlan {
     private let tags: [(name: String, values: SQLList)]
     /// The private kinds this filter may match, and who may read them.
     private let hidden: (kinds: SQLList, readers: SQLList?)?
+    /// The private kinds of `hidden`, for readers that check events themselves (`hidesSome`).
+    private let hiddenKinds: Set<Kind>
 
     init(_ filter: Filter, now: Int64, visibility: ReadVisibility = .everything) {
         self.filter = filter
@@ -50,6 +52,7 @@ struct FilterPlan {
             (name: String(UnicodeScalar(letter)), values: SQLList(strings: values.sorted()))
         }
         let privateKinds = visibility.privateKinds(in: filter)
+        hiddenKinds = Set(privateKinds)
         hidden = privateKinds.isEmpty ? nil : (
             kinds: SQLList(integers: privateKinds.map { Int64($0.rawValue) }),
             readers: visibility.readers.isEmpty ? nil : SQLList(keys: visibility.readers.sorted().map(\.raw))
@@ -121,6 +124,16 @@ struct FilterPlan {
     }
     private var rowidColumn: String {
         if case .tag = driver { "tags.event_rowid" } else { "events.rowid" }
+    }
+
+    /// Whether the driving index holds each match's position (`created_at`, rank, rowid),
+    /// so that the newest can be found in it alone (`pageSQL`) and their rows read after:
+    /// every driver but ids and search, whose few matches are read from the table anyway.
+    var isReadByPosition: Bool {
+        switch driver {
+        case .authors, .kinds, .tag, .time: true
+        case .ids, .search: false
+        }
     }
 
     /// How many matches of a search, the newest stored first, are ranked at most: the
@@ -195,10 +208,15 @@ struct FilterPlan {
     /// the bound in stream order. The caller appends four arguments: the bound's
     /// `created_at`, its rank, its rowid, and the page size. A nil `key` reads the whole
     /// lists (a row of `tags` per value: the merge keeps each event once).
-    func pageSQL(key: [DatabaseValue]?) -> (sql: String, arguments: [DatabaseValue]) {
+    ///
+    /// `screened`: private kinds the reader may not see are left out here (`ReadVisibility`).
+    /// Unscreened, the page is read from the driving index alone, which does not hold each
+    /// event's kind; the caller must then check what it keeps (`hidesSome`).
+    func pageSQL(key: [DatabaseValue]?, screened: Bool = true) -> (sql: String, arguments: [DatabaseValue]) {
         var conditions = Conditions()
-        let from = source(key: key, into: &conditions)
-        addResiduals(to: &conditions, visible: true)
+        let alone = tagStreamStandsAlone && (hidden == nil || !screened)
+        let from = source(key: key, into: &conditions, joiningEvents: !alone)
+        addResiduals(to: &conditions, visible: screened, rowid: rowidColumn)
         let sql = """
             SELECT \(timeColumn), \(rankColumn), \(rowidColumn) FROM \(from) WHERE \(conditions.sql) \
             AND (\(timeColumn), \(rankColumn), \(rowidColumn)) < (?, ?, ?) \
@@ -245,9 +263,31 @@ struct FilterPlan {
         return ("SELECT \(columns) FROM \(from) WHERE \(conditions.sql)", conditions.arguments)
     }
 
+    /// Whether a stream driven by a tag can be read from `tags` alone, without a lookup of
+    /// each row's event: no other condition reads the event's own columns. Its rowid, the
+    /// one thing asked of it (is it expiring?), is in the tag's row.
+    private var tagStreamStandsAlone: Bool {
+        guard case .tag = driver else { return false }
+        return tags.count == 1 && kinds == nil && ftsQuery == nil
+    }
+
+    /// Whether pages are screened for private kinds from the start (`pageSQL`): when the
+    /// filter names its kinds, which its driving index then holds, or which it joins anyway.
+    /// Any other is read unscreened first, from the driving index alone (`NewestEvents`).
+    var screensFirst: Bool { filter.kinds != nil }
+
+    /// Whether the reader may be kept from some of `events` (a private kind, `ReadVisibility`):
+    /// events read unscreened (`pageSQL`) must then be read again screened.
+    func hidesSome(of events: [StoredEvent]) -> Bool {
+        !hiddenKinds.isEmpty && events.contains { hiddenKinds.contains($0.kind) }
+    }
+
     /// The FROM clause of the driving index and its conditions: equality on `key` when
-    /// given, else the filter's whole lists.
-    private func source(key: [DatabaseValue]?, into conditions: inout Conditions) -> String {
+    /// given, else the filter's whole lists. `joiningEvents`: false only when the statement
+    /// reads nothing of `events` (`tagStreamStandsAlone`).
+    private func source(key: [DatabaseValue]?, into conditions: inout Conditions, joiningEvents: Bool = true)
+        -> String
+    {
         func list(_ column: String, _ values: SQLList, keyIndex: Int) {
             if let key {
                 conditions.add("\(column) = ?", [key[keyIndex]])
@@ -273,7 +313,7 @@ struct FilterPlan {
         case .tag(let name):
             conditions.add("tags.name = ?", [.init(value: name)])
             list("tags.value", tags.first { $0.name == name }!.values, keyIndex: 1)
-            return "tags CROSS JOIN events ON events.rowid = tags.event_rowid"
+            return joiningEvents ? "tags CROSS JOIN events ON events.rowid = tags.event_rowid" : "tags"
         case .kinds:
             list("events.kind", kinds!, keyIndex: 0)
             return "events INDEXED BY events_kind_created"
@@ -284,8 +324,10 @@ struct FilterPlan {
 
     /// Every condition the driving index does not already apply.
     /// `matching`: the search words too (false when the statement already matches them).
+    /// `rowid`: the column holding the event's rowid, `events.rowid` unless `events` is not read.
     private func addResiduals(
-        to conditions: inout Conditions, includingTime: Bool = true, visible: Bool = false, matching: Bool = true
+        to conditions: inout Conditions, includingTime: Bool = true, visible: Bool = false, matching: Bool = true,
+        rowid: String = "events.rowid"
     ) {
         if driver == .ids || driver == .search, let authors {
             conditions.add(authors.condition("events.pubkey"))
@@ -337,7 +379,7 @@ struct FilterPlan {
         // so that reading a stream stays inside its covering index.
         conditions.add(
             """
-            events.rowid NOT IN (SELECT expiring.rowid FROM events AS expiring INDEXED BY events_expires \
+            \(rowid) NOT IN (SELECT expiring.rowid FROM events AS expiring INDEXED BY events_expires \
             WHERE expiring.expires_at IS NOT NULL AND expiring.expires_at <= ?)
             """, [.init(value: now)])
     }

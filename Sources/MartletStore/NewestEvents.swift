@@ -15,6 +15,11 @@ import NostrCore
 /// than the rows, so the whole lists are read as one stream, sorted by SQLite under the
 /// page's `LIMIT`.
 ///
+/// With an `EventCache`, one stream is read as a merge of one too: its positions from the
+/// driving index alone, then the events from the cache, and from the table only those it
+/// lacks. The table's rows, each a seek, a copy of its columns and its JSON joined again,
+/// were most of what a REQ cost.
+///
 /// ```swift
 /// let events = try NewestEvents.read(FilterPlan(filter, now: now), limit: 500, context, db)
 /// ```
@@ -23,6 +28,8 @@ enum NewestEvents {
     struct Context {
         var catalog: StatementCatalog
         var budget: SQLiteQueryBudget
+        /// Where events read before are taken from; nil reads every row from the table.
+        var cache: EventCache?
     }
 
     static func read(_ plan: FilterPlan, limit: Int, _ context: Context, _ db: Database) throws -> [StoredEvent] {
@@ -35,13 +42,22 @@ enum NewestEvents {
             statement.setUncheckedArguments(StatementArguments(values: arguments))
             return try storedEvents(statement)
         }
-        if plan.streamCount == 1 {
+        // With a cache, one stream too is read as positions first (`merge`): the events then
+        // come from the cache, and only those it lacks from the table.
+        if plan.streamCount == 1, context.cache == nil || !plan.isReadByPosition {
             let (sql, arguments) = plan.newestSQL()
             let statement = try context.catalog.statement(sql, db)
             statement.setUncheckedArguments(StatementArguments(values: arguments))
             return try newest(statement, limit: limit)
         }
-        return try merge(plan, limit: limit, context, db)
+        // Unscreened, the pages come from the driving index alone, which has no kinds. A
+        // private event the reader may not see must not take the place of one it may, so
+        // if one made the limit, the pages are read again screened in SQL: rare, as a
+        // filter without kinds seldom finds a private event among its newest.
+        if plan.screensFirst { return try merge(plan, limit: limit, screened: true, context, db) }
+        let events = try merge(plan, limit: limit, screened: false, context, db)
+        guard plan.hidesSome(of: events) else { return events }
+        return try merge(plan, limit: limit, screened: true, context, db)
     }
 
     /// Every row of a statement selecting `StoredRow.columns`, as stored events.
@@ -116,9 +132,11 @@ enum NewestEvents {
         var pageSize: Int
     }
 
-    private static func merge(_ plan: FilterPlan, limit: Int, _ context: Context, _ db: Database) throws -> [StoredEvent] {
-        let keys = plan.streamKeys
-        let (sql, firstArguments) = plan.pageSQL(key: keys[0])
+    private static func merge(
+        _ plan: FilterPlan, limit: Int, screened: Bool, _ context: Context, _ db: Database
+    ) throws -> [StoredEvent] {
+        let keys = plan.streamCount > 1 ? plan.streamKeys : [nil]
+        let (sql, firstArguments) = plan.pageSQL(key: keys[0], screened: screened)
         let shared = firstArguments.dropFirst(keys[0]?.count ?? 0)
         let statement = try context.catalog.statement(sql, db)
         // Enough for an even spread to fill the limit in one round; uneven streams refill.
@@ -136,9 +154,13 @@ enum NewestEvents {
             statement.setUncheckedArguments(StatementArguments(values: arguments))
             var page: [Position] = []
             page.reserveCapacity(stream.pageSize)
+            let handle = statement.sqliteStatement
             let rows = try Row.fetchCursor(statement)
-            while let row = try rows.next() {
-                page.append(Position(createdAt: row[0], rank: row[1], rowid: row[2]))
+            while try rows.next() != nil {
+                page.append(
+                    Position(
+                        createdAt: sqlite3_column_int64(handle, 0), rank: sqlite3_column_int64(handle, 1),
+                        rowid: sqlite3_column_int64(handle, 2)))
             }
             stream.exhausted = page.count < stream.pageSize
             stream.page = page
@@ -158,13 +180,16 @@ enum NewestEvents {
         }
 
         var picked: [Int64] = []
+        picked.reserveCapacity(limit + 1)
+        // Only tag values can name one event twice (two values of the list, or two streams).
+        let mayRepeat = if case .tag = plan.driver { true } else { false }
         var seen = Set<Int64>()
         var boundary: Position?
         while let head = heads.pop() {
             // Past the limit, only rows sharing the last one's created_at and rank are still
             // candidates: the final order breaks those by the whole id.
             if let boundary, !head.position.ties(boundary) { break }
-            if seen.insert(head.position.rowid).inserted {
+            if !mayRepeat || seen.insert(head.position.rowid).inserted {
                 picked.append(head.position.rowid)
                 if picked.count == limit { boundary = head.position }
             }
@@ -179,18 +204,51 @@ enum NewestEvents {
             streams[head.stream] = stream
         }
 
-        let events = try eventsByRowid(picked, context.catalog, db)
+        let events = try eventsByRowid(picked, context, db)
         return Array(events.sorted(by: newestFirst).prefix(limit))
     }
 
-    /// The events of `rowids`, in no particular order.
-    static func eventsByRowid(_ rowids: [Int64], _ catalog: StatementCatalog, _ db: Database) throws -> [StoredEvent] {
+    /// The events of `rowids`, in no particular order: from the cache where it holds them,
+    /// from the table (and then into the cache) where it does not.
+    ///
+    /// The rowids come from the reader's own snapshot. Read one statement at a time, the
+    /// rows are read in a snapshot of their own: an event deleted in between, and not
+    /// cached, is left out, as a read a moment later would leave it out.
+    static func eventsByRowid(_ rowids: [Int64], _ context: Context, _ db: Database) throws -> [StoredEvent] {
         guard !rowids.isEmpty else { return [] }
+        guard let cache = context.cache else { return try rows(rowids, context.catalog, db).map(\.event) }
+        var events: [StoredEvent] = []
+        events.reserveCapacity(rowids.count)
+        var missing: [Int64] = []
+        for (rowid, event) in zip(rowids, cache.events(rowids)) {
+            if let event { events.append(event) } else { missing.append(rowid) }
+        }
+        guard !missing.isEmpty else { return events }
+        let read = try rows(missing, context.catalog, db)
+        cache.insert(read)
+        events.append(contentsOf: read.lazy.map(\.event))
+        return events
+    }
+
+    /// The rows of `rowids` from the table, in no particular order.
+    private static func rows(_ rowids: [Int64], _ catalog: StatementCatalog, _ db: Database) throws
+        -> [(rowid: Int64, event: StoredEvent)]
+    {
         let list = "[" + rowids.map(String.init).joined(separator: ",") + "]"
         let statement = try catalog.statement(
-            "SELECT \(StoredRow.columns("events")) FROM events WHERE rowid IN (SELECT value FROM json_each(?))", db)
+            """
+            SELECT \(StoredRow.columns("events")), events.rowid FROM events \
+            WHERE rowid IN (SELECT value FROM json_each(?))
+            """, db)
         statement.setUncheckedArguments([list])
-        return try storedEvents(statement)
+        let handle = statement.sqliteStatement
+        var rows: [(rowid: Int64, event: StoredEvent)] = []
+        rows.reserveCapacity(rowids.count)
+        let cursor = try Row.fetchCursor(statement)
+        while try cursor.next() != nil {
+            rows.append((sqlite3_column_int64(handle, StoredRow.columnCount), try StoredRow.event(statement)))
+        }
+        return rows
     }
 }
 

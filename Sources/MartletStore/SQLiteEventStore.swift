@@ -35,6 +35,9 @@ public final class SQLiteEventStore: EventStore {
         /// commit, off the writer's thread: `WALSyncer`; the batching writer makes that one
         /// fsync per batch, or fewer), or only a crash of the process (synced at checkpoints).
         public var durableCommits: Bool
+        /// Events kept in memory, as they are stored and as REQs read them, for the REQs
+        /// after (`EventCache`), in MiB of their JSON; 0 reads every event from the table.
+        public var eventCacheMiB = 64
         /// The kinds NIP-50 search indexes (`search.kinds`); a change rebuilds the index at open.
         public var searchableKinds = SearchableKinds.all
         /// How long a query may run on its caller's thread before it is handed to a reader
@@ -68,6 +71,8 @@ public final class SQLiteEventStore: EventStore {
     /// Syncs the WAL after commits, when they are to be durable.
     let walSyncer: WALSyncer?
     private let catalog = StatementCatalog()
+    /// Events stored and read, for the REQs after; nil when `Options.eventCacheMiB` is 0.
+    let eventCache: EventCache?
     /// Which queries run on their caller's thread (`queryRead`).
     let inlineReads: InlineReads
 
@@ -81,6 +86,7 @@ public final class SQLiteEventStore: EventStore {
     public init(path: String, options: Options = Options()) throws {
         self.path = path
         inlineReads = InlineReads(readerCount: options.readerCount, slice: options.inlineReadSlice)
+        eventCache = options.eventCacheMiB > 0 ? EventCache(byteLimit: options.eventCacheMiB << 20) : nil
         walSyncer =
             switch (options.durableCommits, options.syncWAL) {
             case (false, _): nil
@@ -155,7 +161,16 @@ public final class SQLiteEventStore: EventStore {
         -> [SaveResult]
     {
         guard !events.isEmpty else { return [] }
-        return try await writeEvents(whenCommitted: committed) { writer in try writer.save(events) }
+        let saved = try await writeEvents(whenCommitted: committed) { writer in try writer.save(events) }
+        if let eventCache {
+            // Committed, so each rowid is the event's for ever (`RowidMark`); the newest
+            // events are the ones REQs ask for most.
+            eventCache.insert(
+                zip(events, saved).lazy.compactMap { event, saved in
+                    saved.rowid.flatMap { rowid in (try? StoredEvent(storedJSON: event.json)).map { (rowid, $0) } }
+                })
+        }
+        return saved.map(\.result)
     }
 
     public func contains(_ id: EventID) async throws -> Bool {
@@ -190,10 +205,11 @@ public final class SQLiteEventStore: EventStore {
         let plans = Self.plans(filters, now: now, visibility: visibility)
         guard !plans.isEmpty else { return [] }
         let catalog = self.catalog
+        let cache = eventCache
         let oneStatement = plans.count == 1 && plans[0].streamCount == 1 && !plans[0].isRanked
         return try await queryRead(oneStatement: oneStatement, timeout: timeout) { db, timeout in
             try SQLiteQueryBudget.run(db, timeout: timeout) { budget in
-                let context = NewestEvents.Context(catalog: catalog, budget: budget)
+                let context = NewestEvents.Context(catalog: catalog, budget: budget, cache: cache)
                 var seen = Set<EventID>()
                 var events: [StoredEvent] = []
                 for plan in plans {
@@ -336,21 +352,24 @@ public final class SQLiteEventStore: EventStore {
     public func explainQueryPlans(_ filters: [Filter], for use: QueryUse = .newest, now: Int64 = 0) throws
         -> [String]
     {
-        try inlineReads.counting {
-            try pool.read { db in try Self.describePlans(filters, for: use, now: now, db) }
+        let cached = eventCache != nil
+        return try inlineReads.counting {
+            try pool.read { db in try Self.describePlans(filters, for: use, cached: cached, now: now, db) }
         }
     }
 
-    private static func describePlans(_ filters: [Filter], for use: QueryUse, now: Int64, _ db: Database) throws
-        -> [String]
-    {
+    /// `cached`: one stream too is read by position (`NewestEvents`).
+    private static func describePlans(
+        _ filters: [Filter], for use: QueryUse, cached: Bool, now: Int64, _ db: Database
+    ) throws -> [String] {
         try filters.map { filter in
             guard !FilterPlan.isImpossible(filter) else { return "NO QUERY (the filter matches nothing)" }
             let plan = FilterPlan(filter, now: now)
             var statements: [(sql: String, arguments: [DatabaseValue])] = []
             switch use {
-            case .newest where plan.streamCount > 1:
-                let page = plan.pageSQL(key: plan.streamKeys[0])
+            case .newest where plan.streamCount > 1 || (cached && plan.isReadByPosition):
+                let key = plan.streamCount > 1 ? plan.streamKeys[0] : nil
+                let page = plan.pageSQL(key: key, screened: plan.screensFirst)
                 statements = [(page.sql, page.arguments + [0, 0, 0, 1].map { DatabaseValue(value: $0) })]
                 statements.append(("SELECT \(StoredRow.columns("events")) FROM events WHERE rowid IN (SELECT value FROM json_each(?))", [DatabaseValue(value: "[1]")]))
             case .newest: statements = [plan.newestSQL()]

@@ -44,6 +44,14 @@ enum SQLiteSchema {
             try SQLiteSearchIndex.createTriggers(SQLiteSearchIndex.builtKinds(db), db)
         }
         migrator.registerMigration("ties ranked in the indexes", migrate: rankTies)
+        migrator.registerMigration("rowids never reused") { db in
+            // `RowidMark`: the highest rowid an event was ever given.
+            try db.execute(
+                sql: """
+                    CREATE TABLE events_rowid_mark (highest INTEGER NOT NULL);
+                    INSERT INTO events_rowid_mark SELECT coalesce(max(rowid), 0) FROM events;
+                    """)
+        }
         return migrator
     }
 

@@ -21,6 +21,8 @@ enum StoredRow {
     /// Column of `id` and of `created_at` in `columns`, for readers that look at them alone.
     static let idColumn: Int32 = 0
     static let createdAtColumn: Int32 = 2
+    /// How many columns `columns` names: a column selected after them has this index.
+    static let columnCount: Int32 = 6
 
     /// The event of the statement's current row.
     static func event(_ statement: Statement) throws -> StoredEvent {

@@ -16,6 +16,7 @@ extension Settings {
         let path = URL(fileURLWithPath: dataDirectory).appendingPathComponent("martlet.sqlite").path
         var options = SQLiteEventStore.Options()
         options.durableCommits = durableCommits
+        options.eventCacheMiB = eventCacheMiB
         options.searchableKinds = relay.search.kinds
         return (try SQLiteEventStore(path: path, options: options), path)
     }

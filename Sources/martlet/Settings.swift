@@ -4,6 +4,7 @@ import MartletDiscovery
 import MartletRelay
 import MartletReplication
 import MartletServer
+import MartletStore
 import NostrCore
 
 /// The relay's settings, read from `martlet.yaml` and the environment.
@@ -23,6 +24,10 @@ struct Settings {
     var logLevel = "info"
     /// `storage.synchronous: full` (the default): SQLite syncs each committed batch.
     var durableCommits = true
+    /// `storage.event_cache_mib`: stored events kept in memory for the REQs that ask for
+    /// them again (`SQLiteEventStore.Options.eventCacheMiB`); 0 reads every one from disk.
+    var eventCacheMiB = SQLiteEventStore.Options().eventCacheMiB
+    static let maxEventCacheMiB = 1 << 20
     var logFormat = LogFormat.text
     var relay = RelayConfiguration()
     var mesh = MeshConfiguration()
@@ -63,6 +68,10 @@ struct Settings {
             throw SettingsError("storage.synchronous must be full or normal, not \"\(synchronous)\"")
         }
         durableCommits = synchronous == "full"
+        eventCacheMiB = config.int(forKey: "storage.event_cache_mib", default: eventCacheMiB)
+        guard (0...Self.maxEventCacheMiB).contains(eventCacheMiB) else {
+            throw SettingsError("storage.event_cache_mib must be 0 to \(Self.maxEventCacheMiB), not \(eventCacheMiB)")
+        }
         database = config.string(forKey: "storage.database").flatMap { $0.isEmpty ? nil : $0 }
         postgres = try PostgresStoreSettings(config)
         logLevel = config.string(forKey: "log.level", default: logLevel)

@@ -23,7 +23,8 @@ protocol StoreFactory: Sendable, CustomTestStringConvertible {
 /// Every store the contract runs on: SQLite always, PostgreSQL when a server is configured
 /// (`TestPostgres.url`; CI always sets it, and the PostgreSQL-only suites say when a
 /// run skips it).
-let storeFactories: [any StoreFactory] = [SQLiteFactory()] + (TestPostgres.url == nil ? [] : [PostgresFactory()])
+let storeFactories: [any StoreFactory] =
+    [SQLiteFactory(), SQLiteFactory(eventCacheMiB: 0)] + (TestPostgres.url == nil ? [] : [PostgresFactory()])
 
 extension StoreFactory {
     /// Runs `body` on a new store and disposes of it afterwards, whether `body` throws or not.
@@ -77,7 +78,17 @@ func newestOrder(_ events: [Event]) -> [Event] {
 /// Stores on real SQLite files, each in a directory of its own under the system's
 /// temporary directory, removed when the test is done with it.
 struct SQLiteFactory: StoreFactory {
-    var testDescription: String { "SQLite" }
+    /// `SQLiteEventStore.Options.eventCacheMiB`: with the default, REQs read positions and
+    /// take events from the cache; with 0, every row from the table.
+    var eventCacheMiB = SQLiteEventStore.Options().eventCacheMiB
+
+    var testDescription: String { eventCacheMiB == 0 ? "SQLite without the event cache" : "SQLite" }
+
+    private var options: SQLiteEventStore.Options {
+        var options = SQLiteEventStore.Options()
+        options.eventCacheMiB = eventCacheMiB
+        return options
+    }
 
     static let root: URL = {
         let url = FileManager.default.temporaryDirectory
@@ -88,19 +99,19 @@ struct SQLiteFactory: StoreFactory {
 
     func makeStore() async throws -> any EventStore {
         let path = Self.root.appendingPathComponent(UUID().uuidString).appendingPathComponent("martlet.sqlite").path
-        return try SQLiteEventStore(path: path)
+        return try SQLiteEventStore(path: path, options: options)
     }
 
     func reopen(_ store: any EventStore) async throws -> any EventStore {
         let sqlite = try #require(store as? SQLiteEventStore)
         try await sqlite.close()
-        return try SQLiteEventStore(path: sqlite.path)
+        return try SQLiteEventStore(path: sqlite.path, options: options)
     }
 
     func reopen(_ store: any EventStore, searchableKinds: SearchableKinds) async throws -> any EventStore {
         let sqlite = try #require(store as? SQLiteEventStore)
         try await sqlite.close()
-        var options = SQLiteEventStore.Options()
+        var options = options
         options.searchableKinds = searchableKinds
         return try SQLiteEventStore(path: sqlite.path, options: options)
     }

@@ -107,13 +107,15 @@ public struct HostedRelayFolder: Sendable {
     }
 
     /// The SQLite store of one hosted relay. Small on purpose (one reader, a small page
-    /// cache, no memory map): a node may host thousands, most of them quiet.
+    /// cache, no memory map, an event cache of 1 MiB): a node may host thousands, most of
+    /// them quiet.
     public static func openStore(path: String, durableCommits: Bool, searchableKinds: SearchableKinds) throws
         -> SQLiteEventStore
     {
         var options = SQLiteEventStore.Options(readerCount: 1, cacheSizeMiB: 2, mmapSizeMiB: 0)
         options.durableCommits = durableCommits
         options.searchableKinds = searchableKinds
+        options.eventCacheMiB = 1
         return try SQLiteEventStore(path: path, options: options)
     }
 }

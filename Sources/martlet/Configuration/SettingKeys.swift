@@ -35,6 +35,7 @@ extension SettingKey {
         .init(name: "storage.data", shape: .text) { $0.dataDirectory },
         .init(name: "storage.database", shape: .databaseURL) { $0.database.map(redactingPassword) ?? "" },
         .init(name: "storage.synchronous", shape: .choice(["full", "normal"])) { $0.durableCommits ? "full" : "normal" },
+        .init(name: "storage.event_cache_mib", shape: .integer(0...Settings.maxEventCacheMiB)) { "\($0.eventCacheMiB)" },
         .init(name: "storage.purge_interval", shape: .integer(1...seconds)) { "\($0.relay.purgeInterval.components.seconds)" },
         .init(name: "storage.partition_interval", shape: .choice(["month", "week", "day"])) {
             $0.postgres.partitionInterval.rawValue
