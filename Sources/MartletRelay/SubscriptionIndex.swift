@@ -182,10 +182,7 @@ private struct State {
         guard let handle = handles.removeValue(forKey: key),
             let subscription = subscriptions.removeValue(forKey: handle)
         else { return }
-        if var ids = bySession[key.session] {
-            ids.remove(key.id)
-            bySession[key.session] = ids.isEmpty ? nil : ids
-        }
+        State.drop(key.id, key.session, from: &bySession)
         for filter in subscription.filters {
             switch State.slot(for: filter) {
             case .ids(let ids): for id in ids { State.drop(handle, id, from: &byID) }
@@ -198,9 +195,12 @@ private struct State {
         }
     }
 
-    static func drop<K: Hashable>(_ handle: Handle, _ slot: K, from table: inout [K: Set<Handle>]) {
-        guard var handles = table[slot] else { return }
-        handles.remove(handle)
-        table[slot] = handles.isEmpty ? nil : handles
+    /// Removes `member` from the set under `slot`, and the set once empty. In place: taken
+    /// out and put back, the set was copied whole while the table still held it (a REQ's
+    /// CLOSE copied the set of every subscription to its kind).
+    static func drop<K: Hashable, Member: Hashable>(_ member: Member, _ slot: K, from table: inout [K: Set<Member>]) {
+        guard let index = table.index(forKey: slot) else { return }
+        table.values[index].remove(member)
+        if table.values[index].isEmpty { table.remove(at: index) }
     }
 }

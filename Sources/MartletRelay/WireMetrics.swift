@@ -59,6 +59,24 @@ public final class WireMetrics: Sendable {
         (Self.verb(of: head, among: relayVerbCounters) ?? relayMessages["other"])?.increment()
     }
 
+    /// A batch of messages to one client, counted once per run of frames sharing one head
+    /// (a REQ's events share their subscription's) rather than once per message.
+    public func recordRelayMessages(_ frames: [OutboundFrame]) {
+        var bytes = 0
+        var index = frames.startIndex
+        while index < frames.endIndex {
+            let head = frames[index].head
+            var run = 0
+            while index < frames.endIndex, frames[index].head == head {
+                bytes += frames[index].byteCount
+                run += 1
+                index += 1
+            }
+            (Self.verb(of: head, among: relayVerbCounters) ?? relayMessages["other"])?.increment(by: run)
+        }
+        bytesSent.increment(by: bytes)
+    }
+
     func recordAccepted(_ kind: Kind) {
         acceptedByKind[Self.series(of: kind)]?.increment()
     }

@@ -354,8 +354,8 @@ struct OutboxPump: Sendable {
             for frame in frames {
                 data.writeServerFrameHeader(opcode: opcode, payloadLength: frame.byteCount)
                 frame.forEachPiece { data.writeBytes($0) }
-                wire.recordRelayMessage(head: frame.head, bytes: frame.byteCount)
             }
+            wire.recordRelayMessages(frames)
             let written = channel.eventLoop.makePromise(of: Void.self)
             encoder.writeAndFlush(NIOAny(data), promise: written)
             written.futureResult.whenComplete { result in
