@@ -23,9 +23,9 @@ import Synchronization
 /// cache.insert([(rowid, event)])
 /// ```
 final class EventCache: Sendable {
-    /// What an entry costs besides its JSON: the dictionary's slot, the ring's, the array's
-    /// header and the event's fields.
-    static let entryOverhead = 160
+    /// What an entry costs besides its JSON, estimated: the dictionary's slot at its load
+    /// factor, the ring's, the array's header, the event's fields and malloc's own words.
+    static let entryOverhead = 224
 
     private struct Entry {
         var event: StoredEvent
