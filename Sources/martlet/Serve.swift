@@ -73,7 +73,7 @@ struct Serve: AsyncParsableCommand {
         let identity = try RelayIdentity.load(configured: settings.secretKey, directory: settings.dataDirectory)
         settings.relay.info.selfPubkey = identity.publicKey
         settings.relay.identity = identity
-        let (store, location) = try await settings.openStore()
+        let (store, location) = try await settings.openStore(servingREQs: true)
         let metrics = MetricsExporter()
         let relay = Relay(configuration: settings.relay, store: store, logger: logger, metrics: metrics.makeRelayMetrics())
         // The operator's NIP-86 changes hold over the configuration file, from the first connection on.
