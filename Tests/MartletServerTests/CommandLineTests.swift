@@ -62,6 +62,9 @@ struct CommandLineTests {
         .init(
             name: "a relay secret key that is not one", yaml: "relay:\n  secret_key: nsec1notakey\n",
             expected: ["relay.secret_key", "nsec1"]),
+        .init(
+            name: "a negative event cache", environment: ["MARTLET_STORAGE_EVENT_CACHE_MIB": "-1"],
+            expected: ["storage.event_cache_mib", "-1 is out of range"]),
     ]
 
     @Test("martlet serve refuses each class of bad configuration with one line naming the key", arguments: badConfigurations)
@@ -78,6 +81,22 @@ struct CommandLineTests {
             let check = try await MartletCommand.run(["config", "check", "--config", file.path], environment: bad.environment)
             if bad.flags.isEmpty { #expect(check.status != 0, "config check finds it too") }
         }
+    }
+
+    /// The server fails to listen after the services beside it started: they must end when
+    /// the service group cancels them. A hosted relays' loop that watched only for a graceful
+    /// shutdown spun on its cancelled sleep instead, and the process ran on at full CPU.
+    @Test("martlet serve on a port another process listens on ends at once, non-zero, saying why")
+    func portInUse() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let first = try await RelayProcess.start(data: folder.appendingPathComponent("first"))
+        let second = try await MartletCommand.run(
+            ["serve", "--host", "127.0.0.1", "--port", "\(first.port)", "--data", folder.appendingPathComponent("second").path],
+            timeout: .seconds(30))
+        #expect(second.status != 0)
+        #expect(second.errors.contains("Address already in use"), "\(second.errors)")
+        _ = await first.stop(signal: SIGTERM)
     }
 
     @Test("martlet config check passes a good file; config show names where each value came from")

@@ -314,7 +314,10 @@ public final class HostedRelays: Service, Sendable {
     /// Relays that `martlet relay create` or `join` made in the data folder while this
     /// server runs: a new folder changes the folder's modification time.
     private func watchDataFolder() async {
-        while !Task.isShuttingDownGracefully {
+        // Cancelled too, not only shut down: when the server cannot listen, the service group
+        // cancels its services, and a loop that went on would spin on its sleep's
+        // cancellation and keep the process from exiting.
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.options.rescanInterval) }
             let modified = folder.modified
             let changed = lastScan.withLock { last in
@@ -339,7 +342,7 @@ public final class HostedRelays: Service, Sendable {
     /// for `idle`. A connection on its way got its relay from `open` moments ago, so it is
     /// never one of them; the next use opens the relay again.
     private func closeIdle(after idle: Duration) async {
-        while !Task.isShuttingDownGracefully {
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: min(idle, .seconds(30))) }
             let now = ContinuousClock.now
             let closing: [HostedRelay] = entries.withLock { entries in
