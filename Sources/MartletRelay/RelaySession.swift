@@ -153,7 +153,7 @@ public final class RelaySession: Sendable {
         }
         // A newer REQ with the same id may have replaced this one while the query ran.
         guard isLoading(subscription) else { return }
-        let fetched = await fetchMissing(filters, stored: stored).map(StoredEvent.init)
+        let fetched = await fetchMissing(filters, stored: stored).map(StoredEvent.init(_:))
         guard isLoading(subscription) else { return }
         let reader = readContext
         let head = RelayMessage.eventPrefix(subscription)

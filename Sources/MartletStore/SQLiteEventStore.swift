@@ -168,7 +168,7 @@ public final class SQLiteEventStore: EventStore {
             // events are the ones REQs ask for most.
             eventCache.insert(
                 zip(events, saved).lazy.compactMap { event, saved in
-                    saved.rowid.flatMap { rowid in (try? StoredEvent(storedJSON: event.json)).map { (rowid, $0) } }
+                    saved.rowid.flatMap { rowid in (try? StoredEvent(stored: event)).map { (rowid, $0) } }
                 })
         }
         return saved.map(\.result)

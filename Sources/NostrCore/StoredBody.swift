@@ -31,6 +31,18 @@ public enum StoredBody {
 
     /// Nil unless `json` opens and closes as `EventSerializer.json` writes them.
     private static func cut(canonical json: [UInt8]) -> [UInt8]? {
+        guard let start = tagsKey(inCanonical: json) else { return nil }
+        var body = [UInt8]()
+        body.reserveCapacity(json.count - start - signatureTail + 2)
+        body.append(UInt8(ascii: "{"))
+        body.append(contentsOf: json[start..<(json.count - signatureTail)])
+        body.append(UInt8(ascii: "}"))
+        return body
+    }
+
+    /// Where `"tags":` starts in `json`; nil unless `json` opens and closes as
+    /// `EventSerializer.json` writes them.
+    static func tagsKey(inCanonical json: [UInt8]) -> Int? {
         // `{"id":"<64>","pubkey":"<64>","created_at":` is 162 bytes; then only digits and
         // `,"kind":` come before the first `,"tags":`, at most 16 + 8 + 5 bytes on.
         var start = 162
@@ -43,13 +55,7 @@ public enum StoredBody {
             guard start < lastStart else { return nil }
             start += 1
         }
-        start += 1
-        var body = [UInt8]()
-        body.reserveCapacity(json.count - start - signatureTail + 2)
-        body.append(UInt8(ascii: "{"))
-        body.append(contentsOf: json[start..<(json.count - signatureTail)])
-        body.append(UInt8(ascii: "}"))
-        return body
+        return start + 1
     }
 
     /// The canonical JSON of an event stored as `body` and its columns, and where its tags
@@ -87,5 +93,18 @@ extension StoredEvent {
                 id: id, pubkey: pubkey, createdAt: createdAt, kind: kind, body: body, sig: sig)
         else { throw WireError(.invalidValue, "stored body is not {\"tags\":…}, or the signature is not 64 bytes", at: 0) }
         self.init(id: id, pubkey: pubkey, createdAt: createdAt, kind: kind, json: json, tagsOffset: tagsOffset)
+    }
+
+    /// An event the relay has just stored, as a store would give it back: its fields as
+    /// already decoded, where `init(storedJSON:)` would decode the id's and the pubkey's
+    /// hex again. JSON laid out otherwise is read as that initializer reads it.
+    public init(stored event: Event) throws(WireError) {
+        if let key = StoredBody.tagsKey(inCanonical: event.json) {
+            self.init(
+                id: event.id, pubkey: event.pubkey, createdAt: event.createdAt, kind: event.kind, json: event.json,
+                tagsOffset: key + #""tags":"#.utf8.count)
+        } else {
+            try self.init(storedJSON: event.json)
+        }
     }
 }

@@ -29,6 +29,15 @@ struct StoredEventTests {
         #expect(decoded.content == event.content)
     }
 
+    @Test("an event just stored is the event its JSON reads as, without reading the JSON's hex", arguments: events)
+    func justStored(_ event: Event) throws {
+        let stored = try StoredEvent(stored: event)
+        let read = try StoredEvent(storedJSON: event.json)
+        #expect(stored == read)
+        #expect((stored.id, stored.pubkey, stored.createdAt, stored.kind) == (read.id, read.pubkey, read.createdAt, read.kind))
+        #expect(try stored.tags == event.tags)
+    }
+
     @Test("JSON laid out otherwise is decoded whole, to the same fields")
     func otherLayout() throws {
         let event = Self.events[1]
