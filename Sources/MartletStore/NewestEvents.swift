@@ -230,16 +230,18 @@ enum NewestEvents {
         return events
     }
 
+    /// The rows of a JSON array of rowids, with each rowid after the stored columns.
+    static let rowsSQL = """
+        SELECT \(StoredRow.columns("events")), events.rowid FROM events \
+        WHERE rowid IN (SELECT value FROM json_each(?))
+        """
+
     /// The rows of `rowids` from the table, in no particular order.
     private static func rows(_ rowids: [Int64], _ catalog: StatementCatalog, _ db: Database) throws
         -> [(rowid: Int64, event: StoredEvent)]
     {
         let list = "[" + rowids.map(String.init).joined(separator: ",") + "]"
-        let statement = try catalog.statement(
-            """
-            SELECT \(StoredRow.columns("events")), events.rowid FROM events \
-            WHERE rowid IN (SELECT value FROM json_each(?))
-            """, db)
+        let statement = try catalog.statement(rowsSQL, db)
         statement.setUncheckedArguments([list])
         let handle = statement.sqliteStatement
         var rows: [(rowid: Int64, event: StoredEvent)] = []

@@ -372,7 +372,7 @@ public final class SQLiteEventStore: EventStore {
                 let key = plan.streamCount > 1 ? plan.streamKeys[0] : nil
                 let page = plan.pageSQL(key: key, screened: plan.screensFirst)
                 statements = [(page.sql, page.arguments + [0, 0, 0, 1].map { DatabaseValue(value: $0) })]
-                statements.append(("SELECT \(StoredRow.columns("events")) FROM events WHERE rowid IN (SELECT value FROM json_each(?))", [DatabaseValue(value: "[1]")]))
+                statements.append((NewestEvents.rowsSQL, [DatabaseValue(value: "[1]")]))
             case .newest: statements = [plan.newestSQL()]
             case .count: statements = [Self.countSQL([plan])]
             case .negentropy: statements = [Self.negentropySQL(plan)]
