@@ -1,7 +1,7 @@
 import NostrCore
 import Synchronization
 
-/// Stored events as REQs last read them, by rowid, within a byte budget.
+/// Stored events by rowid, as they were stored or as REQs read them, within a byte budget.
 ///
 /// A REQ's events are found in a driving index alone (their rowids, `NewestEvents`) and
 /// taken from here; only the rowids missing are read from the table. Read from the table,

@@ -68,10 +68,8 @@ struct Settings {
             throw SettingsError("storage.synchronous must be full or normal, not \"\(synchronous)\"")
         }
         durableCommits = synchronous == "full"
+        // Its range is checked with every key's (`SettingKey`), before settings are read.
         eventCacheMiB = config.int(forKey: "storage.event_cache_mib", default: eventCacheMiB)
-        guard (0...Self.maxEventCacheMiB).contains(eventCacheMiB) else {
-            throw SettingsError("storage.event_cache_mib must be 0 to \(Self.maxEventCacheMiB), not \(eventCacheMiB)")
-        }
         database = config.string(forKey: "storage.database").flatMap { $0.isEmpty ? nil : $0 }
         postgres = try PostgresStoreSettings(config)
         logLevel = config.string(forKey: "log.level", default: logLevel)
